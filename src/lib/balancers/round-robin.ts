@@ -1,0 +1,35 @@
+import type { Upstream } from '../upstreams/upstream.js';
+import type { Balancer } from './balancer.js';
+
+/** Hands connections to upstreams in configured order, skipping those that cannot take one. */
+export class RoundRobinBalancer implements Balancer {
+  readonly name = 'round-robin';
+  #upstreams: readonly Upstream[] = [];
+  #next = 0;
+
+  reset(upstreams: readonly Upstream[]): void {
+    this.#upstreams = upstreams;
+    if (this.#next >= upstreams.length) this.#next = 0;
+  }
+
+  update(_upstream: Upstream): void {}
+
+  pick(_key?: string): Upstream | undefined {
+    const list = this.#upstreams;
+    const n = list.length;
+    let i = this.#next;
+    for (let tries = 0; tries < n; tries++) {
+      const u = list[i];
+      i = i + 1 === n ? 0 : i + 1;
+      if (u.available()) {
+        this.#next = i;
+        return u;
+      }
+    }
+    return undefined;
+  }
+
+  acquired(_upstream: Upstream): void {}
+
+  released(_upstream: Upstream): void {}
+}

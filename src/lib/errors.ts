@@ -1,0 +1,65 @@
+/**
+ * Every error and rejection reason Switchyard knows, with a stable code. Logs, metrics labels and
+ * tests all use these strings, so they never change meaning once released.
+ */
+export const ErrorCodes = {
+  // library
+  ERR_INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  ERR_INVALID_ADDRESS: 'ERR_INVALID_ADDRESS',
+  ERR_UNKNOWN_BALANCER: 'ERR_UNKNOWN_BALANCER',
+  ERR_UNKNOWN_RATE_LIMIT_ALGORITHM: 'ERR_UNKNOWN_RATE_LIMIT_ALGORITHM',
+  ERR_UNKNOWN_UPSTREAM: 'ERR_UNKNOWN_UPSTREAM',
+  ERR_DUPLICATE_UPSTREAM: 'ERR_DUPLICATE_UPSTREAM',
+  ERR_NO_HEALTHY_UPSTREAM: 'ERR_NO_HEALTHY_UPSTREAM',
+  ERR_RATE_LIMITED: 'ERR_RATE_LIMITED',
+  ERR_CONCURRENCY_LIMIT: 'ERR_CONCURRENCY_LIMIT',
+  ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
+  // data plane: one code per way a session can be refused or end badly
+  ERR_LISTENER_FULL: 'ERR_LISTENER_FULL',
+  ERR_HANDSHAKE_RATE: 'ERR_HANDSHAKE_RATE',
+  ERR_TLS_HANDSHAKE: 'ERR_TLS_HANDSHAKE',
+  ERR_HANDSHAKE_TIMEOUT: 'ERR_HANDSHAKE_TIMEOUT',
+  ERR_NO_CLIENT_CERT: 'ERR_NO_CLIENT_CERT',
+  ERR_CERT_UNTRUSTED: 'ERR_CERT_UNTRUSTED',
+  ERR_CERT_EXPIRED: 'ERR_CERT_EXPIRED',
+  ERR_CERT_MISSING_CN: 'ERR_CERT_MISSING_CN',
+  ERR_CERT_MISSING_ORG: 'ERR_CERT_MISSING_ORG',
+  ERR_UNAUTHORIZED_ORG: 'ERR_UNAUTHORIZED_ORG',
+  ERR_UPSTREAM_CONNECT: 'ERR_UPSTREAM_CONNECT',
+  ERR_UPSTREAM_CONNECT_TIMEOUT: 'ERR_UPSTREAM_CONNECT_TIMEOUT',
+  ERR_CLIENT_RESET: 'ERR_CLIENT_RESET',
+  ERR_UPSTREAM_RESET: 'ERR_UPSTREAM_RESET',
+  ERR_IDLE_TIMEOUT: 'ERR_IDLE_TIMEOUT',
+  ERR_MAX_LIFETIME: 'ERR_MAX_LIFETIME',
+  ERR_SHUTDOWN: 'ERR_SHUTDOWN',
+  // configuration
+  ERR_CONFIG_INVALID: 'ERR_CONFIG_INVALID',
+  ERR_CONFIG_READ: 'ERR_CONFIG_READ',
+} as const;
+
+/** One of the stable error codes. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The base of every error Switchyard throws on purpose; `code` is stable, `message` is for people. */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SwitchyardError';
+    this.code = code;
+  }
+}
+
+/** Thrown by a balancer when no upstream of the group can take a new connection. */
+export class NoHealthyUpstreamError extends SwitchyardError {
+  constructor(group: string) {
+    super(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM, `no upstream of group "${group}" can take a connection`);
+    this.name = 'NoHealthyUpstreamError';
+  }
+}
+
+/** True when `err` is a SwitchyardError carrying `code`. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof SwitchyardError && err.code === code;
+}

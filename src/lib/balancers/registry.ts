@@ -1,6 +1,11 @@
 import { ErrorCodes, SwitchyardError } from '../errors.js';
 import type { Balancer } from './balancer.js';
+import { ConsistentHashBalancer } from './consistent-hash.js';
+import { LeastConnectionsBalancer } from './least-connections.js';
+import { PowerOfTwoBalancer } from './power-of-two.js';
+import { RandomBalancer } from './random.js';
 import { RoundRobinBalancer } from './round-robin.js';
+import { WeightedRoundRobinBalancer } from './weighted-round-robin.js';
 
 /** Options a balancer may take from configuration; each balancer reads only its own. */
 export interface BalancerOptions {
@@ -12,7 +17,14 @@ export interface BalancerOptions {
 
 type BalancerFactory = (options: BalancerOptions) => Balancer;
 
-const factories = new Map<string, BalancerFactory>([['round-robin', () => new RoundRobinBalancer()]]);
+const factories = new Map<string, BalancerFactory>([
+  ['least-connections', () => new LeastConnectionsBalancer()],
+  ['round-robin', () => new RoundRobinBalancer()],
+  ['weighted-round-robin', () => new WeightedRoundRobinBalancer()],
+  ['random', (o) => new RandomBalancer(o.random)],
+  ['power-of-two', (o) => new PowerOfTwoBalancer(o.random)],
+  ['consistent-hash', (o) => new ConsistentHashBalancer({ boundedLoad: o.boundedLoad })],
+]);
 
 /** Names accepted by {@link createBalancer}, in registry order. */
 export function balancerNames(): string[] {

@@ -136,6 +136,12 @@ export class UpstreamGroup {
     this.#end(u);
   }
 
+  /** The connection picked on `u` was abandoned before it connected, through no fault of the upstream. */
+  cancelled(u: Upstream): void {
+    if (u.connecting > 0) u.connecting--;
+    this.#end(u);
+  }
+
   /** An established connection on `u` has ended; `bytesIn`/`bytesOut` are its totals. */
   release(u: Upstream, bytesIn = 0, bytesOut = 0): void {
     u.bytesIn += bytesIn;

@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { createBalancer } from '../lib/balancers/registry.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import { parseHostPort } from '../lib/upstreams/address.js';
+import { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import { Authorizer } from '../proxy/authorize.js';
+import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
+import { buildSecureContext, type TlsMaterial } from '../proxy/tls.js';
+import { type AdmissionControls, buildAdmissionControls, buildSourceGuard } from './build-admission.js';
+import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from './types.js';
+
+/** A runtime model plus the background work (limiter sweeps) it owns. */
+export interface BuiltRuntime {
+  /** The model the proxy runs on. */
+  runtime: ProxyRuntime;
+  /** Starts background timers (limiter sweeps). */
+  start(): void;
+  /** Stops every background timer, so shutdown leaves none behind. */
+  stop(): void;
+}
+
+/** Options for building; tests inject a clock. */
+export interface BuildOptions {
+  /** Milliseconds clock for limiters. Default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * Turns a validated configuration into the data plane's typed model: reads certificate files,
+ * builds groups with their balancers, limiters and route tables. Throws ERR_CONFIG_READ naming the
+ * key whose file could not be used.
+ */
+export async function buildRuntime(
+  config: SwitchyardConfig,
+  options: BuildOptions = {},
+): Promise<BuiltRuntime> {
+  const now = options.now ?? Date.now;
+  const groups = new Map<string, UpstreamGroup>();
+  const hashKeys = new Map<string, 'client-id' | 'source-ip'>();
+  for (const [name, g] of Object.entries(config.groups)) {
+    groups.set(name, buildGroup(name, g));
+    hashKeys.set(name, g.hashKey);
+  }
+  const admission: AdmissionControls = buildAdmissionControls(config, now);
+  const stoppables = [...admission.stoppables];
+  const listeners: ListenerRuntime[] = [];
+  for (let i = 0; i < config.listeners.length; i++) {
+    const l = config.listeners[i];
+    const guard = buildSourceGuard(l.handshakeRate, now);
+    if (guard !== undefined) stoppables.push(guard);
+    listeners.push(await buildListener(l, i, groups, guard?.gate));
+  }
+  const runtime: ProxyRuntime = {
+    listeners,
+    groups,
+    hashKeys,
+    rateLimit: admission.rateLimit,
+    concurrency: admission.concurrency,
+    timeouts: {
+      handshake: config.timeouts.handshake,
+      connect: config.timeouts.connect,
+      idle: config.timeouts.idle,
+      maxLifetime: config.timeouts.maxLifetime,
+    },
+    connectAttempts: config.connect.attempts,
+  };
+  return {
+    runtime,
+    start: () => {
+      for (const s of stoppables) s.start();
+    },
+    stop: () => {
+      for (const s of stoppables) s.stop();
+    },
+  };
+}
+
+/** Builds one upstream group from its configuration. */
+export function buildGroup(name: string, g: GroupConfig): UpstreamGroup {
+  return new UpstreamGroup(name, {
+    balancer: createBalancer(g.balancer, { boundedLoad: g.boundedLoad }),
+    upstreams: g.upstreams.map((u) => ({
+      address: u.address,
+      id: u.id,
+      weight: u.weight,
+      maxConnections: u.maxConnections,
+      state: u.state,
+    })),
+  });
+}
+
+async function buildListener(
+  l: ListenerConfig,
+  index: number,
+  groups: Map<string, UpstreamGroup>,
+  sourceGuard: ListenerRuntime['sourceGuard'],
+): Promise<ListenerRuntime> {
+  const { host, port } = parseBind(l.bind);
+  const common = {
+    name: l.name,
+    host,
+    port,
+    maxConnections: l.maxConnections,
+    maxPendingHandshakes: l.maxPendingHandshakes,
+    sourceGuard,
+  };
+  if (l.kind === 'tcp') return { ...common, kind: 'tcp', group: l.group };
+  const tls = await loadTlsMaterial(l.tls, `listeners[${index}].tls`);
+  const authorizer = new Authorizer(l.routes, l.tls.orgRule, (name) => groups.has(name));
+  return { ...common, kind: 'tls', tls, authorizer };
+}
+
+/**
+ * Reads a listener's certificate files and checks they make a usable context (key matches
+ * certificate, PEM parses), so a bad file is refused here with its key path, not at a handshake.
+ */
+export async function loadTlsMaterial(tls: TlsConfig, keyPath: string): Promise<TlsMaterial> {
+  const [cert, key, clientCa, crl] = await Promise.all([
+    readPem(tls.cert, `${keyPath}.cert`),
+    readPem(tls.key, `${keyPath}.key`),
+    readPem(tls.clientCa, `${keyPath}.clientCa`),
+    tls.crl === undefined ? undefined : readPem(tls.crl, `${keyPath}.crl`),
+  ]);
+  const material: TlsMaterial = {
+    cert,
+    key,
+    clientCa,
+    crl,
+    minVersion: tls.minVersion,
+    maxVersion: tls.maxVersion,
+    ciphers: tls.ciphers,
+    ecdhCurve: tls.ecdhCurve,
+  };
+  try {
+    buildSecureContext(material);
+    return material;
+  } catch (err) {
+    throw new SwitchyardError(
+      ErrorCodes.ERR_CONFIG_READ,
+      `${keyPath}: cannot use the certificate material: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+async function readPem(path: string, keyPath: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    throw new SwitchyardError(ErrorCodes.ERR_CONFIG_READ, `${keyPath}: cannot read "${path}": ${why}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Splits a bind address; port 0 is allowed here (tests), unlike upstream addresses. */
+export function parseBind(bind: string): { host: string; port: number } {
+  if (bind.endsWith(':0')) {
+    const host = bind.slice(0, -2);
+    return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: 0 };
+  }
+  const hp = parseHostPort(bind);
+  return { host: hp.host, port: hp.port };
+}

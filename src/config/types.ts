@@ -1,0 +1,209 @@
+// The validated configuration model: what `parseConfigText` and `loadConfigFile` return. Every
+// default is filled in, every duration is a number of milliseconds and every file path is absolute.
+
+/** A TLS protocol version Switchyard accepts; older ones are refused at load time. */
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+
+/** Balancer names a group may use. */
+export type BalancerName =
+  | 'least-connections'
+  | 'round-robin'
+  | 'weighted-round-robin'
+  | 'random'
+  | 'power-of-two'
+  | 'consistent-hash';
+
+/** What a consistent-hash group hashes: the client certificate's CN, or the client's IP address. */
+export type HashKey = 'client-id' | 'source-ip';
+
+/** Administrative state of an upstream as configured. */
+export type UpstreamStateName = 'up' | 'down' | 'draining' | 'maintenance';
+
+/** PROXY protocol header sent to upstreams: none, text v1 or binary v2. */
+export type ProxyProtocolVersion = 'none' | 'v1' | 'v2';
+
+/** Rate-limit algorithm names. */
+export type RateLimitAlgorithm = 'fixed-window' | 'token-bucket' | 'sliding-window' | 'gcra';
+
+/** Log levels, most verbose first. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** How a certificate with several O values is matched against routes. */
+export type OrgRule = 'first' | 'any';
+
+/** The whole validated configuration. */
+export interface SwitchyardConfig {
+  /** Where clients connect; at least one, names unique. */
+  listeners: ListenerConfig[];
+  /** Upstream groups by name; routes and plain TCP listeners refer to them. */
+  groups: Record<string, GroupConfig>;
+  /** Per-client admission rate; undefined means no rate limit. */
+  rateLimit?: RateLimitConfig;
+  /** Per-client concurrent connection cap. */
+  concurrency: ConcurrencyConfig;
+  /** Every timeout, in milliseconds. */
+  timeouts: TimeoutsConfig;
+  /** Upstream connect behaviour. */
+  connect: ConnectConfig;
+  /** Admin HTTP API; undefined means no admin server. */
+  admin?: AdminConfig;
+  /** Logging. */
+  log: LogConfig;
+}
+
+/** Settings every listener has, whatever it speaks. */
+export interface ListenerBaseConfig {
+  /** Unique name, used in logs and metrics. */
+  name: string;
+  /** `host:port` to listen on; port 0 picks a free port. */
+  bind: string;
+  /** Most simultaneous client connections; 0 means unlimited. */
+  maxConnections: number;
+  /** New connections allowed per source address per window, before any TLS work. */
+  handshakeRate: HandshakeRateConfig;
+  /** Most TLS handshakes in progress at once; 0 means unlimited. */
+  maxPendingHandshakes: number;
+  /** PROXY protocol header to send upstream. */
+  proxyProtocol: ProxyProtocolVersion;
+}
+
+/** A mutual-TLS listener: routes pick a group from the client certificate's org. */
+export interface TlsListenerConfig extends ListenerBaseConfig {
+  /** Discriminant. */
+  kind: 'tls';
+  /** Server certificate, client CA and protocol settings. */
+  tls: TlsConfig;
+  /** Ordered routes; the first that matches the client decides the group. */
+  routes: RouteConfig[];
+}
+
+/** A plain TCP listener: every connection goes to one group. */
+export interface TcpListenerConfig extends ListenerBaseConfig {
+  /** Discriminant. */
+  kind: 'tcp';
+  /** Name of the group all connections go to. */
+  group: string;
+}
+
+/** One listener, told apart by `kind` (or `'tls' in listener`). */
+export type ListenerConfig = TlsListenerConfig | TcpListenerConfig;
+
+/** Per-source limit on new connections; `perSource` 0 disables it. */
+export interface HandshakeRateConfig {
+  /** Connections allowed per source address per window; 0 disables the limit. */
+  perSource: number;
+  /** Window length in milliseconds. */
+  window: number;
+}
+
+/** A TLS listener's certificate material and protocol settings. Paths are absolute. */
+export interface TlsConfig {
+  /** Server certificate chain (PEM). */
+  cert: string;
+  /** Server private key (PEM). */
+  key: string;
+  /** CA bundle client certificates must chain to (PEM). */
+  clientCa: string;
+  /** Certificate revocation list (PEM), if any. */
+  crl?: string;
+  /** Lowest TLS version offered. */
+  minVersion: TlsVersion;
+  /** Highest TLS version offered; never below `minVersion`. */
+  maxVersion: TlsVersion;
+  /** OpenSSL cipher list, if not Node's default. */
+  ciphers?: string;
+  /** OpenSSL curve list, if not Node's default. */
+  ecdhCurve?: string;
+  /** `any`: the first O (in certificate order) that has a route wins; `first`: only the first O counts. */
+  orgRule: OrgRule;
+}
+
+/** One route of a TLS listener. */
+export interface RouteConfig {
+  /** Organization (certificate O) to match; `*` matches any. */
+  org: string;
+  /** If set, only these client ids (certificate CN) match. */
+  clientIds?: string[];
+  /** Group name, or the literal `{org}` for the group named like the client's org. */
+  group: string;
+}
+
+/** A named set of upstreams and how to balance across them. */
+export interface GroupConfig {
+  /** Balancer name. */
+  balancer: BalancerName;
+  /** What consistent-hash hashes; plain TCP listeners always use the source IP. */
+  hashKey: HashKey;
+  /** consistent-hash: how far above average load one upstream may go (1.25 = 25 %); 0 disables. */
+  boundedLoad: number;
+  /** Upstreams in configured order; ids unique. */
+  upstreams: UpstreamConfig[];
+}
+
+/** One upstream as configured. */
+export interface UpstreamConfig {
+  /** Canonical `host:port`, IPv6 literals in brackets. */
+  address: string;
+  /** Stable name; defaults to the address. */
+  id: string;
+  /** Relative share of connections, above 0. */
+  weight: number;
+  /** Most simultaneous connections; 0 means no cap. */
+  maxConnections: number;
+  /** Initial administrative state. */
+  state: UpstreamStateName;
+}
+
+/** Per-client admission rate limit. */
+export interface RateLimitConfig {
+  /** Algorithm name. */
+  algorithm: RateLimitAlgorithm;
+  /** Connections allowed per window. */
+  limit: number;
+  /** Window length in milliseconds, above 0. */
+  window: number;
+  /** Extra connections allowed in a burst (token-bucket and gcra only). */
+  burst?: number;
+}
+
+/** Per-client concurrency cap. */
+export interface ConcurrencyConfig {
+  /** Most simultaneous connections per client id; 0 means unlimited. */
+  perClient: number;
+}
+
+/** Every timeout in milliseconds; 0 disables the ones documented as optional. */
+export interface TimeoutsConfig {
+  /** Longest a TLS handshake may take. */
+  handshake: number;
+  /** Longest an upstream connect may take, per attempt. */
+  connect: number;
+  /** Close a session with no traffic either way for this long; 0 disables. */
+  idle: number;
+  /** Close a session this long after it started; 0 disables. */
+  maxLifetime: number;
+  /** How long shutdown waits for sessions to finish before closing them. */
+  shutdownGrace: number;
+  /** Up to this much random delay added per session when closing, to spread reconnects. */
+  shutdownJitter: number;
+}
+
+/** Upstream connect behaviour. */
+export interface ConnectConfig {
+  /** Upstreams tried per connection before giving up, 1 to 10. */
+  attempts: number;
+}
+
+/** The admin HTTP API. */
+export interface AdminConfig {
+  /** `host:port` to listen on. */
+  bind: string;
+  /** Bearer token required for changes, if set. */
+  token?: string;
+}
+
+/** Logging settings. */
+export interface LogConfig {
+  /** Lowest level written. */
+  level: LogLevel;
+}

@@ -1,0 +1,160 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { TLSSocket, Server as TlsServer } from 'node:tls';
+import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+import type { Logger } from './logger.js';
+import type { ListenerRuntime } from './runtime.js';
+import { ListenerStats } from './stats.js';
+import { createHandshakeServer } from './tls.js';
+
+/** Receives each connection that passed the listener's cheap guards. */
+export type AcceptHandler = (listener: Listener, socket: Socket) => void;
+
+/** How often a flood of refusals may write a log line, per listener and reason. */
+const REFUSAL_LOG_INTERVAL_MS = 1000;
+
+/**
+ * A bound socket, its guards and (for TLS) its handshakes. The guards (connection cap, handshake
+ * backlog, per-source rate) run before any TLS work and before a session object exists, so a
+ * connection flood costs an accept and a close, not a handshake. Refusals before a session exists
+ * are counted and logged at most once per interval per reason, with a count of those not logged.
+ */
+export class Listener {
+  /** Live counters. */
+  readonly stats = new ListenerStats();
+  /** Current settings; replaced on reload, read at each accept. */
+  runtime: ListenerRuntime;
+  readonly #server: Server;
+  readonly #handshakes: TlsServer | null;
+  readonly #onAccept: AcceptHandler;
+  readonly #logger: Logger;
+  readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
+
+  constructor(runtime: ListenerRuntime, handshakeTimeoutMs: number, onAccept: AcceptHandler, logger: Logger) {
+    this.runtime = runtime;
+    this.#onAccept = onAccept;
+    this.#logger = logger;
+    // Half-open stays off until a session starts relaying: a client that hangs up mid-handshake
+    // must close the socket, not leave it waiting for the handshake timeout.
+    this.#server = createServer({ allowHalfOpen: false, noDelay: true }, this.#onConnection);
+    if (runtime.kind === 'tls') {
+      this.#handshakes = createHandshakeServer(runtime.tls, handshakeTimeoutMs);
+      this.#handshakes.on('secureConnection', this.#onSecure);
+      this.#handshakes.on('tlsClientError', this.#onHandshakeError);
+    } else {
+      this.#handshakes = null;
+    }
+    this.#server.on('error', (err) =>
+      this.#logger.error({ listener: runtime.name, err: String(err) }, 'listener error'),
+    );
+  }
+
+  /** Listener name. */
+  get name(): string {
+    return this.runtime.name;
+  }
+
+  /** Binds the socket; resolves once listening. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.#server.once('error', onError);
+      this.#server.listen({ host: this.runtime.host, port: this.runtime.port, backlog: 1024 }, () => {
+        this.#server.removeListener('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address and port (the real port when 0 was asked for). */
+  address(): { address: string; port: number; family: string } {
+    const a = this.#server.address();
+    if (a === null || typeof a === 'string') throw new Error(`listener ${this.name} is not bound`);
+    return a;
+  }
+
+  /** True while the socket accepts connections. */
+  get listening(): boolean {
+    return this.#server.listening;
+  }
+
+  /** Stops accepting; live sessions are not touched. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+    });
+  }
+
+  #onConnection = (socket: Socket): void => {
+    const stats = this.stats;
+    const rt = this.runtime;
+    stats.accepted++;
+    if (rt.maxConnections > 0 && stats.active >= rt.maxConnections) {
+      this.#refuse(socket, ErrorCodes.ERR_LISTENER_FULL);
+      return;
+    }
+    if (rt.kind === 'tls' && rt.maxPendingHandshakes > 0 && stats.handshaking >= rt.maxPendingHandshakes) {
+      this.#refuse(socket, ErrorCodes.ERR_HANDSHAKE_BACKLOG);
+      return;
+    }
+    if (rt.sourceGuard !== undefined && rt.sourceGuard.take(socket.remoteAddress ?? '') > 0) {
+      this.#refuse(socket, ErrorCodes.ERR_HANDSHAKE_RATE);
+      return;
+    }
+    stats.active++;
+    if (this.#handshakes === null) {
+      this.#onAccept(this, socket);
+      return;
+    }
+    stats.handshaking++;
+    this.#handshakes.emit('connection', socket);
+  };
+
+  #onSecure = (socket: TLSSocket): void => {
+    this.stats.handshaking--;
+    this.#onAccept(this, socket);
+  };
+
+  #onHandshakeError = (err: NodeJS.ErrnoException, socket: TLSSocket): void => {
+    const stats = this.stats;
+    stats.handshaking--;
+    stats.active--;
+    socket.destroy();
+    const code =
+      err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
+        ? ErrorCodes.ERR_HANDSHAKE_TIMEOUT
+        : ErrorCodes.ERR_TLS_HANDSHAKE;
+    stats.reject(code);
+    this.#logRefusal(code, socket.remoteAddress ?? '', err.code ?? '');
+  };
+
+  /** The handshake server, for reloading certificates; null on plain TCP listeners. */
+  get handshakeServer(): TlsServer | null {
+    return this.#handshakes;
+  }
+
+  #refuse(socket: Socket, code: ErrorCode): void {
+    socket.on('error', ignoreError);
+    socket.destroy();
+    this.stats.reject(code);
+    this.#logRefusal(code, socket.remoteAddress ?? '', '');
+  }
+
+  /** One line per reason per interval, with how many were not logged, so a flood cannot flood the log. */
+  #logRefusal(code: ErrorCode, clientAddress: string, detail: string): void {
+    const now = Date.now();
+    const last = this.#lastRefusalLog.get(code);
+    if (last !== undefined && now - last.at < REFUSAL_LOG_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    this.#lastRefusalLog.set(code, { at: now, suppressed: 0 });
+    this.#logger.warn(
+      { listener: this.name, reason: code, clientAddress, detail, suppressed },
+      'connection refused',
+    );
+  }
+}
+
+function ignoreError(): void {}

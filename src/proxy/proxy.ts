@@ -1,0 +1,126 @@
+import type { Socket } from 'node:net';
+import { ErrorCodes } from '../lib/errors.js';
+import { Listener } from './listener.js';
+import { type Logger, silentLogger } from './logger.js';
+import type { ProxyRuntime } from './runtime.js';
+import { Session, type SessionHost } from './session.js';
+import type { ListenerStats, ProxyObserver } from './stats.js';
+
+/** Optional collaborators of a proxy. */
+export interface ProxyOptions {
+  /** Where session and listener lines go. Default: nowhere. */
+  logger?: Logger;
+  /** Metrics and access-log hooks. */
+  observer?: ProxyObserver;
+}
+
+/** How a shutdown lets sessions end. */
+export interface ShutdownOptions {
+  /** How long live sessions may run on after accepting stops, ms. */
+  graceMs: number;
+  /** Sessions still open after the grace are closed spread over this many ms, so clients do not reconnect in one storm. */
+  jitterMs: number;
+}
+
+/**
+ * The data plane: binds the listeners, runs one {@link Session} per connection and shuts down
+ * gracefully. It holds the runtime model by reference so a reload can swap it for new sessions
+ * while old ones keep the model they started with.
+ */
+export class ProxyServer implements SessionHost {
+  runtime: ProxyRuntime;
+  readonly logger: Logger;
+  readonly observer: ProxyObserver;
+  readonly #listeners = new Map<string, Listener>();
+  readonly #sessions = new Set<Session>();
+  #drained: (() => void) | null = null;
+  #stopping = false;
+
+  constructor(runtime: ProxyRuntime, options: ProxyOptions = {}) {
+    this.runtime = runtime;
+    this.logger = options.logger ?? silentLogger;
+    this.observer = options.observer ?? {};
+  }
+
+  /** Binds every listener of the runtime; rejects (and unbinds what was bound) if one fails. */
+  async start(): Promise<void> {
+    try {
+      for (const rt of this.runtime.listeners) {
+        const listener = new Listener(rt, this.runtime.timeouts.handshake, this.#accept, this.logger);
+        this.#listeners.set(rt.name, listener);
+        await listener.listen();
+        const a = listener.address();
+        this.logger.info({ listener: rt.name, address: a.address, port: a.port, kind: rt.kind }, 'listening');
+      }
+    } catch (err) {
+      await Promise.all([...this.#listeners.values()].map((l) => l.close()));
+      this.#listeners.clear();
+      throw err;
+    }
+  }
+
+  /** The listener called `name`. */
+  listener(name: string): Listener {
+    const l = this.#listeners.get(name);
+    if (l === undefined) throw new Error(`no listener "${name}"`);
+    return l;
+  }
+
+  /** Every bound listener. */
+  listeners(): Listener[] {
+    return [...this.#listeners.values()];
+  }
+
+  /** The counters of listener `name`. */
+  stats(name: string): ListenerStats {
+    return this.listener(name).stats;
+  }
+
+  /** Sessions currently open, in any phase. */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** True once shutdown has begun. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  sessionClosed(session: Session): void {
+    this.#sessions.delete(session);
+    if (this.#sessions.size === 0 && this.#drained !== null) this.#drained();
+  }
+
+  #accept = (listener: Listener, socket: Socket): void => {
+    this.#sessions.add(new Session(this, listener.runtime, listener.stats, socket));
+  };
+
+  /**
+   * Stops accepting at once, lets sessions finish for up to the grace period, then closes the rest
+   * spread over the jitter window. Resolves when every session has ended.
+   */
+  async shutdown(options: ShutdownOptions): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#listeners.values()].map((l) => l.close()));
+    this.logger.info({ sessions: this.#sessions.size, graceMs: options.graceMs }, 'shutdown: draining');
+    if (this.#sessions.size === 0) return;
+    const drained = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((resolve) => {
+      graceTimer = setTimeout(() => resolve('grace'), options.graceMs);
+    });
+    const outcome = await Promise.race([drained.then(() => 'drained' as const), graceOver]);
+    clearTimeout(graceTimer);
+    if (outcome === 'drained') return;
+    this.logger.warn({ sessions: this.#sessions.size }, 'shutdown: grace period over, closing sessions');
+    const timers: NodeJS.Timeout[] = [];
+    for (const session of this.#sessions) {
+      const delay = Math.floor(Math.random() * options.jitterMs);
+      timers.push(setTimeout(() => session.close(ErrorCodes.ERR_SHUTDOWN), delay));
+    }
+    await drained;
+    for (const t of timers) clearTimeout(t);
+  }
+}

@@ -1,0 +1,85 @@
+import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import type { Authorizer } from './authorize.js';
+import type { TlsMaterial } from './tls.js';
+
+/** Anything that answers "may this key go ahead?": 0 means yes, otherwise ms until it may retry. */
+export interface RateGate {
+  /** Takes one unit for `key`; a store that talks to a server answers with a promise. */
+  take(key: string): number | Promise<number>;
+}
+
+/** A rate gate that answers at once; guards that run before any TLS work must not wait on a store. */
+export interface SyncRateGate {
+  /** 0 means go ahead, otherwise ms until `key` may retry. */
+  take(key: string): number;
+}
+
+/** Caps simultaneous sessions per key. */
+export interface ConcurrencyGate {
+  /** Counts one more session for `key`, or returns false when it is at its cap. */
+  tryAcquire(key: string): boolean;
+  /** Counts one session of `key` less. */
+  release(key: string): void;
+}
+
+/** Time limits of a session, in milliseconds; 0 disables the ones marked optional. */
+export interface SessionTimeouts {
+  /** From accept to a finished TLS handshake. */
+  handshake: number;
+  /** For one upstream connect attempt. */
+  connect: number;
+  /** No bytes either way for this long closes the session (0: never). */
+  idle: number;
+  /** A session never lives longer than this (0: no limit). */
+  maxLifetime: number;
+}
+
+/** What a TLS listener needs beyond the common part. */
+export interface TlsListenerRuntime {
+  kind: 'tls';
+  /** Certificates and protocol settings; a reload applies new material to new handshakes only. */
+  tls: TlsMaterial;
+  /** Maps a verified identity to a group name. */
+  authorizer: Authorizer;
+}
+
+/** A plain TCP listener sends every connection to one group. */
+export interface TcpListenerRuntime {
+  kind: 'tcp';
+  /** Group that takes every connection. */
+  group: string;
+}
+
+/** Everything one listener needs to run. */
+export type ListenerRuntime = {
+  /** Name used in logs and metrics. */
+  name: string;
+  /** Host to bind; `::` binds dual-stack. */
+  host: string;
+  /** Port to bind; 0 picks a free one (tests). */
+  port: number;
+  /** Most live sessions on this listener (0: no cap). */
+  maxConnections: number;
+  /** Limits new connections per source address before any TLS work; absent for none. */
+  sourceGuard?: SyncRateGate;
+  /** Most handshakes in progress at once on this listener (0: no cap). */
+  maxPendingHandshakes: number;
+} & (TlsListenerRuntime | TcpListenerRuntime);
+
+/** The whole typed model the data plane runs on; built from config by the composition root. */
+export interface ProxyRuntime {
+  /** Listeners to bind. */
+  listeners: ListenerRuntime[];
+  /** Upstream groups by name. */
+  groups: Map<string, UpstreamGroup>;
+  /** Which key a group's hashing balancer hashes: the client id or the source address. */
+  hashKeys: Map<string, 'client-id' | 'source-ip'>;
+  /** Per-client rate limit, absent for none. */
+  rateLimit?: RateGate;
+  /** Per-client concurrency cap, absent for none. */
+  concurrency?: ConcurrencyGate;
+  /** Session time limits. */
+  timeouts: SessionTimeouts;
+  /** Upstream connect attempts per session, at least 1. */
+  connectAttempts: number;
+}

@@ -1,0 +1,409 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
+import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { Upstream } from '../lib/upstreams/upstream.js';
+import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import type { Authorizer } from './authorize.js';
+import { identityFromCertificate } from './identity.js';
+import type { Logger } from './logger.js';
+import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
+import type { ListenerStats, ProxyObserver, SessionRecord } from './stats.js';
+import { certificateRejection } from './tls.js';
+
+/** What a session needs from the proxy that owns it. */
+export interface SessionHost {
+  /** The model in force when the session was accepted. */
+  readonly runtime: ProxyRuntime;
+  /** Where the session's one line goes. */
+  readonly logger: Logger;
+  /** Metrics and access-log hooks. */
+  readonly observer: ProxyObserver;
+  /** Called exactly once when the session has fully ended. */
+  sessionClosed(session: Session): void;
+}
+
+enum Phase {
+  Admission = 1,
+  Connecting = 2,
+  Relaying = 3,
+  Closing = 4,
+  Closed = 5,
+}
+
+function ignoreError(): void {}
+
+/** How long a refused client gets to read our close before the socket is destroyed. */
+const CLOSE_LINGER_MS = 2000;
+
+/**
+ * One client connection from a finished handshake (or accept, on plain TCP) to close: the only place
+ * that knows the order of the steps (identity, authorization, admission, pick, connect, relay, release). Every refusal
+ * goes through {@link Session.fail}, so each one is counted, logged once and closed the same way.
+ */
+export class Session {
+  readonly #host: SessionHost;
+  readonly #listener: ListenerRuntime;
+  readonly #stats: ListenerStats;
+  readonly #runtime: ProxyRuntime;
+  #client: Socket;
+  #upstreamSocket: Socket | null = null;
+  #group: UpstreamGroup | null = null;
+  #upstream: Upstream | null = null;
+  #failedUpstreams: Upstream[] | null = null;
+  #attempt = 0;
+  #connected = false;
+  readonly #clientAddress: string;
+  readonly #clientPort: number;
+  #clientId = '';
+  #org = '';
+  #admissionKey = '';
+  #concurrencyHeld = false;
+  #phase = Phase.Admission;
+  #termination: ErrorCode | 'OK' = 'OK';
+  #clientClosed = false;
+  #upstreamClosed = true;
+  #lifetimeTimer: NodeJS.Timeout | null = null;
+  readonly #startedAt = performance.now();
+  #connectStartedAt = 0;
+  #connectMs = 0;
+
+  /**
+   * Starts a session on a connection that passed the listener's guards: for TLS listeners the
+   * handshake is already done, for plain TCP the raw socket.
+   */
+  constructor(host: SessionHost, listener: ListenerRuntime, stats: ListenerStats, client: Socket) {
+    this.#host = host;
+    this.#runtime = host.runtime;
+    this.#listener = listener;
+    this.#stats = stats;
+    this.#client = client;
+    this.#clientAddress = client.remoteAddress ?? '';
+    this.#clientPort = client.remotePort ?? 0;
+    // Half-open from here on: a client that shuts its write side must still get the whole response.
+    client.allowHalfOpen = true;
+    client.on('error', this.#onClientError);
+    client.on('timeout', this.#onClientTimeout);
+    client.once('close', this.#onClientClose);
+    if (listener.kind === 'tls') {
+      this.#identify(client as TLSSocket, listener.authorizer);
+    } else {
+      this.#admissionKey = this.#clientAddress;
+      this.#admit(listener.group);
+    }
+  }
+
+  /** Ends the session now (shutdown after the grace period). */
+  close(code: ErrorCode): void {
+    if (this.#phase >= Phase.Closing) return;
+    this.#setTermination(code);
+    this.#destroyBoth();
+  }
+
+  /** Where the session is in its life, for status pages. */
+  get phase(): 'admission' | 'connecting' | 'relaying' | 'closing' | 'closed' {
+    return (['admission', 'admission', 'connecting', 'relaying', 'closing', 'closed'] as const)[this.#phase];
+  }
+
+  #identify(tls: TLSSocket, authorizer: Authorizer): void {
+    const cert = tls.getPeerX509Certificate();
+    if (cert === undefined) {
+      this.fail(ErrorCodes.ERR_NO_CLIENT_CERT);
+      return;
+    }
+    if (!tls.authorized) {
+      this.fail(certificateRejection(tls.authorizationError));
+      return;
+    }
+    const identity = identityFromCertificate(cert);
+    if (identity.id === '') {
+      this.fail(ErrorCodes.ERR_CERT_MISSING_CN);
+      return;
+    }
+    this.#clientId = identity.id;
+    if (identity.orgs.length === 0) {
+      this.fail(ErrorCodes.ERR_CERT_MISSING_ORG);
+      return;
+    }
+    const group = authorizer.authorize(identity.id, identity.orgs);
+    if (group === undefined) {
+      this.#org = identity.orgs[0];
+      this.fail(ErrorCodes.ERR_UNAUTHORIZED_ORG);
+      return;
+    }
+    this.#org = identity.orgs.length === 1 ? identity.orgs[0] : this.#orgFor(identity.orgs, group);
+    this.#admissionKey = identity.id;
+    this.#admit(group);
+  }
+
+  #orgFor(orgs: readonly string[], group: string): string {
+    return orgs.includes(group) ? group : orgs[0];
+  }
+
+  #admit(groupName: string): void {
+    const group = this.#runtime.groups.get(groupName);
+    if (group === undefined) {
+      this.fail(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM);
+      return;
+    }
+    this.#group = group;
+    const gate = this.#runtime.rateLimit;
+    if (gate === undefined) {
+      this.#afterRateLimit(0);
+      return;
+    }
+    const verdict = gate.take(this.#admissionKey);
+    if (typeof verdict === 'number') {
+      this.#afterRateLimit(verdict);
+      return;
+    }
+    verdict.then(this.#afterRateLimit, this.#onRateStoreError);
+  }
+
+  #onRateStoreError = (err: unknown): void => {
+    // A limiter store outage must not take the service down with it: admit, and say so once per session.
+    this.#host.logger.warn(
+      { listener: this.#listener.name, clientId: this.#clientId, err: String(err) },
+      'rate limit store failed; admitting',
+    );
+    this.#afterRateLimit(0);
+  };
+
+  #afterRateLimit = (retryAfterMs: number): void => {
+    if (this.#phase >= Phase.Closing) return;
+    if (retryAfterMs > 0) {
+      this.fail(ErrorCodes.ERR_RATE_LIMITED);
+      return;
+    }
+    const concurrency = this.#runtime.concurrency;
+    if (concurrency !== undefined) {
+      if (!concurrency.tryAcquire(this.#admissionKey)) {
+        this.fail(ErrorCodes.ERR_CONCURRENCY_LIMIT);
+        return;
+      }
+      this.#concurrencyHeld = true;
+    }
+    this.#phase = Phase.Connecting;
+    this.#connectNext(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM);
+  };
+
+  #hashKey(): string {
+    const useSource =
+      this.#listener.kind === 'tcp' || this.#runtime.hashKeys.get(this.#group!.name) === 'source-ip';
+    const key = useSource ? this.#clientAddress : this.#clientId;
+    // A retry must not hash to the upstream that just failed.
+    return this.#attempt === 0 ? key : `${key}#${this.#attempt}`;
+  }
+
+  #connectNext(lastFailure: ErrorCode): void {
+    if (this.#attempt >= this.#runtime.connectAttempts) {
+      this.fail(lastFailure);
+      return;
+    }
+    let upstream: Upstream;
+    try {
+      upstream = this.#group!.pick(this.#hashKey());
+    } catch (err) {
+      if (err instanceof SwitchyardError && this.#attempt > 0) {
+        this.fail(lastFailure);
+        return;
+      }
+      this.fail(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM);
+      return;
+    }
+    this.#attempt++;
+    this.#upstream = upstream;
+    this.#connectStartedAt = performance.now();
+    const socket = netConnect({
+      host: upstream.host,
+      port: upstream.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+    this.#upstreamSocket = socket;
+    this.#upstreamClosed = false;
+    socket.setTimeout(this.#runtime.timeouts.connect);
+    socket.once('connect', this.#onUpstreamConnect);
+    socket.on('error', this.#onUpstreamError);
+    socket.on('timeout', this.#onUpstreamTimeout);
+    socket.once('close', this.#onUpstreamClose);
+  }
+
+  #onUpstreamConnect = (): void => {
+    const upstream = this.#upstreamSocket!;
+    this.#connectMs = performance.now() - this.#connectStartedAt;
+    this.#group!.connected(this.#upstream!);
+    this.#connected = true;
+    this.#releaseFailedAttempts();
+    if (this.#phase >= Phase.Closing) {
+      upstream.destroy();
+      return;
+    }
+    this.#phase = Phase.Relaying;
+    this.#stats.proxied++;
+    upstream.setTimeout(0);
+    const client = this.#client;
+    const idle = this.#runtime.timeouts.idle;
+    // Activity in either direction touches the client socket (reads one way, writes the other),
+    // so one idle timer per session is enough.
+    client.setTimeout(idle);
+    const lifetime = this.#runtime.timeouts.maxLifetime;
+    if (lifetime > 0) this.#lifetimeTimer = setTimeout(this.#onLifetimeEnd, lifetime);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  };
+
+  #onLifetimeEnd = (): void => {
+    this.#lifetimeTimer = null;
+    this.close(ErrorCodes.ERR_MAX_LIFETIME);
+  };
+
+  /** A connect attempt failed: remember it, and try the next pick while attempts remain. */
+  #attemptFailed(code: ErrorCode): void {
+    const socket = this.#upstreamSocket!;
+    const upstream = this.#upstream!;
+    socket.removeListener('close', this.#onUpstreamClose);
+    socket.removeListener('timeout', this.#onUpstreamTimeout);
+    socket.removeListener('connect', this.#onUpstreamConnect);
+    socket.removeListener('error', this.#onUpstreamError);
+    socket.on('error', ignoreError);
+    socket.destroy();
+    this.#upstreamSocket = null;
+    this.#upstreamClosed = true;
+    this.#upstream = null;
+    this.#host.logger.warn(
+      { listener: this.#listener.name, group: this.#group!.name, upstream: upstream.id, reason: code },
+      'upstream connect failed',
+    );
+    // Hold the failed lease until the session settles, so load-aware balancers look elsewhere.
+    (this.#failedUpstreams ??= []).push(upstream);
+    if (this.#phase >= Phase.Closing) {
+      this.#maybeFinish();
+      return;
+    }
+    this.#connectNext(code);
+  }
+
+  #releaseFailedAttempts(): void {
+    const failed = this.#failedUpstreams;
+    if (failed === null) return;
+    this.#failedUpstreams = null;
+    for (const u of failed) this.#group!.failed(u);
+  }
+
+  #onUpstreamError = (err: NodeJS.ErrnoException): void => {
+    if (this.#phase === Phase.Connecting) {
+      this.#attemptFailed(ErrorCodes.ERR_UPSTREAM_CONNECT);
+      return;
+    }
+    if (this.#phase === Phase.Relaying) {
+      this.#setTermination(ErrorCodes.ERR_UPSTREAM_RESET);
+      this.#host.logger.debug({ listener: this.#listener.name, err: err.code }, 'upstream socket error');
+      this.#client.destroy();
+    }
+  };
+
+  #onUpstreamTimeout = (): void => {
+    if (this.#phase === Phase.Connecting) this.#attemptFailed(ErrorCodes.ERR_UPSTREAM_CONNECT_TIMEOUT);
+  };
+
+  #onUpstreamClose = (): void => {
+    this.#upstreamClosed = true;
+    // Closing cleanly after a half-close is normal; the client side finishes on its own. Only an
+    // upstream that vanished before ending its stream takes the client down with it.
+    const upstream = this.#upstreamSocket!;
+    if (!upstream.readableEnded && !this.#clientClosed) {
+      this.#setTermination(ErrorCodes.ERR_UPSTREAM_RESET);
+      this.#client.destroy();
+    }
+    this.#maybeFinish();
+  };
+
+  #onClientError = (_err: NodeJS.ErrnoException): void => {
+    this.#setTermination(ErrorCodes.ERR_CLIENT_RESET);
+    this.#upstreamSocket?.destroy();
+  };
+
+  #onClientTimeout = (): void => {
+    // In relay this is the idle timeout; otherwise the linger after a refusal ran out.
+    if (this.#phase === Phase.Relaying) this.#setTermination(ErrorCodes.ERR_IDLE_TIMEOUT);
+    this.#destroyBoth();
+  };
+
+  #onClientClose = (): void => {
+    this.#clientClosed = true;
+    const client = this.#client;
+    if (this.#phase < Phase.Relaying) {
+      // Gone before we reached an upstream: abandon any connect in flight.
+      if (this.#phase !== Phase.Closing) this.#phase = Phase.Closing;
+      this.#upstreamSocket?.destroy();
+    } else if (!client.readableEnded && this.#upstreamSocket !== null && !this.#upstreamClosed) {
+      this.#setTermination(ErrorCodes.ERR_CLIENT_RESET);
+      this.#upstreamSocket.destroy();
+    }
+    this.#maybeFinish();
+  };
+
+  /** Refuses the session: counted and logged once (at finish) and closed without a word to the client. */
+  fail(code: ErrorCode): void {
+    if (this.#phase >= Phase.Closing) return;
+    this.#setTermination(code);
+    this.#phase = Phase.Closing;
+    const client = this.#client;
+    if (client.destroyed) return;
+    // end() sends FIN (and close_notify on TLS); the short linger bounds how long a silent client keeps it.
+    client.setTimeout(CLOSE_LINGER_MS);
+    client.end();
+    client.resume();
+  }
+
+  #setTermination(code: ErrorCode): void {
+    if (this.#termination === 'OK') this.#termination = code;
+  }
+
+  #destroyBoth(): void {
+    if (this.#phase < Phase.Closing) this.#phase = Phase.Closing;
+    this.#client.destroy();
+    this.#upstreamSocket?.destroy();
+  }
+
+  #maybeFinish(): void {
+    if (!this.#clientClosed || !this.#upstreamClosed || this.#phase === Phase.Closed) return;
+    this.#phase = Phase.Closed;
+    if (this.#lifetimeTimer !== null) clearTimeout(this.#lifetimeTimer);
+    this.#releaseFailedAttempts();
+    const upstream = this.#upstream;
+    const socket = this.#upstreamSocket;
+    if (upstream !== null && socket !== null) {
+      if (this.#connected) this.#group!.release(upstream, socket.bytesRead, socket.bytesWritten);
+      else this.#group!.cancelled(upstream);
+    }
+    if (this.#concurrencyHeld) {
+      this.#concurrencyHeld = false;
+      this.#runtime.concurrency!.release(this.#admissionKey);
+    }
+    const client = this.#client;
+    const stats = this.#stats;
+    stats.active--;
+    stats.bytesFromClients += client.bytesRead;
+    stats.bytesToClients += client.bytesWritten;
+    const termination = this.#termination;
+    if (termination !== 'OK') stats.reject(termination);
+    const record: SessionRecord = {
+      listener: this.#listener.name,
+      clientAddress: this.#clientAddress,
+      clientPort: this.#clientPort,
+      clientId: this.#clientId,
+      org: this.#org,
+      group: this.#group?.name ?? '',
+      upstream: upstream?.id ?? '',
+      bytesFromClient: client.bytesRead,
+      bytesToClient: client.bytesWritten,
+      durationMs: performance.now() - this.#startedAt,
+      connectMs: this.#connectMs,
+      termination,
+    };
+    this.#host.observer.sessionEnded?.(record);
+    this.#host.sessionClosed(this);
+  }
+}

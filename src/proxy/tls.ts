@@ -1,0 +1,81 @@
+import {
+  createSecureContext,
+  createServer,
+  type SecureContext,
+  type SecureVersion,
+  type Server,
+} from 'node:tls';
+import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+
+/** PEM material and protocol settings for a listener's server side of mutual TLS. */
+export interface TlsMaterial {
+  /** Server certificate chain, PEM. */
+  cert: string;
+  /** Server private key, PEM. */
+  key: string;
+  /** CA bundle that client certificates must chain to, PEM. */
+  clientCa: string;
+  /** Certificate revocation lists, PEM. */
+  crl?: string;
+  /** Lowest protocol version; never below TLSv1.2. */
+  minVersion?: SecureVersion;
+  /** Highest protocol version. */
+  maxVersion?: SecureVersion;
+  /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always the safe defaults). */
+  ciphers?: string;
+  /** Key exchange groups, OpenSSL syntax. */
+  ecdhCurve?: string;
+}
+
+function contextOptions(m: TlsMaterial) {
+  return {
+    cert: m.cert,
+    key: m.key,
+    ca: m.clientCa,
+    crl: m.crl,
+    minVersion: m.minVersion ?? 'TLSv1.2',
+    maxVersion: m.maxVersion ?? 'TLSv1.3',
+    ciphers: m.ciphers,
+    ecdhCurve: m.ecdhCurve,
+    honorCipherOrder: true,
+    sessionTimeout: 300,
+  } as const;
+}
+
+/** Builds a SecureContext from the material; throws when the key does not match the certificate. */
+export function buildSecureContext(m: TlsMaterial): SecureContext {
+  return createSecureContext(contextOptions(m));
+}
+
+/**
+ * The handshake engine of a TLS listener: a tls.Server that never listens itself. The listener hands
+ * it sockets that passed the cheap guards; it shares one context (and session-ticket keys) across all
+ * handshakes. Verification is requested but not enforced here, so each failure can get its own reason
+ * code once the handshake is done.
+ */
+export function createHandshakeServer(m: TlsMaterial, handshakeTimeoutMs: number): Server {
+  return createServer({
+    ...contextOptions(m),
+    requestCert: true,
+    rejectUnauthorized: false,
+    handshakeTimeout: handshakeTimeoutMs,
+  });
+}
+
+/** Applies new material to a handshake server: only handshakes that start afterwards see it. */
+export function updateHandshakeServer(server: Server, m: TlsMaterial): void {
+  server.setSecureContext(contextOptions(m));
+}
+
+/** Maps OpenSSL's verification result for a client certificate to our reason code. */
+export function certificateRejection(authorizationError: Error | string | null | undefined): ErrorCode {
+  const text =
+    typeof authorizationError === 'string' ? authorizationError : (authorizationError?.message ?? '');
+  switch (text) {
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return ErrorCodes.ERR_CERT_EXPIRED;
+    default:
+      return ErrorCodes.ERR_CERT_UNTRUSTED;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Starts a real proxy the way the CLI does (config text -> validated config -> runtime -> ProxyServer),
+ * on port 0, with an in-memory logger and observer the test can assert on.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { buildRuntime } from '../../src/config/build-runtime.js';
+import { parseConfigText } from '../../src/config/load-config.js';
+import type { SwitchyardConfig } from '../../src/config/types.js';
+import { accessLogObserver } from '../../src/control/access-log.js';
+import type { Logger } from '../../src/proxy/logger.js';
+import { ProxyServer } from '../../src/proxy/proxy.js';
+import type { SessionRecord } from '../../src/proxy/stats.js';
+import { type TestPkiPaths, writeTestPki } from './certs.js';
+
+/** One log call as the memory logger saw it. */
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/** A logger that keeps every line for assertions. */
+export class MemoryLogger implements Logger {
+  readonly lines: LogLine[] = [];
+  debug(fields: object, message = ''): void {
+    this.lines.push({ level: 'debug', message, fields: fields as Record<string, unknown> });
+  }
+  info(fields: object, message = ''): void {
+    this.lines.push({ level: 'info', message, fields: fields as Record<string, unknown> });
+  }
+  warn(fields: object, message = ''): void {
+    this.lines.push({ level: 'warn', message, fields: fields as Record<string, unknown> });
+  }
+  error(fields: object, message = ''): void {
+    this.lines.push({ level: 'error', message, fields: fields as Record<string, unknown> });
+  }
+}
+
+/** A running proxy under test. */
+export interface TestProxy {
+  proxy: ProxyServer;
+  config: SwitchyardConfig;
+  logger: MemoryLogger;
+  /** Every session record, in the order sessions ended. */
+  records: SessionRecord[];
+  /** The bound port of listener `name` (default: the first). */
+  port(name?: string): number;
+  /** Waits for the first session record from index `from` on that matches, and returns it. */
+  record(match: (r: SessionRecord) => boolean, from?: number): Promise<SessionRecord>;
+  /** Shuts the proxy down with no grace and stops its timers. */
+  stop(): Promise<void>;
+}
+
+let pkiDir: Promise<TestPkiPaths> | undefined;
+
+/** The test PKI written once per process to a temp dir, for configs that name files. */
+export function testPkiFiles(): Promise<TestPkiPaths> {
+  pkiDir ??= writeTestPki(mkdtempSync(join(tmpdir(), 'switchyard-pki-')));
+  return pkiDir;
+}
+
+/** The `tls:` block of a listener using the test PKI's server certificate. */
+export async function testTlsBlock(
+  server: 'server' | 'rsaServer' = 'server',
+): Promise<Record<string, string>> {
+  const p = await testPkiFiles();
+  return { cert: p[server].certPath, key: p[server].keyPath, clientCa: p.caPath };
+}
+
+/** Starts a proxy from a configuration object written as YAML, exactly as a file would be. */
+export async function startTestProxy(config: Record<string, unknown>): Promise<TestProxy> {
+  const text = stringify(config);
+  const parsed = parseConfigText(text, join(tmpdir(), 'switchyard-test.yaml'));
+  const built = await buildRuntime(parsed);
+  const logger = new MemoryLogger();
+  const records: SessionRecord[] = [];
+  const accessLog = accessLogObserver(logger);
+  const waiters: (() => void)[] = [];
+  const proxy = new ProxyServer(built.runtime, {
+    logger,
+    observer: {
+      sessionEnded(r) {
+        records.push(r);
+        accessLog.sessionEnded(r);
+        for (const w of waiters.splice(0)) w();
+      },
+    },
+  });
+  built.start();
+  await proxy.start();
+  return {
+    proxy,
+    config: parsed,
+    logger,
+    records,
+    port: (name) => proxy.listener(name ?? parsed.listeners[0].name).address().port,
+    record: async (match, from = 0) => {
+      for (;;) {
+        const found = records.slice(from).find(match);
+        if (found !== undefined) return found;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+    stop: async () => {
+      await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
+      built.stop();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Real upstream servers on loopback for integration tests: each binds port 0 and reports the port
+ * it got, so tests never collide.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+
+/** A started test server; `close()` also destroys its live sockets. */
+export interface TestUpstream {
+  /** Name it answers with (named upstreams) or a label. */
+  name: string;
+  /** Bound host. */
+  host: string;
+  /** Bound port. */
+  port: number;
+  /** `host:port`, IPv6 in brackets. */
+  address: string;
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Sockets currently open. */
+  readonly sockets: Set<Socket>;
+  /** Stops listening and destroys every live socket. */
+  close(): Promise<void>;
+}
+
+async function start(name: string, host: string, onSocket: (s: Socket) => void): Promise<TestUpstream> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    up.accepted++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const up: TestUpstream = {
+    name,
+    host,
+    port,
+    address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    accepted: 0,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  return up;
+}
+
+/**
+ * Answers any request (read up to the blank line) with `<name>\n` as an HTTP/1.1 response, then
+ * closes: the seed's "basic HTTP GET to confirm the client reached a matching upstream".
+ */
+export function startNamedHttpUpstream(name: string, host = '127.0.0.1'): Promise<TestUpstream> {
+  return start(name, host, (socket) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      if (!seen.includes('\r\n\r\n')) return;
+      socket.removeListener('data', onData);
+      const body = `${name}\n`;
+      socket.end(
+        `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      socket.resume();
+    };
+    socket.on('data', onData);
+  });
+}
+
+/** Echoes every byte back and ends its side when the client ends: exercises half-close. */
+export function startEchoUpstream(name = 'echo', host = '127.0.0.1'): Promise<TestUpstream> {
+  return start(name, host, (socket) => {
+    socket.pipe(socket);
+  });
+}
+
+/** Reads until the client ends, then answers with the SHA-256 hex of everything it got and the byte count. */
+export function startHashUpstream(name = 'hash', host = '127.0.0.1'): Promise<TestUpstream> {
+  return start(name, host, (socket) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    socket.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    });
+    socket.on('end', () => socket.end(`${hash.digest('hex')} ${bytes}\n`));
+  });
+}
+
+/**
+ * Sends `totalBytes` of deterministic data as soon as a client connects, then ends; the data is the
+ * same stream {@link deterministicChunk} makes, so the receiver can hash and compare.
+ */
+export function startSourceUpstream(
+  totalBytes: number,
+  name = 'source',
+  host = '127.0.0.1',
+): Promise<TestUpstream> {
+  return start(name, host, (socket) => {
+    let sent = 0;
+    const chunk = deterministicChunk();
+    const pump = () => {
+      while (sent < totalBytes) {
+        const n = Math.min(chunk.length, totalBytes - sent);
+        sent += n;
+        if (!socket.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      socket.end();
+    };
+    pump();
+    socket.resume();
+  });
+}
+
+/** Holds connections open without answering, for least-connections spreading tests. */
+export function startSilentUpstream(name: string, host = '127.0.0.1'): Promise<TestUpstream> {
+  return start(name, host, (socket) => {
+    socket.resume();
+    socket.on('end', () => socket.end());
+  });
+}
+
+let sharedChunk: Buffer | undefined;
+
+/** A 64 KiB block of pseudo-random bytes, the same in every call. */
+export function deterministicChunk(): Buffer {
+  if (sharedChunk === undefined) {
+    sharedChunk = Buffer.alloc(64 * 1024);
+    let x = 0x12345678;
+    for (let i = 0; i < sharedChunk.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      sharedChunk[i] = x & 0xff;
+    }
+  }
+  return sharedChunk;
+}
+
+/** A loopback port with nothing listening: bound once, then closed, so connects are refused. */
+export async function refusedPort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

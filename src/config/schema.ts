@@ -290,7 +290,7 @@ const groupSchema = z
     (g): GroupConfig => ({
       balancer: g.balancer,
       hashKey: g.hashKey ?? 'client-id',
-      boundedLoad: g.boundedLoad ?? 1.25,
+      boundedLoad: g.boundedLoad ?? 0,
       upstreams: g.upstreams.map(
         (u): UpstreamConfig => ({
           address: u.address,

@@ -134,7 +134,7 @@ export interface GroupConfig {
   balancer: BalancerName;
   /** What consistent-hash hashes; plain TCP listeners always use the source IP. */
   hashKey: HashKey;
-  /** consistent-hash: how far above average load one upstream may go (1.25 = 25 %); 0 disables. */
+  /** consistent-hash: how far above average load one upstream may go (1.25 = 25 %); 0 (default) disables, keeping keys strictly sticky. */
   boundedLoad: number;
   /** Upstreams in configured order; ids unique. */
   upstreams: UpstreamConfig[];

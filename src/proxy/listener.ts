@@ -77,12 +77,13 @@ export class Listener {
     return this.#server.listening;
   }
 
-  /** Stops accepting; live sessions are not touched. */
+  /**
+   * Stops accepting; live sessions are not touched. Resolves as soon as the socket is unbound:
+   * net.Server's own close callback would wait for every live connection to end.
+   */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.#server.listening) return resolve();
-      this.#server.close(() => resolve());
-    });
+    if (this.#server.listening) this.#server.close();
+    return Promise.resolve();
   }
 
   #onConnection = (socket: Socket): void => {

@@ -33,7 +33,8 @@ export class ProxyServer implements SessionHost {
   readonly observer: ProxyObserver;
   readonly #listeners = new Map<string, Listener>();
   readonly #sessions = new Set<Session>();
-  #drained: (() => void) | null = null;
+  /** Every shutdown call in progress waits here; all are told when the last session ends. */
+  readonly #drainWaiters: (() => void)[] = [];
   #stopping = false;
 
   constructor(runtime: ProxyRuntime, options: ProxyOptions = {}) {
@@ -88,10 +89,20 @@ export class ProxyServer implements SessionHost {
 
   sessionClosed(session: Session): void {
     this.#sessions.delete(session);
-    if (this.#sessions.size === 0 && this.#drained !== null) this.#drained();
+    if (this.#sessions.size === 0) for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
   #accept = (listener: Listener, socket: Socket): void => {
+    if (this.#stopping) {
+      // A handshake that was under way when shutdown began finishes after the listener closed; a
+      // session started now would outlive a shutdown that may already have resolved.
+      const stats = listener.stats;
+      stats.active--;
+      stats.reject(ErrorCodes.ERR_SHUTDOWN);
+      socket.on('error', ignoreError);
+      socket.destroy();
+      return;
+    }
     this.#sessions.add(new Session(this, listener.runtime, listener.stats, socket));
   };
 
@@ -105,7 +116,7 @@ export class ProxyServer implements SessionHost {
     this.logger.info({ sessions: this.#sessions.size, graceMs: options.graceMs }, 'shutdown: draining');
     if (this.#sessions.size === 0) return;
     const drained = new Promise<void>((resolve) => {
-      this.#drained = resolve;
+      this.#drainWaiters.push(resolve);
     });
     let graceTimer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'grace'>((resolve) => {
@@ -124,3 +135,5 @@ export class ProxyServer implements SessionHost {
     for (const t of timers) clearTimeout(t);
   }
 }
+
+function ignoreError(): void {}

@@ -1,7 +1,9 @@
 /** Real clients for integration tests: plain TCP and mutual TLS, with helpers to read whole replies. */
+import { createHash } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { PemPair } from '../../src/cli/certs/dev-authority.js';
+import { deterministicChunk } from './upstreams.js';
 
 /** Where and how to open a mutual-TLS connection. */
 export interface TlsClientOptions {
@@ -39,10 +41,10 @@ export function connectTls(o: TlsClientOptions): Promise<TLSSocket> {
   });
 }
 
-/** Opens a plain TCP connection. */
-export function connectTcp(port: number, host = '127.0.0.1'): Promise<Socket> {
+/** Opens a plain TCP connection, optionally from a given loopback source address (127.0.0.2 and so on). */
+export function connectTcp(port: number, host = '127.0.0.1', localAddress?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, allowHalfOpen: true });
+    const socket = netConnect({ host, port, allowHalfOpen: true, localAddress });
     socket.once('connect', () => {
       socket.removeListener('error', reject);
       resolve(socket);
@@ -104,9 +106,9 @@ export async function tlsGet(o: TlsClientOptions): Promise<string> {
   return httpGet(socket);
 }
 
-/** Connects over plain TCP and GETs, returning the upstream's name. */
-export async function tcpGet(port: number, host = '127.0.0.1'): Promise<string> {
-  return httpGet(await connectTcp(port, host));
+/** Connects over plain TCP and GETs, returning the upstream's name ('' when refused). */
+export async function tcpGet(port: number, host = '127.0.0.1', localAddress?: string): Promise<string> {
+  return httpGet(await connectTcp(port, host, localAddress));
 }
 
 /** Resolves once `predicate` holds, checking on every turn of the event loop, up to `maxTurns` checks. */
@@ -116,4 +118,72 @@ export async function until(predicate: () => boolean, what: string, maxTurns = 2
     await new Promise((r) => setTimeout(r, i < 100 ? 0 : 5));
   }
   throw new Error(`timed out waiting for: ${what}`);
+}
+
+/**
+ * Writes the first `totalBytes` of the deterministic stream ({@link deterministicChunk} repeated),
+ * waiting for 'drain' whenever a write reports back-pressure, then ends the write side. Resolves
+ * with the SHA-256 hex of what was written once everything is flushed; rejects on a socket error.
+ */
+export function sendDeterministic(socket: Socket, totalBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunk = deterministicChunk();
+    const hash = createHash('sha256');
+    let sent = 0;
+    const fail = (err: Error) => {
+      socket.removeListener('drain', pump);
+      reject(err);
+    };
+    socket.once('error', fail);
+    function pump(): void {
+      while (sent < totalBytes) {
+        const piece = totalBytes - sent >= chunk.length ? chunk : chunk.subarray(0, totalBytes - sent);
+        sent += piece.length;
+        hash.update(piece);
+        if (!socket.write(piece)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      socket.end(() => {
+        socket.removeListener('error', fail);
+        resolve(hash.digest('hex'));
+      });
+    }
+    pump();
+  });
+}
+
+/** What {@link hashReceived} saw. */
+export interface Received {
+  /** SHA-256 hex of every byte received. */
+  hash: string;
+  /** Bytes received. */
+  bytes: number;
+  /** True when the peer ended its stream cleanly ('end') before the close. */
+  ended: boolean;
+  /** The error code, if the connection ended with an error. */
+  errorCode?: string;
+}
+
+/** Hashes everything received until the connection closes; never rejects. */
+export function hashReceived(socket: Socket): Promise<Received> {
+  return new Promise((resolve) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let ended = false;
+    let errorCode: string | undefined;
+    socket.on('data', (c: Buffer) => {
+      hash.update(c);
+      bytes += c.length;
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      errorCode = e.code ?? e.message;
+    });
+    socket.once('end', () => {
+      ended = true;
+      socket.end();
+    });
+    socket.once('close', () => resolve({ hash: hash.digest('hex'), bytes, ended, errorCode }));
+  });
 }

@@ -3,7 +3,9 @@
  * it got, so tests never collide.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 
 /** A started test server; `close()` also destroys its live sockets. */
 export interface TestUpstream {
@@ -82,34 +84,48 @@ export function startEchoUpstream(name = 'echo', host = '127.0.0.1'): Promise<Te
 }
 
 /** Reads until the client ends, then answers with the SHA-256 hex of everything it got and the byte count. */
-export function startHashUpstream(name = 'hash', host = '127.0.0.1'): Promise<TestUpstream> {
-  return start(name, host, (socket) => {
+export async function startHashUpstream(name = 'hash', host = '127.0.0.1'): Promise<HashUpstream> {
+  let receivedByAll = 0;
+  const up = await start(name, host, (socket) => {
     const hash = createHash('sha256');
     let bytes = 0;
     socket.on('data', (chunk: Buffer) => {
       hash.update(chunk);
       bytes += chunk.length;
+      receivedByAll += chunk.length;
     });
     socket.on('end', () => socket.end(`${hash.digest('hex')} ${bytes}\n`));
   });
+  return Object.defineProperty(up, 'received', {
+    get: () => receivedByAll,
+    enumerable: true,
+  }) as HashUpstream;
+}
+
+/** A hash upstream, which also tells how much it has read. */
+export interface HashUpstream extends TestUpstream {
+  /** Bytes read so far, over all connections. */
+  readonly received: number;
 }
 
 /**
  * Sends `totalBytes` of deterministic data as soon as a client connects, then ends; the data is the
  * same stream {@link deterministicChunk} makes, so the receiver can hash and compare.
  */
-export function startSourceUpstream(
+export async function startSourceUpstream(
   totalBytes: number,
   name = 'source',
   host = '127.0.0.1',
-): Promise<TestUpstream> {
-  return start(name, host, (socket) => {
+): Promise<SourceUpstream> {
+  let sentByAll = 0;
+  const up = await start(name, host, (socket) => {
     let sent = 0;
     const chunk = deterministicChunk();
     const pump = () => {
       while (sent < totalBytes) {
         const n = Math.min(chunk.length, totalBytes - sent);
         sent += n;
+        sentByAll += n;
         if (!socket.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
           socket.once('drain', pump);
           return;
@@ -120,6 +136,16 @@ export function startSourceUpstream(
     pump();
     socket.resume();
   });
+  return Object.defineProperty(up, 'sent', { get: () => sentByAll, enumerable: true }) as SourceUpstream;
+}
+
+/** A source upstream, which also tells how far it got. */
+export interface SourceUpstream extends TestUpstream {
+  /**
+   * Bytes handed to `write()` so far, over all connections. The source stops writing when a write
+   * reports back-pressure, so this is at most one chunk ahead of what the kernel has taken.
+   */
+  readonly sent: number;
 }
 
 /** Holds connections open without answering, for least-connections spreading tests. */
@@ -154,4 +180,71 @@ export async function refusedPort(host = '127.0.0.1'): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** SHA-256 hex of the first `totalBytes` of the stream {@link deterministicChunk} repeats. */
+export function deterministicHash(totalBytes: number): string {
+  const chunk = deterministicChunk();
+  const hash = createHash('sha256');
+  for (let done = 0; done < totalBytes; done += chunk.length) {
+    hash.update(totalBytes - done >= chunk.length ? chunk : chunk.subarray(0, totalBytes - done));
+  }
+  return hash.digest('hex');
+}
+
+/** An upstream whose connects never complete, and the sockets that keep it that way. */
+export interface BlackholeUpstream {
+  /** Bound host. */
+  host: string;
+  /** Bound port. */
+  port: number;
+  /** `host:port`, IPv6 in brackets. */
+  address: string;
+  /** Unblocks the listener's thread, closes it and the filler connections. */
+  close(): Promise<void>;
+}
+
+// Runs in a worker: listens with a one-slot accept queue, then blocks its own event loop so nothing
+// is ever accepted. Once the queue is full the kernel drops new SYNs, so connects hang in SYN_SENT.
+const BLACKHOLE_WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const net = require('node:net');
+const server = net.createServer();
+server.listen({ host: workerData.host, port: 0, backlog: 1 }, () => {
+  parentPort.postMessage(server.address().port);
+  Atomics.wait(new Int32Array(workerData.flag), 0, 0);
+  server.close();
+});
+`;
+
+/**
+ * A port whose connects time out instead of being refused, for connect-timeout tests on loopback:
+ * a listener that never accepts, with its accept queue filled (Linux queues backlog + 1 connections
+ * and then drops SYNs).
+ */
+export async function startBlackholeUpstream(host = '127.0.0.1'): Promise<BlackholeUpstream> {
+  const flag = new SharedArrayBuffer(4);
+  const worker = new Worker(BLACKHOLE_WORKER, { eval: true, workerData: { host, flag } });
+  const exited = once(worker, 'exit');
+  const [port] = (await once(worker, 'message')) as [number];
+  const fillers: Socket[] = [];
+  // backlog 1: two connections fill the queue; each must be queued before the next SYN arrives.
+  for (let i = 0; i < 2; i++) {
+    const s = connect({ host, port });
+    s.on('error', () => {});
+    fillers.push(s);
+    await once(s, 'connect');
+  }
+  return {
+    host,
+    port,
+    address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    close: async () => {
+      for (const s of fillers) s.destroy();
+      const view = new Int32Array(flag);
+      Atomics.store(view, 0, 1);
+      Atomics.notify(view, 0);
+      await exited;
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { connectTls, readAll, tlsGet, until } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testTlsBlock } from '../helpers/proxy-harness.js';
 import { startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
 
-describe('mTLS listener: identity, authorization and every refusal reason', () => {
+describe('mTLS listener: identity, authorization and every refusal reason', { timeout: 60_000 }, () => {
   let pki: TestPki;
   let ups: TestUpstream[];
   let t: TestProxy;

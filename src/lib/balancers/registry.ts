@@ -9,7 +9,7 @@ import { WeightedRoundRobinBalancer } from './weighted-round-robin.js';
 
 /** Options a balancer may take from configuration; each balancer reads only its own. */
 export interface BalancerOptions {
-  /** consistent-hash: how far above the average load one upstream may go (1.25 = 25 %). 0 disables. */
+  /** consistent-hash: how far above the average load one upstream may go (1.25 = 25 %); 0, the default, disables. */
   boundedLoad?: number;
   /** Random source in [0, 1); tests inject a seeded one. Default Math.random. */
   random?: () => number;

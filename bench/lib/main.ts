@@ -1,0 +1,32 @@
+// `npm run bench:lib`: the library micro-benchmarks (balancers, rate limiters) as a table, or with
+// --json as one JSON document. --quick shortens every run; --only balancer|ratelimit picks a suite.
+import { cpus, totalmem } from 'node:os';
+import { runBalancerBenchmarks } from './balancers.js';
+import { runRateLimitBenchmarks } from './ratelimit.js';
+import { type BenchRow, printTable } from './report.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+
+const rows: BenchRow[] = [];
+if (only === undefined || only === 'balancer') rows.push(...(await runBalancerBenchmarks({ quick })));
+if (only === undefined || only === 'ratelimit') rows.push(...(await runRateLimitBenchmarks({ quick })));
+
+const machine = {
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  date: new Date().toISOString(),
+  command: `npm run bench:lib -- ${args.join(' ')}`.trim(),
+};
+
+if (json) {
+  console.log(JSON.stringify({ machine, rows }, null, 2));
+} else {
+  console.log(`Node ${machine.node} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB)`);
+  printTable(rows);
+}

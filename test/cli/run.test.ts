@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { getTestPki, type TestPki } from '../helpers/certs.js';
+import { startCli, runCli } from '../helpers/cli.js';
+import { connectTls, tlsGet } from '../helpers/clients.js';
+import { testTlsBlock } from '../helpers/proxy-harness.js';
+import { startNamedHttpUpstream, startSilentUpstream, type TestUpstream } from '../helpers/upstreams.js';
+
+describe('switchyard run', { timeout: 60_000 }, () => {
+  let pki: TestPki;
+  let named: TestUpstream;
+  let silent: TestUpstream;
+  let dir: string;
+
+  before(async () => {
+    pki = await getTestPki();
+    named = await startNamedHttpUpstream('cli-upstream');
+    silent = await startSilentUpstream('cli-silent');
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-run-'));
+  });
+
+  after(async () => {
+    await named.close();
+    await silent.close();
+  });
+
+  async function writeConfig(name: string, upstream: TestUpstream, grace: string): Promise<string> {
+    const path = join(dir, name);
+    const config = {
+      listeners: [{ name: 'edge', bind: '127.0.0.1:0', tls: await testTlsBlock(), routes: [{ org: 'groupA', group: 'groupA' }] }],
+      groups: { groupA: { upstreams: [{ address: upstream.address }] } },
+      timeouts: { shutdownGrace: grace, shutdownJitter: '10ms' },
+    };
+    writeFileSync(path, stringify(config));
+    return path;
+  }
+
+  it('serves from a config file, logs JSON lines, and exits 0 on SIGTERM after draining', async () => {
+    const cli = startCli(['run', '--config', await writeConfig('ok.yaml', named, '5s')]);
+    const listening = await cli.waitForLog('listening');
+    await cli.waitForLog('switchyard started');
+    const port = listening.port as number;
+    assert.equal(await tlsGet({ port, ca: pki.ca.cert, client: pki.groupA }), 'cli-upstream');
+    const access = await cli.waitForLog('session');
+    assert.equal(access.clientId, 'client-a');
+    assert.equal(access.termination, 'OK');
+    assert.equal(access.level, 'info');
+    cli.child.kill('SIGTERM');
+    assert.equal(await cli.exited, 0);
+    await cli.waitForLog('shutdown complete');
+  });
+
+  it('exits at once with status 1 on a second signal while draining', async () => {
+    const cli = startCli(['run', '--config', await writeConfig('slow.yaml', silent, '1h')]);
+    const port = (await cli.waitForLog('listening')).port as number;
+    const held = await connectTls({ port, ca: pki.ca.cert, client: pki.groupA });
+    held.on('error', () => {});
+    held.write('hello');
+    await new Promise<void>((resolve) => {
+      const check = () => (silent.accepted > 0 ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    cli.child.kill('SIGTERM');
+    await cli.waitForLog('shutting down');
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 1);
+    assert.ok(cli.stdout.some((l) => l.includes('second signal')));
+    held.destroy();
+  });
+
+  it('refuses an invalid config with its file, line and column, and exits 1', async () => {
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, 'listeners:\n  - name: edge\n    bind: "127.0.0.1:8443"\n    group: nowhere\ngroups:\n  web:\n    upstreams:\n      - address: "127.0.0.1"\n');
+    const { code, stderr } = await runCli(['run', '--config', path]);
+    assert.equal(code, 1);
+    assert.match(stderr, /bad\.yaml:8:\d+ groups\.web\.upstreams\[0\]\.address: invalid address/);
+    assert.match(stderr, /bad\.yaml:4:\d+ listeners\[0\]\.group: /);
+  });
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
-import { startCli, runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { connectTls, tlsGet } from '../helpers/clients.js';
 import { testTlsBlock } from '../helpers/proxy-harness.js';
 import { startNamedHttpUpstream, startSilentUpstream, type TestUpstream } from '../helpers/upstreams.js';
@@ -31,7 +31,14 @@ describe('switchyard run', { timeout: 60_000 }, () => {
   async function writeConfig(name: string, upstream: TestUpstream, grace: string): Promise<string> {
     const path = join(dir, name);
     const config = {
-      listeners: [{ name: 'edge', bind: '127.0.0.1:0', tls: await testTlsBlock(), routes: [{ org: 'groupA', group: 'groupA' }] }],
+      listeners: [
+        {
+          name: 'edge',
+          bind: '127.0.0.1:0',
+          tls: await testTlsBlock(),
+          routes: [{ org: 'groupA', group: 'groupA' }],
+        },
+      ],
       groups: { groupA: { upstreams: [{ address: upstream.address }] } },
       timeouts: { shutdownGrace: grace, shutdownJitter: '10ms' },
     };
@@ -74,7 +81,10 @@ describe('switchyard run', { timeout: 60_000 }, () => {
 
   it('refuses an invalid config with its file, line and column, and exits 1', async () => {
     const path = join(dir, 'bad.yaml');
-    writeFileSync(path, 'listeners:\n  - name: edge\n    bind: "127.0.0.1:8443"\n    group: nowhere\ngroups:\n  web:\n    upstreams:\n      - address: "127.0.0.1"\n');
+    writeFileSync(
+      path,
+      'listeners:\n  - name: edge\n    bind: "127.0.0.1:8443"\n    group: nowhere\ngroups:\n  web:\n    upstreams:\n      - address: "127.0.0.1"\n',
+    );
     const { code, stderr } = await runCli(['run', '--config', path]);
     assert.equal(code, 1);
     assert.match(stderr, /bad\.yaml:8:\d+ groups\.web\.upstreams\[0\]\.address: invalid address/);

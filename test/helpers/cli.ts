@@ -70,7 +70,10 @@ export function startCli(args: string[], cwd?: string): CliProcess {
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */
-export async function runCli(args: string[], cwd?: string): Promise<{ code: number | string; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  cwd?: string,
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const p = startCli(args, cwd);
   const code = await p.exited;
   // Let the last 'data' events of both pipes arrive.

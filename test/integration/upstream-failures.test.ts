@@ -267,9 +267,11 @@ describe('upstream failures (connect attempts 3, at most 5 sessions per client)'
     assert.equal(client.received, 'before the reset\n');
   });
 
-  // Known gap (see the report of this change): a retry goes back to the balancer, and least-connections
-  // keeps preferring the dead upstream while it holds fewer leases than the live one has sessions.
-  // With three sessions open on S, a fourth spends all three attempts on the refused upstream.
+  // Known gap: a retry asks the balancer again, and nothing stops it from picking the upstream that
+  // just failed. Least-connections keeps choosing the refused upstream while the leases this session
+  // holds on it are fewer than the live upstream's sessions: with three sessions open on S, a fourth
+  // spends all three attempts on the refused one and fails with ERR_UPSTREAM_CONNECT. Drop `todo`
+  // once retries skip upstreams that failed (passive health, or a pick that excludes them).
   it('retries go to another upstream even when the balancer prefers the dead one', {
     todo: 'session retries may pick the upstream that just failed (needs passive health or pick-excluding)',
   }, async () => {

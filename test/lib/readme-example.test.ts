@@ -8,9 +8,16 @@ it('README library example works as written', () => {
   // --- README example start ---
   const web = new UpstreamGroup('web', {
     balancer: 'least-connections',
-    upstreams: [{ address: '10.0.0.1:8080' }, { address: '10.0.0.2:8080', weight: 2 }, { address: '[fd00::3]:8080' }],
+    upstreams: [
+      { address: '10.0.0.1:8080' },
+      { address: '10.0.0.2:8080', weight: 2 },
+      { address: '[fd00::3]:8080' },
+    ],
   });
-  const limiter = new RateLimiter({ algorithm: 'gcra', limit: 100, window: 1000 }, { now: () => clock.now() });
+  const limiter = new RateLimiter(
+    { algorithm: 'gcra', limit: 100, window: 1000 },
+    { now: () => clock.now() },
+  );
   const perClient = new ConcurrencyLimiter(10);
 
   const client = 'client-a';
@@ -25,7 +32,10 @@ it('README library example works as written', () => {
   web.setState('10.0.0.1:8080', 'draining'); // no new connections, live ones finish
   web.setBalancer('power-of-two'); // counters survive the swap
   // --- README example end ---
-  assert.equal(web.upstreams.reduce((n, u) => n + u.total, 0), 1);
+  assert.equal(
+    web.upstreams.reduce((n, u) => n + u.total, 0),
+    1,
+  );
   assert.equal(web.balancer.name, 'power-of-two');
   assert.equal(perClient.count(client), 0);
 });

@@ -195,6 +195,18 @@ export class Session {
     return this.#attempt === 0 ? key : `${key}#${this.#attempt}`;
   }
 
+  /** A retry prefers an upstream that has not failed this session; the failed ones only if nothing else is left. */
+  #pickUpstream(): Upstream {
+    const group = this.#group!;
+    const failed = this.#failedUpstreams;
+    if (failed === null) return group.pick(this.#hashKey());
+    try {
+      return group.pickExcept(this.#hashKey(), failed);
+    } catch {
+      return group.pick(this.#hashKey());
+    }
+  }
+
   #connectNext(lastFailure: ErrorCode): void {
     if (this.#attempt >= this.#runtime.connectAttempts) {
       this.fail(lastFailure);
@@ -202,7 +214,7 @@ export class Session {
     }
     let upstream: Upstream;
     try {
-      upstream = this.#group!.pick(this.#hashKey());
+      upstream = this.#pickUpstream();
     } catch (err) {
       if (err instanceof SwitchyardError && this.#attempt > 0) {
         this.fail(lastFailure);

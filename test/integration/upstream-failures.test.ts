@@ -240,7 +240,7 @@ describe('upstream failures (connect attempts 3, at most 5 sessions per client)'
     assert.equal(recordsOf('B').length, 0);
 
     // A new session still gets through: A refuses now, so after failed attempts on A it ends up on B.
-    // (Least-connections prefers the idle A for two attempts, the third reaches B; see the todo test.)
+    // Least-connections prefers the idle A; the retry must skip it and reach B.
     const bBefore = b.accepted;
     const aFailures = kill.get('A')!.failures;
     const fresh = await open('kill');
@@ -267,14 +267,9 @@ describe('upstream failures (connect attempts 3, at most 5 sessions per client)'
     assert.equal(client.received, 'before the reset\n');
   });
 
-  // Known gap: a retry asks the balancer again, and nothing stops it from picking the upstream that
-  // just failed. Least-connections keeps choosing the refused upstream while the leases this session
-  // holds on it are fewer than the live upstream's sessions: with three sessions open on S, a fourth
-  // spends all three attempts on the refused one and fails with ERR_UPSTREAM_CONNECT. Drop `todo`
-  // once retries skip upstreams that failed (passive health, or a pick that excludes them).
-  it('retries go to another upstream even when the balancer prefers the dead one', {
-    todo: 'session retries may pick the upstream that just failed (needs passive health or pick-excluding)',
-  }, async () => {
+  // Least-connections prefers the refused upstream while this session's failed leases are fewer than
+  // the live upstream's sessions; the retry must still skip the upstream that just failed.
+  it('retries go to another upstream even when the balancer prefers the dead one', async () => {
     const open4: EchoClient[] = [];
     try {
       for (let i = 0; i < 4; i++) {

@@ -124,6 +124,30 @@ export class UpstreamGroup {
     return u;
   }
 
+  /**
+   * Picks like {@link pick} but never one of `avoid`: a retry after a failed connect must not land on
+   * the upstream that just failed, whatever the balancer would prefer. The exclusion lasts for this
+   * call only.
+   */
+  pickExcept(key: string | undefined, avoid: readonly Upstream[]): Upstream {
+    const b = this.#balancer;
+    const marked: Upstream[] = [];
+    for (const u of avoid) {
+      if (u.excluded || u.index < 0 || this.#upstreams[u.index] !== u) continue;
+      u.excluded = true;
+      marked.push(u);
+      b.update(u);
+    }
+    try {
+      return this.pick(key);
+    } finally {
+      for (const u of marked) {
+        u.excluded = false;
+        b.update(u);
+      }
+    }
+  }
+
   /** The connection picked on `u` is established. */
   connected(u: Upstream): void {
     if (u.connecting > 0) u.connecting--;

@@ -42,6 +42,8 @@ export class Upstream {
   maxConnections: number;
   /** Set false by health checking; an unhealthy upstream receives no new connections. */
   healthy = true;
+  /** Set only for the length of one {@link UpstreamGroup.pickExcept} call. */
+  excluded = false;
   /** Connections picked and not yet released, including those still connecting. */
   active = 0;
   /** Of `active`, those whose upstream connect has not completed yet. */
@@ -71,7 +73,10 @@ export class Upstream {
   /** True when this upstream may be given a new connection right now. */
   available(): boolean {
     return (
-      this.state === 'up' && this.healthy && (this.maxConnections === 0 || this.active < this.maxConnections)
+      this.state === 'up' &&
+      this.healthy &&
+      !this.excluded &&
+      (this.maxConnections === 0 || this.active < this.maxConnections)
     );
   }
 }

@@ -129,4 +129,37 @@ describe('UpstreamGroup', () => {
       (e) => hasCode(e, ErrorCodes.ERR_UNKNOWN_BALANCER),
     );
   });
+
+  for (const balancer of [
+    'least-connections',
+    'round-robin',
+    'weighted-round-robin',
+    'random',
+    'power-of-two',
+  ]) {
+    it(`pickExcept never returns an avoided upstream and restores it afterwards (${balancer})`, () => {
+      const g = new UpstreamGroup('g', {
+        balancer,
+        upstreams: [{ address: '127.0.0.1:1' }, { address: '127.0.0.1:2' }, { address: '127.0.0.1:3' }],
+      });
+      const avoid = [g.upstreams[0], g.upstreams[1]];
+      for (let i = 0; i < 20; i++) {
+        const u = g.pickExcept(undefined, avoid);
+        assert.equal(u.id, '127.0.0.1:3');
+        g.connected(u);
+      }
+      assert.ok(g.upstreams.every((u) => !u.excluded));
+      assert.throws(
+        () => g.pickExcept(undefined, g.upstreams),
+        (e) => hasCode(e, ErrorCodes.ERR_NO_HEALTHY_UPSTREAM),
+      );
+      assert.ok(
+        g.upstreams.every((u) => u.available()),
+        'the avoided upstreams are available again',
+      );
+      const picked = new Set<string>();
+      for (let i = 0; i < 60; i++) picked.add(g.pick().id);
+      assert.ok(picked.has('127.0.0.1:1') || picked.has('127.0.0.1:2'), 'and the balancer picks them again');
+    });
+  }
 });

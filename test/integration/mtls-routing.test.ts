@@ -156,6 +156,28 @@ describe('mTLS listener: identity, authorization and every refusal reason', { ti
     );
   });
 
+  it('serves an RSA server certificate as well as ECDSA', async () => {
+    const rsa = await startTestProxy({
+      listeners: [
+        {
+          name: 'rsa',
+          bind: '127.0.0.1:0',
+          tls: await testTlsBlock('rsaServer'),
+          routes: [{ org: '*', group: '{org}' }],
+        },
+      ],
+      groups: { groupA: { upstreams: [{ address: ups[0].address }] } },
+    });
+    try {
+      const s = await connectTls({ port: rsa.port(), ca: pki.ca.cert, client: pki.groupA });
+      assert.equal(s.getPeerX509Certificate()?.publicKey.asymmetricKeyType, 'rsa');
+      s.destroy();
+      assert.equal(await tlsGet({ port: rsa.port(), ca: pki.ca.cert, client: pki.rsaClient }), 'groupA-1');
+    } finally {
+      await rsa.stop();
+    }
+  });
+
   it('offers TLS 1.3 and accepts TLS 1.2', async () => {
     const s13 = await connectTls({ port: t.port(), ca: pki.ca.cert, client: pki.groupA });
     assert.equal(s13.getProtocol(), 'TLSv1.3');

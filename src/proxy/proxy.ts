@@ -77,6 +77,11 @@ export class ProxyServer implements SessionHost {
     return this.listener(name).stats;
   }
 
+  /** Every open session, for status pages. */
+  sessions(): IterableIterator<Session> {
+    return this.#sessions.values();
+  }
+
   /** Sessions currently open, in any phase. */
   get sessionCount(): number {
     return this.#sessions.size;

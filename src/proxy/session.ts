@@ -31,6 +31,23 @@ enum Phase {
   Closed = 5,
 }
 
+/** A live session as the admin API lists it. */
+export interface SessionSnapshot {
+  listener: string;
+  clientAddress: string;
+  clientPort: number;
+  /** Certificate CN; empty on plain TCP. */
+  clientId: string;
+  org: string;
+  group: string;
+  upstream: string;
+  phase: 'admission' | 'connecting' | 'relaying' | 'closing' | 'closed';
+  bytesFromClient: number;
+  bytesToClient: number;
+  /** Milliseconds since the session started. */
+  ageMs: number;
+}
+
 function ignoreError(): void {}
 
 /** How long a refused client gets to read our close before the socket is destroyed. */
@@ -98,6 +115,24 @@ export class Session {
     if (this.#phase >= Phase.Closing) return;
     this.#setTermination(code);
     this.#destroyBoth();
+  }
+
+  /** What the admin API shows of a live session; built on request, never on the hot path. */
+  snapshot(): SessionSnapshot {
+    const client = this.#client;
+    return {
+      listener: this.#listener.name,
+      clientAddress: this.#clientAddress,
+      clientPort: this.#clientPort,
+      clientId: this.#clientId,
+      org: this.#org,
+      group: this.#group?.name ?? '',
+      upstream: this.#upstream?.id ?? '',
+      phase: this.phase,
+      bytesFromClient: client.bytesRead,
+      bytesToClient: client.bytesWritten,
+      ageMs: performance.now() - this.#startedAt,
+    };
   }
 
   /** Where the session is in its life, for status pages. */

@@ -6,13 +6,22 @@ import { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import { Authorizer } from '../proxy/authorize.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
 import { buildSecureContext, type TlsMaterial } from '../proxy/tls.js';
-import { type AdmissionControls, buildAdmissionControls, buildSourceGuard } from './build-admission.js';
+import {
+  type AdmissionControls,
+  buildAdmissionControls,
+  buildSourceGuard,
+  type Stoppable,
+} from './build-admission.js';
 import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from './types.js';
 
 /** A runtime model plus the background work (limiter sweeps) it owns. */
 export interface BuiltRuntime {
   /** The model the proxy runs on. */
   runtime: ProxyRuntime;
+  /** Upkeep of the per-client rate limiter, if there is one. */
+  rateLimitUpkeep?: Stoppable;
+  /** Upkeep of each listener's per-source guard, by listener name. */
+  guardUpkeep: Map<string, Stoppable>;
   /** Starts background timers (limiter sweeps). */
   start(): void;
   /** Stops every background timer, so shutdown leaves none behind. */
@@ -43,11 +52,15 @@ export async function buildRuntime(
   }
   const admission: AdmissionControls = buildAdmissionControls(config, now);
   const stoppables = [...admission.stoppables];
+  const guardUpkeep = new Map<string, Stoppable>();
   const listeners: ListenerRuntime[] = [];
   for (let i = 0; i < config.listeners.length; i++) {
     const l = config.listeners[i];
     const guard = buildSourceGuard(l.handshakeRate, now);
-    if (guard !== undefined) stoppables.push(guard);
+    if (guard !== undefined) {
+      stoppables.push(guard);
+      guardUpkeep.set(l.name, guard);
+    }
     listeners.push(await buildListener(l, i, groups, guard?.gate));
   }
   const runtime: ProxyRuntime = {
@@ -66,6 +79,8 @@ export async function buildRuntime(
   };
   return {
     runtime,
+    rateLimitUpkeep: admission.stoppables[0],
+    guardUpkeep,
     start: () => {
       for (const s of stoppables) s.start();
     },
@@ -89,7 +104,8 @@ export function buildGroup(name: string, g: GroupConfig): UpstreamGroup {
   });
 }
 
-async function buildListener(
+/** Builds one listener's runtime; exported for reloads that replace a single listener. */
+export async function buildListener(
   l: ListenerConfig,
   index: number,
   groups: Map<string, UpstreamGroup>,

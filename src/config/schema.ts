@@ -405,5 +405,12 @@ export const configSchema: z.ZodType<SwitchyardConfig> = z
       })
       .optional(),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+    reload: z
+      .strictObject({
+        watchConfig: z.boolean().default(false),
+        watchCertificates: z.boolean().default(true),
+        interval: duration(false).default(2000),
+      })
+      .prefault({}),
   })
   .superRefine(checkReferences, { when: () => true });

@@ -49,6 +49,18 @@ export interface SwitchyardConfig {
   admin?: AdminConfig;
   /** Logging. */
   log: LogConfig;
+  /** What is re-read when files change. */
+  reload: ReloadConfig;
+}
+
+/** File watching for hot reload; SIGHUP always reloads. */
+export interface ReloadConfig {
+  /** Re-read the configuration file when it changes. */
+  watchConfig: boolean;
+  /** Re-read certificate, key, CA and CRL files when they change (new handshakes only). */
+  watchCertificates: boolean;
+  /** How often watched files are checked, in milliseconds. */
+  interval: number;
 }
 
 /** Settings every listener has, whatever it speaks. */

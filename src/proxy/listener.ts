@@ -4,7 +4,7 @@ import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
 import type { Logger } from './logger.js';
 import type { ListenerRuntime } from './runtime.js';
 import { ListenerStats } from './stats.js';
-import { createHandshakeServer } from './tls.js';
+import { createHandshakeServer, type TlsMaterial, updateHandshakeServer } from './tls.js';
 
 /** Receives each connection that passed the listener's cheap guards. */
 export type AcceptHandler = (listener: Listener, socket: Socket) => void;
@@ -24,7 +24,8 @@ export class Listener {
   /** Current settings; replaced on reload, read at each accept. */
   runtime: ListenerRuntime;
   readonly #server: Server;
-  readonly #handshakes: TlsServer | null;
+  #handshakes: TlsServer | null;
+  #handshakeTimeoutMs: number;
   readonly #onAccept: AcceptHandler;
   readonly #logger: Logger;
   readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
@@ -36,13 +37,9 @@ export class Listener {
     // Half-open stays off until a session starts relaying: a client that hangs up mid-handshake
     // must close the socket, not leave it waiting for the handshake timeout.
     this.#server = createServer({ allowHalfOpen: false, noDelay: true }, this.#onConnection);
-    if (runtime.kind === 'tls') {
-      this.#handshakes = createHandshakeServer(runtime.tls, handshakeTimeoutMs);
-      this.#handshakes.on('secureConnection', this.#onSecure);
-      this.#handshakes.on('tlsClientError', this.#onHandshakeError);
-    } else {
-      this.#handshakes = null;
-    }
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
+    this.#handshakes =
+      runtime.kind === 'tls' ? this.#createHandshakes(runtime.tls, handshakeTimeoutMs) : null;
     this.#server.on('error', (err) =>
       this.#logger.error({ listener: runtime.name, err: String(err) }, 'listener error'),
     );
@@ -129,9 +126,30 @@ export class Listener {
     this.#logRefusal(code, socket.remoteAddress ?? '', err.code ?? '');
   };
 
-  /** The handshake server, for reloading certificates; null on plain TCP listeners. */
-  get handshakeServer(): TlsServer | null {
-    return this.#handshakes;
+  /**
+   * Applies new settings to new connections; live sessions keep what they started with. New TLS
+   * material goes into the existing handshake server (keeping its session-ticket keys); a new
+   * handshake timeout needs a new handshake server, and handshakes in flight finish on the old one.
+   * The bind address and the listener kind cannot change here: the caller replaces the listener.
+   */
+  update(runtime: ListenerRuntime, handshakeTimeoutMs: number): void {
+    const old = this.runtime;
+    if (runtime.kind === 'tls' && old.kind === 'tls') {
+      if (handshakeTimeoutMs !== this.#handshakeTimeoutMs) {
+        this.#handshakes = this.#createHandshakes(runtime.tls, handshakeTimeoutMs);
+        this.#handshakeTimeoutMs = handshakeTimeoutMs;
+      } else if (runtime.tls !== old.tls) {
+        updateHandshakeServer(this.#handshakes!, runtime.tls);
+      }
+    }
+    this.runtime = runtime;
+  }
+
+  #createHandshakes(tls: TlsMaterial, timeoutMs: number): TlsServer {
+    const server = createHandshakeServer(tls, timeoutMs);
+    server.on('secureConnection', this.#onSecure);
+    server.on('tlsClientError', this.#onHandshakeError);
+    return server;
   }
 
   #refuse(socket: Socket, code: ErrorCode): void {

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { ErrorCodes } from '../lib/errors.js';
 import { Listener } from './listener.js';
 import { type Logger, silentLogger } from './logger.js';
-import type { ProxyRuntime } from './runtime.js';
+import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { Session, type SessionHost } from './session.js';
 import type { ListenerStats, ProxyObserver } from './stats.js';
 
@@ -46,18 +46,32 @@ export class ProxyServer implements SessionHost {
   /** Binds every listener of the runtime; rejects (and unbinds what was bound) if one fails. */
   async start(): Promise<void> {
     try {
-      for (const rt of this.runtime.listeners) {
-        const listener = new Listener(rt, this.runtime.timeouts.handshake, this.#accept, this.logger);
-        this.#listeners.set(rt.name, listener);
-        await listener.listen();
-        const a = listener.address();
-        this.logger.info({ listener: rt.name, address: a.address, port: a.port, kind: rt.kind }, 'listening');
-      }
+      for (const rt of this.runtime.listeners) await this.addListener(rt);
     } catch (err) {
       await Promise.all([...this.#listeners.values()].map((l) => l.close()));
       this.#listeners.clear();
       throw err;
     }
+  }
+
+  /** Binds one more listener (start, and reloads that add one). */
+  async addListener(rt: ListenerRuntime): Promise<Listener> {
+    if (this.#listeners.has(rt.name)) throw new Error(`listener "${rt.name}" exists`);
+    const listener = new Listener(rt, this.runtime.timeouts.handshake, this.#accept, this.logger);
+    await listener.listen();
+    this.#listeners.set(rt.name, listener);
+    const a = listener.address();
+    this.logger.info({ listener: rt.name, address: a.address, port: a.port, kind: rt.kind }, 'listening');
+    return listener;
+  }
+
+  /** Stops a listener accepting and forgets it; its live sessions run to their end. */
+  async removeListener(name: string): Promise<void> {
+    const listener = this.#listeners.get(name);
+    if (listener === undefined) return;
+    this.#listeners.delete(name);
+    await listener.close();
+    this.logger.info({ listener: name }, 'listener removed');
   }
 
   /** The listener called `name`. */

@@ -7,7 +7,7 @@ import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
 import { identityFromCertificate } from './identity.js';
 import type { Logger } from './logger.js';
-import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
+import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
 import type { ListenerStats, ProxyObserver, SessionRecord } from './stats.js';
 import { certificateRejection } from './tls.js';
 
@@ -75,7 +75,8 @@ export class Session {
   #clientId = '';
   #org = '';
   #admissionKey = '';
-  #concurrencyHeld = false;
+  /** The gate this session holds a slot of; a reload may swap the runtime's gate meanwhile. */
+  #concurrencyHeld: ConcurrencyGate | null = null;
   #phase = Phase.Admission;
   #termination: ErrorCode | 'OK' = 'OK';
   #clientClosed = false;
@@ -216,7 +217,7 @@ export class Session {
         this.fail(ErrorCodes.ERR_CONCURRENCY_LIMIT);
         return;
       }
-      this.#concurrencyHeld = true;
+      this.#concurrencyHeld = concurrency;
     }
     this.#phase = Phase.Connecting;
     this.#connectNext(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM);
@@ -425,9 +426,9 @@ export class Session {
       if (this.#connected) this.#group!.release(upstream, socket.bytesRead, socket.bytesWritten);
       else this.#group!.cancelled(upstream);
     }
-    if (this.#concurrencyHeld) {
-      this.#concurrencyHeld = false;
-      this.#runtime.concurrency!.release(this.#admissionKey);
+    if (this.#concurrencyHeld !== null) {
+      this.#concurrencyHeld.release(this.#admissionKey);
+      this.#concurrencyHeld = null;
     }
     const client = this.#client;
     const stats = this.#stats;

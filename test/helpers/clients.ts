@@ -1,4 +1,5 @@
 /** Real clients for integration tests: plain TCP and mutual TLS, with helpers to read whole replies. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
@@ -186,4 +187,39 @@ export function hashReceived(socket: Socket): Promise<Received> {
     });
     socket.once('close', () => resolve({ hash: hash.digest('hex'), bytes, ended, errorCode }));
   });
+}
+
+/** A client that keeps what it received and answers the proxy's end with its own. */
+export class EchoClient {
+  received = '';
+  sent = '';
+  ended = false;
+  errorCode: string | undefined;
+  readonly closed: Promise<void>;
+
+  constructor(readonly socket: TLSSocket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (c: string) => {
+      this.received += c;
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      this.errorCode = e.code ?? e.message;
+    });
+    socket.once('end', () => {
+      this.ended = true;
+      socket.end();
+    });
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  /** Sends a line and waits until everything sent so far has come back. */
+  async roundTrip(line: string): Promise<void> {
+    this.sent += line;
+    this.socket.write(line);
+    await until(
+      () => this.received === this.sent || this.socket.destroyed,
+      `echo of ${JSON.stringify(line)}`,
+    );
+    assert.equal(this.received, this.sent);
+  }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { buildRuntime } from '../../src/config/build-runtime.js';
 import { parseConfigText } from '../../src/config/load-config.js';
+import { RuntimeManager } from '../../src/config/runtime-manager.js';
 import type { SwitchyardConfig } from '../../src/config/types.js';
 import { accessLogObserver } from '../../src/control/access-log.js';
 import type { Logger } from '../../src/proxy/logger.js';
@@ -50,6 +51,8 @@ export interface TestProxy {
   port(name?: string): number;
   /** Waits for the first session record from index `from` on that matches, and returns it. */
   record(match: (r: SessionRecord) => boolean, from?: number): Promise<SessionRecord>;
+  /** The reload/API manager of this proxy, as the CLI builds it. */
+  manager: RuntimeManager;
   /** Shuts the proxy down with no grace and stops its timers. */
   stop(): Promise<void>;
 }
@@ -91,8 +94,11 @@ export async function startTestProxy(config: Record<string, unknown>): Promise<T
   });
   built.start();
   await proxy.start();
+  const manager = new RuntimeManager(proxy, parsed, built, logger);
+  manager.watch();
   return {
     proxy,
+    manager,
     config: parsed,
     logger,
     records,
@@ -106,7 +112,7 @@ export async function startTestProxy(config: Record<string, unknown>): Promise<T
     },
     stop: async () => {
       await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
-      built.stop();
+      manager.stop();
     },
   };
 }

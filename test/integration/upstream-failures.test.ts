@@ -5,7 +5,7 @@ import { ErrorCodes } from '../../src/lib/errors.js';
 import type { ConcurrencyLimiter } from '../../src/lib/ratelimit/concurrency-limiter.js';
 import type { UpstreamGroup } from '../../src/lib/upstreams/upstream-group.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
-import { connectTls, readAll, tlsGet, until } from '../helpers/clients.js';
+import { connectTls, EchoClient, readAll, tlsGet, until } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testTlsBlock } from '../helpers/proxy-harness.js';
 import {
   type BlackholeUpstream,
@@ -19,41 +19,6 @@ import {
 /** A mutual-TLS listener that sends every client to `group`. */
 async function tlsListener(name: string, group: string): Promise<Record<string, unknown>> {
   return { name, bind: '127.0.0.1:0', tls: await testTlsBlock(), routes: [{ org: '*', group }] };
-}
-
-/** A client that keeps what it received and answers the proxy's end with its own. */
-class EchoClient {
-  received = '';
-  sent = '';
-  ended = false;
-  errorCode: string | undefined;
-  readonly closed: Promise<void>;
-
-  constructor(readonly socket: TLSSocket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (c: string) => {
-      this.received += c;
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      this.errorCode = e.code ?? e.message;
-    });
-    socket.once('end', () => {
-      this.ended = true;
-      socket.end();
-    });
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-  }
-
-  /** Sends a line and waits until everything sent so far has come back. */
-  async roundTrip(line: string): Promise<void> {
-    this.sent += line;
-    this.socket.write(line);
-    await until(
-      () => this.received === this.sent || this.socket.destroyed,
-      `echo of ${JSON.stringify(line)}`,
-    );
-    assert.equal(this.received, this.sent);
-  }
 }
 
 describe('upstream failures (connect attempts 3, at most 5 sessions per client)', { timeout: 60_000 }, () => {

@@ -1,0 +1,377 @@
+import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
+import { createBalancer } from '../lib/balancers/registry.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
+import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
+import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import type { Logger } from '../proxy/logger.js';
+import type { ProxyServer } from '../proxy/proxy.js';
+import type { ListenerRuntime } from '../proxy/runtime.js';
+import type { Stoppable } from './build-admission.js';
+import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
+import type { GroupConfig, SwitchyardConfig, TlsListenerConfig } from './types.js';
+
+/** What a reload did: the changes applied, or why nothing was. */
+export type ReloadResult = { ok: true; changes: string[] } | { ok: false; error: string };
+
+/** Optional collaborators of a manager. */
+export interface RuntimeManagerOptions {
+  /** Re-reads the configuration (file, env and flags); needed for SIGHUP and config watching. */
+  load?: () => Promise<SwitchyardConfig>;
+  /** The configuration file to watch when `reload.watchConfig` is on. */
+  configPath?: string;
+  /** Told of every reload attempt, for metrics. */
+  onReload?: (result: ReloadResult) => void;
+}
+
+/**
+ * Owns the running configuration: applies a new one as a diff without dropping live connections,
+ * re-reads certificates when their files change, and offers the runtime changes the admin API
+ * makes. Reloads and API calls change upstreams through the same group methods, so both paths
+ * keep counters and live sessions alike.
+ */
+export class RuntimeManager {
+  readonly #proxy: ProxyServer;
+  readonly #logger: Logger;
+  readonly #options: RuntimeManagerOptions;
+  #config: SwitchyardConfig;
+  #rateLimitUpkeep: Stoppable | undefined;
+  readonly #guardUpkeep: Map<string, Stoppable>;
+  readonly #watched = new Map<string, StatWatcher>();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    proxy: ProxyServer,
+    config: SwitchyardConfig,
+    built: BuiltRuntime,
+    logger: Logger,
+    options: RuntimeManagerOptions = {},
+  ) {
+    this.#proxy = proxy;
+    this.#config = config;
+    this.#logger = logger;
+    this.#options = options;
+    this.#rateLimitUpkeep = built.rateLimitUpkeep;
+    this.#guardUpkeep = new Map(built.guardUpkeep);
+  }
+
+  /** The configuration in force. */
+  get config(): SwitchyardConfig {
+    return this.#config;
+  }
+
+  /** Re-reads the configuration through `load` and applies it; an invalid one changes nothing. */
+  reloadFromSource(): Promise<ReloadResult> {
+    const load = this.#options.load;
+    if (load === undefined)
+      return Promise.resolve({ ok: false, error: 'no configuration source to reload from' });
+    return this.#serialize(async () => {
+      let next: SwitchyardConfig;
+      try {
+        next = await load();
+      } catch (err) {
+        return this.#report({ ok: false, error: (err as Error).message });
+      }
+      return this.#apply(next);
+    });
+  }
+
+  /** Applies `next` as a diff; an invalid one (unreadable certificates, say) changes nothing. */
+  reload(next: SwitchyardConfig): Promise<ReloadResult> {
+    return this.#serialize(() => this.#apply(next));
+  }
+
+  /** Starts watching certificate files (and the config file when asked) for changes. */
+  watch(): void {
+    this.#rewatch();
+  }
+
+  /** Stops file watching and every limiter's upkeep. */
+  stop(): void {
+    for (const path of this.#watched.keys()) unwatchFile(path);
+    this.#watched.clear();
+    this.#rateLimitUpkeep?.stop();
+    for (const g of this.#guardUpkeep.values()) g.stop();
+  }
+
+  // --- the admin API's changes: the same group calls a reload makes ---
+
+  /** Sets an upstream's administrative state. */
+  setUpstreamState(group: string, id: string, state: UpstreamState): void {
+    this.#group(group).setState(id, state);
+  }
+
+  /** Sets an upstream's weight. */
+  setUpstreamWeight(group: string, id: string, weight: number): void {
+    this.#group(group).setWeight(id, weight);
+  }
+
+  /** Adds an upstream to a group. */
+  addUpstream(group: string, upstream: UpstreamOptions): void {
+    this.#group(group).add(upstream);
+  }
+
+  /** Removes an upstream; its live sessions finish. */
+  removeUpstream(group: string, id: string): void {
+    this.#group(group).remove(id);
+  }
+
+  /** Swaps a group's balancer; counters are kept. */
+  setBalancer(group: string, balancer: string): void {
+    const g = this.#group(group);
+    const cfg = this.#config.groups[group];
+    g.setBalancer(createBalancer(balancer, { boundedLoad: cfg?.boundedLoad ?? 0 }));
+  }
+
+  #group(name: string): UpstreamGroup {
+    const g = this.#proxy.runtime.groups.get(name);
+    if (g === undefined) throw new SwitchyardError(ErrorCodes.ERR_INVALID_ARGUMENT, `no group "${name}"`);
+    return g;
+  }
+
+  /** One reload at a time: a SIGHUP during a file-watch reload waits its turn. */
+  #serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #report(result: ReloadResult): ReloadResult {
+    if (result.ok) this.#logger.info({ changes: result.changes }, 'configuration reloaded');
+    else
+      this.#logger.error({ error: result.error }, 'reload refused; the running configuration is unchanged');
+    this.#options.onReload?.(result);
+    return result;
+  }
+
+  async #apply(next: SwitchyardConfig): Promise<ReloadResult> {
+    let built: BuiltRuntime;
+    try {
+      // Building first reads and checks every file, so a bad certificate refuses the whole reload.
+      built = await buildRuntime(next);
+    } catch (err) {
+      return this.#report({ ok: false, error: (err as Error).message });
+    }
+    const old = this.#config;
+    const rt = this.#proxy.runtime;
+    const changes: string[] = [];
+
+    for (const [name, g] of Object.entries(next.groups)) {
+      const group = rt.groups.get(name);
+      const before = old.groups[name];
+      if (group === undefined || before === undefined) {
+        rt.groups.set(name, built.runtime.groups.get(name)!);
+        changes.push(`group ${name} added`);
+      } else {
+        mergeGroup(group, before, g, changes);
+      }
+    }
+    for (const name of Object.keys(old.groups)) {
+      if (next.groups[name] !== undefined) continue;
+      rt.groups.delete(name);
+      changes.push(`group ${name} removed (live sessions finish)`);
+    }
+    rt.hashKeys = built.runtime.hashKeys;
+
+    if (!sameJson(old.rateLimit, next.rateLimit)) {
+      this.#rateLimitUpkeep?.stop();
+      this.#rateLimitUpkeep = built.rateLimitUpkeep;
+      this.#rateLimitUpkeep?.start();
+      rt.rateLimit = built.runtime.rateLimit;
+      changes.push('rate limit replaced');
+    }
+    if (old.concurrency.perClient !== next.concurrency.perClient) {
+      // Raising or lowering a live limiter keeps the counts of sessions already admitted.
+      if (rt.concurrency instanceof ConcurrencyLimiter && next.concurrency.perClient > 0) {
+        rt.concurrency.limit = next.concurrency.perClient;
+      } else {
+        rt.concurrency = built.runtime.concurrency;
+      }
+      changes.push(`concurrency per client ${old.concurrency.perClient} -> ${next.concurrency.perClient}`);
+    }
+    if (!sameJson(old.timeouts, next.timeouts) || old.connect.attempts !== next.connect.attempts) {
+      rt.timeouts = built.runtime.timeouts;
+      rt.connectAttempts = built.runtime.connectAttempts;
+      changes.push('timeouts and connect attempts updated');
+    }
+
+    await this.#mergeListeners(old, next, built, changes);
+    rt.listeners = this.#proxy.listeners().map((l) => l.runtime);
+    this.#config = next;
+    this.#rewatch();
+    return this.#report({ ok: true, changes });
+  }
+
+  async #mergeListeners(
+    old: SwitchyardConfig,
+    next: SwitchyardConfig,
+    built: BuiltRuntime,
+    changes: string[],
+  ): Promise<void> {
+    const proxy = this.#proxy;
+    const handshakeMs = next.timeouts.handshake;
+    const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
+    for (let i = 0; i < next.listeners.length; i++) {
+      const cfg = next.listeners[i];
+      const fresh = built.runtime.listeners[i];
+      const before = oldByName.get(cfg.name);
+      if (before === undefined || before.bind !== cfg.bind || before.kind !== cfg.kind) {
+        if (before !== undefined) await this.#dropListener(cfg.name);
+        this.#takeGuard(cfg.name, built);
+        await proxy.addListener(fresh);
+        changes.push(before === undefined ? `listener ${cfg.name} added` : `listener ${cfg.name} rebound`);
+        continue;
+      }
+      const listener = proxy.listener(cfg.name);
+      let runtime: ListenerRuntime = fresh;
+      if (sameJson(before.handshakeRate, cfg.handshakeRate)) {
+        // Keep the guard that is running, with its per-source history.
+        runtime = { ...fresh, sourceGuard: listener.runtime.sourceGuard };
+      } else {
+        this.#guardUpkeep.get(cfg.name)?.stop();
+        this.#guardUpkeep.delete(cfg.name);
+        this.#takeGuard(cfg.name, built);
+      }
+      if (
+        runtime.kind === 'tls' &&
+        listener.runtime.kind === 'tls' &&
+        sameJson(listener.runtime.tls, runtime.tls)
+      ) {
+        runtime = { ...runtime, tls: listener.runtime.tls };
+      }
+      listener.update(runtime, handshakeMs);
+      if (!sameJson(before, cfg)) changes.push(`listener ${cfg.name} updated`);
+    }
+    for (const l of old.listeners) {
+      if (next.listeners.some((n) => n.name === l.name)) continue;
+      await this.#dropListener(l.name);
+      changes.push(`listener ${l.name} removed (live sessions finish)`);
+    }
+  }
+
+  #takeGuard(name: string, built: BuiltRuntime): void {
+    const guard = built.guardUpkeep.get(name);
+    if (guard === undefined) return;
+    guard.start();
+    this.#guardUpkeep.set(name, guard);
+  }
+
+  async #dropListener(name: string): Promise<void> {
+    this.#guardUpkeep.get(name)?.stop();
+    this.#guardUpkeep.delete(name);
+    await this.#proxy.removeListener(name);
+  }
+
+  /** Certificates of one listener changed on disk: re-read them; a bad set keeps the old one. */
+  async reloadCertificates(listenerName: string): Promise<boolean> {
+    const cfg = this.#config.listeners.find((l) => l.name === listenerName);
+    if (cfg === undefined || cfg.kind !== 'tls') return false;
+    const index = this.#config.listeners.indexOf(cfg);
+    const listener = this.#proxy.listener(listenerName);
+    if (listener.runtime.kind !== 'tls') return false;
+    try {
+      const tls = await loadTlsMaterial(cfg.tls, `listeners[${index}].tls`);
+      if (listener.runtime.kind === 'tls' && sameJson(listener.runtime.tls, tls)) return false;
+      listener.update({ ...listener.runtime, tls }, this.#config.timeouts.handshake);
+      this.#logger.info({ listener: listenerName }, 'certificates reloaded; new handshakes use them');
+      return true;
+    } catch (err) {
+      this.#logger.error(
+        { listener: listenerName, error: (err as Error).message },
+        'certificate reload refused; the old certificates stay in use',
+      );
+      return false;
+    }
+  }
+
+  #rewatch(): void {
+    // Several listeners may share one certificate file: a change reloads every one of them.
+    const wanted = new Map<string, Set<string>>();
+    const interval = this.#config.reload.interval;
+    if (this.#config.reload.watchCertificates) {
+      for (const l of this.#config.listeners) {
+        if (l.kind !== 'tls') continue;
+        for (const path of tlsPaths(l)) {
+          const names = wanted.get(path) ?? new Set<string>();
+          names.add(l.name);
+          wanted.set(path, names);
+        }
+      }
+    }
+    const configPath = this.#options.configPath;
+    const watchConfig = this.#config.reload.watchConfig && configPath !== undefined;
+    if (watchConfig && !wanted.has(configPath)) wanted.set(configPath, new Set());
+    for (const path of [...this.#watched.keys()]) {
+      if (wanted.has(path)) continue;
+      unwatchFile(path);
+      this.#watched.delete(path);
+    }
+    for (const [path, listeners] of wanted) {
+      if (this.#watched.has(path)) unwatchFile(path);
+      const onChange =
+        watchConfig && path === configPath
+          ? () => void this.reloadFromSource()
+          : () => {
+              for (const name of listeners) void this.reloadCertificates(name);
+            };
+      // Stat polling sees both in-place writes and atomic renames, which inotify on the file would not.
+      const watcher = watchFile(path, { interval, persistent: false }, (curr, prev) => {
+        if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size) onChange();
+      });
+      this.#watched.set(path, watcher);
+    }
+  }
+}
+
+function tlsPaths(l: TlsListenerConfig): string[] {
+  const paths = [l.tls.cert, l.tls.key, l.tls.clientCa];
+  if (l.tls.crl !== undefined) paths.push(l.tls.crl);
+  return paths;
+}
+
+function mergeGroup(group: UpstreamGroup, before: GroupConfig, after: GroupConfig, changes: string[]): void {
+  const name = group.name;
+  const oldById = new Map(before.upstreams.map((u) => [u.id, u]));
+  for (const u of after.upstreams) {
+    const was = oldById.get(u.id);
+    const live = group.get(u.id);
+    if (was === undefined || live === undefined || was.address !== u.address) {
+      if (live !== undefined) group.remove(u.id);
+      group.add({
+        address: u.address,
+        id: u.id,
+        weight: u.weight,
+        maxConnections: u.maxConnections,
+        state: u.state,
+      });
+      changes.push(`upstream ${name}/${u.id} added`);
+      continue;
+    }
+    // Only what the file changed is applied, so a state or weight set through the API survives.
+    if (was.weight !== u.weight) {
+      group.setWeight(u.id, u.weight);
+      changes.push(`upstream ${name}/${u.id} weight ${was.weight} -> ${u.weight}`);
+    }
+    if (was.maxConnections !== u.maxConnections) {
+      group.setMaxConnections(u.id, u.maxConnections);
+      changes.push(`upstream ${name}/${u.id} maxConnections ${was.maxConnections} -> ${u.maxConnections}`);
+    }
+    if (was.state !== u.state) {
+      group.setState(u.id, u.state);
+      changes.push(`upstream ${name}/${u.id} state ${was.state} -> ${u.state}`);
+    }
+  }
+  for (const u of before.upstreams) {
+    if (after.upstreams.some((a) => a.id === u.id) || group.get(u.id) === undefined) continue;
+    group.remove(u.id);
+    changes.push(`upstream ${name}/${u.id} removed (live sessions finish)`);
+  }
+  if (before.balancer !== after.balancer || before.boundedLoad !== after.boundedLoad) {
+    group.setBalancer(createBalancer(after.balancer, { boundedLoad: after.boundedLoad }));
+    changes.push(`group ${name} balancer ${before.balancer} -> ${after.balancer}`);
+  }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { createServerCertificate } from '../../src/cli/certs/dev-authority.js';
+import { parseConfigText } from '../../src/config/load-config.js';
+import type { SwitchyardConfig } from '../../src/config/types.js';
+import { getTestPki, type TestPki } from '../helpers/certs.js';
+import { connectTls, EchoClient, tlsGet, until } from '../helpers/clients.js';
+import { startTestProxy, type TestProxy, testPkiFiles } from '../helpers/proxy-harness.js';
+import { startEchoUpstream, startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
+
+const asConfig = (o: Record<string, unknown>): SwitchyardConfig =>
+  parseConfigText(stringify(o), join(tmpdir(), 'switchyard-reload.yaml'));
+
+describe('hot reload', { timeout: 90_000 }, () => {
+  let pki: TestPki;
+  let dir: string;
+  let tlsBlock: Record<string, string>;
+  let echoA: TestUpstream;
+  let echoB: TestUpstream;
+  let named: TestUpstream;
+  let t: TestProxy;
+  let base: Record<string, unknown>;
+
+  before(async () => {
+    pki = await getTestPki();
+    const files = await testPkiFiles();
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-reload-'));
+    // The server certificate lives in files this test rewrites; the CA stays put.
+    copyFileSync(files.server.certPath, join(dir, 'server.pem'));
+    copyFileSync(files.server.keyPath, join(dir, 'server.key'));
+    tlsBlock = { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), clientCa: files.caPath };
+    [echoA, echoB, named] = await Promise.all([
+      startEchoUpstream('A'),
+      startEchoUpstream('B'),
+      startNamedHttpUpstream('N'),
+    ]);
+    base = {
+      listeners: [
+        { name: 'edge', bind: '127.0.0.1:0', tls: tlsBlock, routes: [{ org: '*', group: '{org}' }] },
+      ],
+      groups: { groupA: { balancer: 'least-connections', upstreams: [{ address: echoA.address, id: 'A' }] } },
+      reload: { interval: '50ms' },
+    };
+    t = await startTestProxy(base);
+  });
+
+  after(async () => {
+    await t.stop();
+    await Promise.all([echoA.close(), echoB.close(), named.close()]);
+  });
+
+  const open = async (port = t.port()) =>
+    new EchoClient(await connectTls({ port, ca: pki.ca.cert, client: pki.groupA }));
+
+  it('adds and removes upstreams and swaps the balancer while transfers run, dropping none', async () => {
+    const clients = [await open(), await open(), await open()];
+    for (const c of clients) await c.roundTrip('before reload\n');
+    const group = t.proxy.runtime.groups.get('groupA')!;
+    const a = group.get('A')!;
+    assert.equal(a.active, 3);
+
+    const result = await t.manager.reload(
+      asConfig({
+        ...base,
+        groups: { groupA: { balancer: 'round-robin', upstreams: [{ address: echoB.address, id: 'B' }] } },
+      }),
+    );
+    assert.equal(result.ok, true);
+    assert.ok(result.ok && result.changes.some((c) => c.includes('groupA/B added')));
+    assert.ok(result.ok && result.changes.some((c) => c.includes('groupA/A removed')));
+    assert.equal(
+      t.proxy.runtime.groups.get('groupA'),
+      group,
+      'the same group object, so its counters live on',
+    );
+    assert.equal(group.balancer.name, 'round-robin');
+
+    // Live sessions on the removed upstream keep flowing.
+    for (const c of clients) await c.roundTrip('after reload\n');
+    const fresh = await open();
+    await fresh.roundTrip('new session\n');
+    assert.equal(echoB.accepted, 1, 'new sessions go to the added upstream');
+    assert.equal(a.active, 3, 'the removed upstream still counts its live sessions');
+
+    const from = t.records.length;
+    for (const c of [...clients, fresh]) c.socket.end();
+    await Promise.all([...clients, fresh].map((c) => c.closed));
+    await until(() => t.records.length >= from + 4, 'four sessions recorded');
+    assert.deepEqual(
+      t.records.slice(from).map((r) => r.termination),
+      ['OK', 'OK', 'OK', 'OK'],
+    );
+    assert.equal(a.active, 0);
+    assert.equal(a.total, 3);
+  });
+
+  it('refuses an invalid reload and keeps serving the running configuration', async () => {
+    const before = t.manager.config;
+    const result = await t.manager.reload(
+      asConfig({
+        ...base,
+        listeners: [
+          { ...(base.listeners as object[])[0], tls: { ...tlsBlock, cert: join(dir, 'missing.pem') } },
+        ],
+      }),
+    );
+    assert.equal(result.ok, false);
+    assert.match(
+      !result.ok ? result.error : '',
+      /listeners\[0\]\.tls\.cert: cannot read .*missing\.pem.*file not found/,
+    );
+    assert.equal(t.manager.config, before);
+    const c = await open();
+    await c.roundTrip('still serving\n');
+    c.socket.end();
+    await c.closed;
+  });
+
+  it('adds and removes listeners; sessions on a removed listener finish', async () => {
+    const second = {
+      name: 'second',
+      bind: '127.0.0.1:0',
+      tls: tlsBlock,
+      routes: [{ org: 'groupA', group: 'named' }],
+    };
+    const withSecond = {
+      ...base,
+      listeners: [...(base.listeners as object[]), second],
+      groups: {
+        groupA: { balancer: 'round-robin', upstreams: [{ address: echoB.address, id: 'B' }] },
+        named: { upstreams: [{ address: named.address }] },
+      },
+    };
+    assert.equal((await t.manager.reload(asConfig(withSecond))).ok, true);
+    const port2 = t.port('second');
+    assert.equal(await tlsGet({ port: port2, ca: pki.ca.cert, client: pki.groupA }), 'N');
+    const held = await open();
+    await held.roundTrip('on edge\n');
+
+    const onlySecond = { ...withSecond, listeners: [second] };
+    const result = await t.manager.reload(asConfig(onlySecond));
+    assert.ok(result.ok && result.changes.includes('listener edge removed (live sessions finish)'));
+    await held.roundTrip('edge is gone but this session lives\n');
+    await assert.rejects(
+      connectTls({ port: Number(held.socket.remotePort), ca: pki.ca.cert, client: pki.groupA }),
+    );
+    held.socket.end();
+    await held.closed;
+    assert.equal((await t.manager.reload(asConfig(withSecond))).ok, true);
+  });
+
+  it('rotates the server certificate on disk: new handshakes see it, old sessions continue', async () => {
+    const serial = async () => {
+      const s = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
+      const n = s.getPeerX509Certificate()!.serialNumber;
+      s.destroy();
+      return n;
+    };
+    const first = await serial();
+    const held = await open(t.port('edge'));
+    await held.roundTrip('before rotation\n');
+
+    // A new certificate with the old key is a mismatched pair: refused, the old one stays.
+    const rotated = await createServerCertificate(pki.ca, {});
+    writeFileSync(join(dir, 'server.pem'), rotated.cert);
+    assert.equal(await t.manager.reloadCertificates('edge'), false);
+    assert.equal(await serial(), first);
+    assert.ok(t.logger.lines.some((l) => l.message.startsWith('certificate reload refused')));
+
+    // In-place write of the key completes the pair; the file watcher picks it up.
+    writeFileSync(join(dir, 'server.key'), rotated.key);
+    const second = new X509Certificate(rotated.cert).serialNumber;
+    await waitForSerial(serial, second);
+
+    // Atomic rename of a third certificate and key.
+    const third = await createServerCertificate(pki.ca, {});
+    writeFileSync(join(dir, 'next.key'), third.key);
+    writeFileSync(join(dir, 'next.pem'), third.cert);
+    renameSync(join(dir, 'next.key'), join(dir, 'server.key'));
+    renameSync(join(dir, 'next.pem'), join(dir, 'server.pem'));
+    await waitForSerial(serial, new X509Certificate(third.cert).serialNumber);
+
+    await held.roundTrip('after two rotations\n');
+    held.socket.end();
+    await held.closed;
+  });
+});
+
+async function waitForSerial(read: () => Promise<string>, want: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await read()) === want) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`the listener never served certificate ${want}`);
+}

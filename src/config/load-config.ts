@@ -1,17 +1,49 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
 import { ErrorCodes } from '../lib/errors.js';
+import { buildSecureContext } from '../proxy/tls.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { type SourceMap, toConfigIssues } from './issues.js';
+import {
+  type AppliedOverride,
+  applyOverrides,
+  type ConfigOverride,
+  invalidConfig,
+  overrideFor,
+  overrideLabel,
+} from './overrides.js';
 import { configSchema } from './schema.js';
-import type { SwitchyardConfig } from './types.js';
+import type { SwitchyardConfig, TlsConfig } from './types.js';
+
+/** Options of {@link parseConfigText}. */
+export interface ParseConfigOptions {
+  /**
+   * Environment and flag settings applied over the file before validation, in order (the caller
+   * puts environment ones first so flags win). A problem with one is reported naming the variable
+   * or flag instead of a line and column.
+   */
+  overrides?: readonly ConfigOverride[];
+}
+
+/** Options of {@link loadConfigFile}. */
+export interface LoadConfigOptions extends ParseConfigOptions {
+  /**
+   * Also read every TLS file the configuration names and check they make a usable certificate
+   * context; problems are reported with the line and column of the key that names the file.
+   */
+  checkFiles?: boolean;
+}
 
 /**
  * Reads and validates a configuration file (`.json` as JSON, anything else as YAML). Throws
  * {@link ConfigError}: `ERR_CONFIG_READ` when the file cannot be read, `ERR_CONFIG_INVALID` otherwise.
  */
-export async function loadConfigFile(path: string): Promise<SwitchyardConfig> {
+export async function loadConfigFile(
+  path: string,
+  options: LoadConfigOptions = {},
+): Promise<SwitchyardConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -21,7 +53,14 @@ export async function loadConfigFile(path: string): Promise<SwitchyardConfig> {
       cause: err,
     });
   }
-  return parseConfigText(text, path);
+  const parsed = parseConfig(text, path, options);
+  if (options.checkFiles) {
+    const problems = await fileProblems(parsed.config);
+    if (problems.length > 0) {
+      throw invalidConfig(path, toIssues(new z.ZodError(problems), path, parsed.source, parsed.applied));
+    }
+  }
+  return parsed.config;
 }
 
 /**
@@ -29,13 +68,118 @@ export async function loadConfigFile(path: string): Promise<SwitchyardConfig> {
  * issues and anchors relative TLS paths (resolved against its directory, returned absolute).
  * Throws {@link ConfigError} (`ERR_CONFIG_INVALID`) listing every problem with its line and column.
  */
-export function parseConfigText(text: string, fileName: string): SwitchyardConfig {
+export function parseConfigText(
+  text: string,
+  fileName: string,
+  options: ParseConfigOptions = {},
+): SwitchyardConfig {
+  return parseConfig(text, fileName, options).config;
+}
+
+interface ParsedConfig {
+  readonly config: SwitchyardConfig;
+  readonly source: ParsedSource;
+  readonly applied: readonly AppliedOverride[];
+}
+
+function parseConfig(text: string, fileName: string, options: ParseConfigOptions): ParsedConfig {
   const source = parseSource(text.replace(/^\uFEFF/, ''), fileName);
-  const result = configSchema.safeParse(source.value, { reportInput: true });
-  if (!result.success) {
-    throw ConfigError.invalid(fileName, toConfigIssues(result.error, configSchema, fileName, source));
+  let value = source.value;
+  let applied: readonly AppliedOverride[] = [];
+  if (options.overrides !== undefined && options.overrides.length > 0) {
+    ({ document: value, applied } = applyOverrides(value, options.overrides, fileName));
   }
-  return resolvePaths(result.data, dirname(resolve(fileName)));
+  const result = configSchema.safeParse(value, { reportInput: true });
+  if (!result.success) {
+    if (applied.length === 0) {
+      throw ConfigError.invalid(fileName, toConfigIssues(result.error, configSchema, fileName, source));
+    }
+    throw invalidConfig(fileName, toIssues(result.error, fileName, source, applied));
+  }
+  return { config: resolvePaths(result.data, dirname(resolve(fileName))), source, applied };
+}
+
+/**
+ * Zod's issues as {@link ConfigIssue}s: those about a key an override set (or a mapping it created)
+ * name the override, the rest point into the file. File issues come first, in file order.
+ */
+function toIssues(
+  error: z.ZodError,
+  file: string,
+  source: ParsedSource,
+  applied: readonly AppliedOverride[],
+): ConfigIssue[] {
+  const fromFile: z.core.$ZodIssue[] = [];
+  const fromOverrides = new Map<AppliedOverride, z.core.$ZodIssue[]>();
+  for (const issue of error.issues) {
+    const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+    const owner = overrideFor(applied, path);
+    if (owner === undefined) fromFile.push(issue);
+    else fromOverrides.set(owner, [...(fromOverrides.get(owner) ?? []), issue]);
+  }
+  const out = fromFile.length > 0 ? toConfigIssues(new z.ZodError(fromFile), configSchema, file, source) : [];
+  for (const a of applied) {
+    const issues = fromOverrides.get(a);
+    if (issues === undefined) continue;
+    // No source map: the messages are the same, the position is replaced by the override's name.
+    for (const i of toConfigIssues(new z.ZodError(issues), configSchema, file, {})) {
+      out.push({ ...i, file: overrideLabel(a.override), line: 0, column: 0 });
+    }
+  }
+  return out;
+}
+
+/** Every TLS file that cannot be read, and every listener whose files do not make a usable context. */
+async function fileProblems(config: SwitchyardConfig): Promise<z.core.$ZodIssue[]> {
+  const problems: z.core.$ZodIssue[] = [];
+  const problem = (path: (string | number)[], message: string) =>
+    problems.push({ code: 'custom', path, message, input: undefined, params: { at: 'value' } });
+  await Promise.all(
+    config.listeners.map(async (l, i) => {
+      if (l.kind !== 'tls') return;
+      const keys = ['cert', 'key', 'clientCa', 'crl'] as const;
+      const texts = await Promise.all(
+        keys.map(async (key) => {
+          const path = l.tls[key];
+          if (path === undefined) return '';
+          try {
+            return await readFile(path, 'utf8');
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            const why = code === 'ENOENT' ? 'file not found' : (err as Error).message;
+            problem(['listeners', i, 'tls', key], `cannot read "${path}": ${why}`);
+            return undefined;
+          }
+        }),
+      );
+      if (texts.some((t) => t === undefined)) return;
+      const [cert, key, clientCa, crl] = texts as string[];
+      const why = secureContextProblem(l.tls, { cert, key, clientCa, crl });
+      if (why !== undefined) problem(['listeners', i, 'tls'], `cannot use the certificate material: ${why}`);
+    }),
+  );
+  return problems;
+}
+
+function secureContextProblem(
+  tls: TlsConfig,
+  pem: { cert: string; key: string; clientCa: string; crl: string },
+): string | undefined {
+  try {
+    buildSecureContext({
+      cert: pem.cert,
+      key: pem.key,
+      clientCa: pem.clientCa,
+      crl: tls.crl === undefined ? undefined : pem.crl,
+      minVersion: tls.minVersion,
+      maxVersion: tls.maxVersion,
+      ciphers: tls.ciphers,
+      ecdhCurve: tls.ecdhCurve,
+    });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 interface ParsedSource extends SourceMap {

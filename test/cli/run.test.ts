@@ -79,6 +79,38 @@ describe('switchyard run', { timeout: 60_000 }, () => {
     held.destroy();
   });
 
+  it('reloads on SIGHUP; an invalid file is refused with line:column and the old config keeps serving', async () => {
+    const other = await startNamedHttpUpstream('after-reload');
+    try {
+      const path = await writeConfig('hup.yaml', named, '5s');
+      const cli = startCli(['run', '--config', path]);
+      const port = (await cli.waitForLog('listening')).port as number;
+      assert.equal(await tlsGet({ port, ca: pki.ca.cert, client: pki.groupA }), 'cli-upstream');
+
+      const good = (await import('node:fs')).readFileSync(path, 'utf8');
+      writeFileSync(path, good.replace(named.address, other.address));
+      cli.child.kill('SIGHUP');
+      const reloaded = await cli.waitForLog('configuration reloaded');
+      assert.ok((reloaded.changes as string[]).some((c) => c.includes(`${other.address} added`)));
+      assert.equal(await tlsGet({ port, ca: pki.ca.cert, client: pki.groupA }), 'after-reload');
+
+      writeFileSync(
+        path,
+        `${good}
+not: [valid`,
+      );
+      cli.child.kill('SIGHUP');
+      const refused = await cli.waitForLog('reload refused; the running configuration is unchanged');
+      assert.match(String(refused.error), /hup\.yaml:\d+:\d+/);
+      assert.equal(await tlsGet({ port, ca: pki.ca.cert, client: pki.groupA }), 'after-reload');
+
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses an invalid config with its file, line and column, and exits 1', async () => {
     const path = join(dir, 'bad.yaml');
     writeFileSync(

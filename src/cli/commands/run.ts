@@ -1,47 +1,22 @@
-import { buildRuntime } from '../../config/build-runtime.js';
-import { loadConfigFile } from '../../config/load-config.js';
-import { accessLogObserver } from '../../control/access-log.js';
+import type { Command } from 'commander';
 import { createLogger } from '../../control/logger.js';
-import { ProxyServer } from '../../proxy/proxy.js';
+import { type ConfigFlags, loadConfiguration } from '../config-source.js';
+import { reloadOnHangup, startServer, stopOnSignals } from '../server.js';
 
 /** Options of `switchyard run`. */
-export interface RunOptions {
-  /** Path of the YAML or JSON configuration. */
-  config: string;
-  /** Overrides the configured log level. */
-  logLevel?: string;
-}
+export interface RunOptions extends ConfigFlags {}
 
 /**
- * Starts the balancer and runs until a signal: the first SIGINT/SIGTERM drains gracefully and exits
- * 0, a second one exits at once with status 1.
+ * Loads the configuration (file, then `SWITCHYARD_*`, then flags; TLS files read and checked),
+ * starts the balancer and runs until a signal: the first SIGINT/SIGTERM drains gracefully and exits
+ * 0, a second one exits 1 at once.
  */
-export async function runCommand(options: RunOptions): Promise<void> {
-  const config = await loadConfigFile(options.config);
-  const logger = createLogger(options.logLevel ?? config.log.level);
-  const built = await buildRuntime(config);
-  const proxy = new ProxyServer(built.runtime, { logger, observer: accessLogObserver(logger) });
-  built.start();
-  await proxy.start();
-  logger.info({ config: options.config, listeners: config.listeners.length }, 'switchyard started');
-
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      logger.flush(() => process.exit(1));
-      return;
-    }
-    stopping = true;
-    logger.info({ signal, graceMs: config.timeouts.shutdownGrace }, 'shutting down');
-    proxy
-      .shutdown({ graceMs: config.timeouts.shutdownGrace, jitterMs: config.timeouts.shutdownJitter })
-      .then(() => {
-        built.stop();
-        logger.info({}, 'shutdown complete');
-        logger.flush(() => process.exit(0));
-      });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+export async function runCommand(command: Command, options: RunOptions): Promise<void> {
+  const { path, config, overrides } = await loadConfiguration(command, options, { checkFiles: true });
+  const logger = createLogger(config.log.level);
+  const reloadSource = async () => (await loadConfiguration(command, options, { checkFiles: true })).config;
+  const server = await startServer(config, { logger, reloadSource, configPath: path });
+  logger.info({ config: path, listeners: config.listeners.length, overrides }, 'switchyard started');
+  reloadOnHangup(server.manager);
+  stopOnSignals({ logger, graceMs: config.timeouts.shutdownGrace, stop: server.stop });
 }

@@ -1,0 +1,121 @@
+/** The one-screen summary `switchyard check` prints for a valid configuration. */
+import { isAbsolute, relative } from 'node:path';
+import { formatDuration } from '../../config/duration.js';
+import type { GroupConfig, ListenerConfig, SwitchyardConfig, UpstreamConfig } from '../../config/types.js';
+
+/** What {@link formatSummary} describes. */
+export interface SummaryInput {
+  /** The configuration file as given. */
+  path: string;
+  /** The validated configuration. */
+  config: SwitchyardConfig;
+  /** Labels of the environment and flag overrides applied. */
+  overrides: string[];
+}
+
+/** How the summary is written. */
+export interface SummaryOptions {
+  /** Whether the TLS files were read and checked. */
+  filesChecked: boolean;
+  /** Paths under this directory are shown relative to it. */
+  cwd: string;
+}
+
+/**
+ * Listeners (bind, kind, routes), groups (balancer, upstreams with weight and state), limits,
+ * timeouts and the admin and log settings, ending with "configuration OK".
+ */
+export function formatSummary(input: SummaryInput, options: SummaryOptions): string {
+  const { config } = input;
+  const show = (path: string) => showPath(path, options.cwd);
+  const out: string[] = [`${input.path}`];
+  if (input.overrides.length > 0) out.push(`  overrides: ${input.overrides.join(', ')}`);
+  out.push('', `listeners (${config.listeners.length})`);
+  const nameWidth = Math.max(...config.listeners.map((l) => l.name.length));
+  for (const l of config.listeners) out.push(...listenerLines(l, nameWidth, show));
+  const groups = Object.entries(config.groups);
+  out.push(`groups (${groups.length})`);
+  const groupWidth = Math.max(...groups.map(([name]) => name.length));
+  for (const [name, g] of groups) out.push(groupLine(name, g, groupWidth));
+  out.push('limits');
+  out.push(`  rate limit    ${rateLimit(config)}`);
+  out.push(
+    `  concurrency   ${config.concurrency.perClient === 0 ? 'unlimited' : `${config.concurrency.perClient} connections`} per client id`,
+  );
+  out.push(
+    `  connect       ${config.connect.attempts} ${config.connect.attempts === 1 ? 'attempt' : 'attempts'} per connection`,
+  );
+  const t = config.timeouts;
+  out.push(
+    `timeouts        handshake ${d(t.handshake)}, connect ${d(t.connect)}, idle ${off(t.idle)}, max lifetime ${off(t.maxLifetime)}, shutdown grace ${d(t.shutdownGrace)} (+${d(t.shutdownJitter)} jitter)`,
+  );
+  out.push(
+    `admin           ${config.admin === undefined ? 'off' : `${config.admin.bind}${config.admin.token === undefined ? '' : ', token set'}`}`,
+  );
+  out.push(`log             ${config.log.level}`);
+  out.push('');
+  const tls = config.listeners.some((l) => l.kind === 'tls');
+  const files = !tls
+    ? ''
+    : options.filesChecked
+      ? ' (certificate files read and checked)'
+      : ' (certificate files not checked: --no-files)';
+  out.push(`configuration OK${files}`);
+  return `${out.join('\n')}\n`;
+}
+
+function listenerLines(l: ListenerConfig, width: number, show: (p: string) => string): string[] {
+  const limits = `max ${l.maxConnections === 0 ? 'unlimited' : l.maxConnections} connections`;
+  const proxyProtocol = l.proxyProtocol === 'none' ? '' : `, PROXY protocol ${l.proxyProtocol}`;
+  if (l.kind === 'tcp') {
+    return [`  ${l.name.padEnd(width)}  ${l.bind}  tcp  -> group ${l.group}  (${limits}${proxyProtocol})`];
+  }
+  const routes = l.routes
+    .map(
+      (r) =>
+        `${r.org === '*' ? '*' : r.org}${r.clientIds === undefined ? '' : ` [${r.clientIds.join(',')}]`} -> ${r.group}`,
+    )
+    .join(', ');
+  const versions =
+    l.tls.minVersion === l.tls.maxVersion ? l.tls.minVersion : `${l.tls.minVersion}-${l.tls.maxVersion}`;
+  const crl = l.tls.crl === undefined ? '' : `, CRL ${show(l.tls.crl)}`;
+  return [
+    `  ${l.name.padEnd(width)}  ${l.bind}  tls  routes: ${routes}  (org rule ${l.tls.orgRule}, ${limits}${proxyProtocol})`,
+    `  ${''.padEnd(width)}  ${versions}, cert ${show(l.tls.cert)}, client CA ${show(l.tls.clientCa)}${crl}`,
+  ];
+}
+
+function groupLine(name: string, g: GroupConfig, width: number): string {
+  let balancer: string = g.balancer;
+  if (g.balancer === 'consistent-hash') {
+    balancer += ` on ${g.hashKey}${g.boundedLoad === 0 ? '' : `, bounded load ${g.boundedLoad}`}`;
+  }
+  return `  ${name.padEnd(width)}  ${balancer}: ${g.upstreams.map(upstream).join(', ')}`;
+}
+
+function upstream(u: UpstreamConfig): string {
+  const id = u.id === u.address ? u.address : `${u.id}=${u.address}`;
+  const cap = u.maxConnections === 0 ? '' : `, max ${u.maxConnections}`;
+  return `${id} (weight ${u.weight}, ${u.state}${cap})`;
+}
+
+function rateLimit(config: SwitchyardConfig): string {
+  const r = config.rateLimit;
+  if (r === undefined) return 'off';
+  const burst = r.burst === undefined ? '' : `, burst ${r.burst}`;
+  return `${r.algorithm}, ${r.limit} per ${d(r.window)}${burst} per client id`;
+}
+
+function d(ms: number): string {
+  return formatDuration(ms);
+}
+
+function off(ms: number): string {
+  return ms === 0 ? 'off' : formatDuration(ms);
+}
+
+/** A path relative to `cwd` when it lies below it, else as it is. */
+export function showPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}

@@ -1,0 +1,225 @@
+/**
+ * Every `switchyard` command, its options and help. Implementations are imported when a command
+ * runs, so `--help`, `version` and usage errors do not pay for loading zod, x509 or the proxy.
+ */
+import { Command } from 'commander';
+import { ExitCodes, MAIN_HELP_EPILOG } from './exit-codes.js';
+import { CONFIG_ENV_NAME, collect, hostPort, LOG_LEVEL_HELP, logLevel, SET_HELP } from './options.js';
+
+/** Builds the program; `version` is the package version. */
+export function createProgram(version: string): Command {
+  const program = new Command();
+  program
+    .name('switchyard')
+    .description('Layer-4 load balancer: mutual TLS by organization, plain TCP, least-connections and more')
+    .version(version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before the commands are added: subcommands inherit it. Help and --version exit 0, every
+    // parse error (unknown command or option, missing option) exits 2.
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage);
+    })
+    .addHelpText('after', MAIN_HELP_EPILOG);
+
+  addRun(program);
+  addCheck(program);
+  addCerts(program);
+  addDemo(program);
+  addUpstream(program);
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      console.log(version);
+    });
+  return program;
+}
+
+/** `--config`, `--set` and `--log-level`, shared by run and check. */
+function configOptions(command: Command): Command {
+  return command
+    .option('-c, --config <file>', `configuration file, YAML or JSON (default: $${CONFIG_ENV_NAME})`)
+    .option('--set <key=value>', SET_HELP, collect)
+    .option('--log-level <level>', LOG_LEVEL_HELP);
+}
+
+function addRun(program: Command): void {
+  const command = program
+    .command('run')
+    .description('run the balancer until SIGINT/SIGTERM (the first drains and exits 0, a second exits 1)');
+  configOptions(command)
+    .addHelpText(
+      'after',
+      `
+Logs are JSON lines on stdout ("listening" per listener, "switchyard started", one "session" line
+per connection). TLS files are read and checked before anything listens.
+Examples:
+  switchyard run --config examples/mtls-by-org.yaml
+  SWITCHYARD_LOG__LEVEL=debug switchyard run -c lb.yaml --set timeouts.idle=10m`,
+    )
+    .action(async (opts) => {
+      const { runCommand } = await import('./commands/run.js');
+      await runCommand(command, opts);
+    });
+}
+
+function addCheck(program: Command): void {
+  const command = program
+    .command('check')
+    .description(
+      'validate a configuration without starting (like haproxy -c): print a one-screen summary, or every error as file:line:column key.path: message; exit 0 or 1',
+    );
+  configOptions(command)
+    .option('--json', 'print the validated configuration (defaults filled in, durations in ms) as JSON')
+    .option(
+      '--no-files',
+      'do not read the TLS certificate, key, CA and CRL files (syntax and semantics only)',
+    )
+    .addHelpText(
+      'after',
+      `
+Environment variables and flags are applied exactly as "run" applies them. By default check also
+reads every TLS file the configuration names (paths relative to the file) and checks that they load:
+a missing or unusable file is an error at the line of its key.
+Examples:
+  switchyard check --config lb.yaml
+  switchyard check --config lb.yaml --no-files --set listeners.0.bind=0.0.0.0:443`,
+    )
+    .action(async (opts) => {
+      const { checkCommand } = await import('./commands/check.js');
+      await checkCommand(command, opts);
+    });
+}
+
+function addCerts(program: Command): void {
+  const certs = program
+    .command('certs')
+    .description('a development certificate authority in pure JavaScript: init, server, client')
+    .addHelpText(
+      'after',
+      `
+Keys are ECDSA P-256 unless --rsa (RSA 2048); certificates are written 0644 and keys 0600, and no
+file is ever replaced without --force (exit 1 naming the file). Typical use:
+  switchyard certs init   --dir certs
+  switchyard certs server --dir certs --name lb.example.com --ip 10.0.0.5
+  switchyard certs client --dir certs --cn alice --org groupA`,
+    );
+  const common = (c: Command) =>
+    c
+      .option('-d, --dir <dir>', 'directory of the CA and of the files written', './certs')
+      .option('--rsa', 'RSA 2048 keys instead of ECDSA P-256')
+      .option('-f, --force', 'replace files that already exist');
+
+  common(
+    certs
+      .command('init')
+      .description('create a certificate authority: <dir>/ca.pem and <dir>/ca.key')
+      .option('--cn <name>', 'common name of the CA', 'Switchyard Development CA'),
+  ).action(async (opts) => {
+    const { certsInit } = await import('./commands/certs.js');
+    await certsInit(opts);
+  });
+
+  common(
+    certs
+      .command('server')
+      .description(
+        'create a server certificate signed by <dir>/ca.*, valid for localhost, 127.0.0.1, ::1 and the names given',
+      )
+      .option(
+        '--name <dns>',
+        'extra DNS name (the first is also the CN, default localhost); repeatable',
+        collect,
+        [],
+      )
+      .option('--ip <address>', 'extra IP address, IPv4 or IPv6; repeatable', collect, [])
+      .option('--out <basename>', 'file names: <basename>.pem and <basename>.key', 'server'),
+  ).action(async (opts) => {
+    const { certsServer } = await import('./commands/certs.js');
+    await certsServer(opts);
+  });
+
+  common(
+    certs
+      .command('client')
+      .description('create a client certificate signed by <dir>/ca.*: CN is the client id, O the org')
+      .requiredOption('--cn <name>', 'common name: the client id rate and concurrency limits count')
+      .requiredOption('--org <org>', 'organization: what routes match; repeat for several O values', collect)
+      .option('--out <basename>', 'file names: <basename>.pem and <basename>.key (default: client-<cn>)'),
+  ).action(async (opts) => {
+    const { certsClient } = await import('./commands/certs.js');
+    await certsClient(opts);
+  });
+}
+
+function addDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'the one-command demo: dev certificates, two HTTP upstreams for each of groupA/B/C and the balancer with mutual TLS; prints a curl line per org',
+    )
+    .option(
+      '-d, --dir <dir>',
+      'where the demo certificates are kept (reused while valid)',
+      './switchyard-demo',
+    )
+    .option(
+      '-l, --listen <host:port>',
+      'balancer address (port 0: any free port)',
+      hostPort,
+      '127.0.0.1:8443',
+    )
+    .option(
+      '--admin <host:port>',
+      'admin/dashboard address: reserved for the admin server, which is not built yet (accepted and ignored)',
+      hostPort,
+      '127.0.0.1:9090',
+    )
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', logLevel, 'info')
+    .addHelpText(
+      'after',
+      `
+Writes ca.pem, server.pem/.key and client-<org>.pem/.key for orgs groupA, groupB, groupC and
+intruder (which no route allows) into --dir, starts two HTTP upstreams per group on loopback, then
+the balancer with route { org: "*", group: "{org}" }, and prints a curl command per org. Logs are
+JSON lines on stdout; Ctrl-C (SIGINT) or SIGTERM drains and exits 0.
+Example:
+  switchyard demo --dir /tmp/sy-demo --listen 127.0.0.1:9443`,
+    )
+    .action(async (opts) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      await demoCommand(opts);
+    });
+}
+
+function addUpstream(program: Command): void {
+  program
+    .command('upstream')
+    .description(
+      'run one demo HTTP upstream that answers any request with "hello from <name> (group <group>)"',
+    )
+    .requiredOption('-n, --name <name>', 'upstream name, e.g. groupA-1')
+    .option(
+      '-g, --group <group>',
+      'group named in the answer (default: the name without a trailing -<number>)',
+    )
+    .option(
+      '-l, --listen <host:port>',
+      'address to listen on (port 0: any free port)',
+      hostPort,
+      '127.0.0.1:0',
+    )
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', logLevel, 'info')
+    .addHelpText(
+      'after',
+      `
+Answers every request with HTTP/1.1 200, Connection: close and that one line. Logs a JSON
+"listening" line with the bound port; SIGINT/SIGTERM closes it and exits 0.
+Example:
+  switchyard upstream --name groupA-1 --listen 0.0.0.0:9000`,
+    )
+    .action(async (opts) => {
+      const { upstreamCommand } = await import('./commands/upstream.js');
+      await upstreamCommand(opts);
+    });
+}

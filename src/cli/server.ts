@@ -1,0 +1,114 @@
+/**
+ * The one start path of `run` and `demo`: a validated configuration becomes a running proxy with its
+ * access log, and signals stop it gracefully.
+ */
+import { buildRuntime } from '../config/build-runtime.js';
+import { RuntimeManager } from '../config/runtime-manager.js';
+import type { SwitchyardConfig } from '../config/types.js';
+import { accessLogObserver } from '../control/access-log.js';
+import type { ProcessLogger } from '../control/logger.js';
+import { ProxyServer } from '../proxy/proxy.js';
+
+/** Collaborators of {@link startServer}. */
+export interface ServerOptions {
+  /** Where listener, session and shutdown lines go. */
+  logger: ProcessLogger;
+  /** Re-reads the configuration for SIGHUP and config watching; without it reloads are refused. */
+  reloadSource?: () => Promise<SwitchyardConfig>;
+  /** The configuration file, watched when `reload.watchConfig` is on. */
+  configPath?: string;
+}
+
+/** A running balancer. */
+export interface RunningServer {
+  /** The data plane, e.g. to read bound ports. */
+  proxy: ProxyServer;
+  /** The configuration it started with. */
+  config: SwitchyardConfig;
+  /** Applies reloads and runtime changes. */
+  manager: RuntimeManager;
+  /** Stops accepting, drains within the configured grace, stops background timers; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds the runtime from `config`, binds every listener and starts limiter sweeps. */
+export async function startServer(config: SwitchyardConfig, options: ServerOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const built = await buildRuntime(config);
+  const proxy = new ProxyServer(built.runtime, { logger, observer: accessLogObserver(logger) });
+  built.start();
+  try {
+    await proxy.start();
+  } catch (err) {
+    built.stop();
+    throw err;
+  }
+  const manager = new RuntimeManager(proxy, config, built, logger, {
+    load: options.reloadSource,
+    configPath: options.configPath,
+  });
+  manager.watch();
+  let stopped: Promise<void> | undefined;
+  return {
+    proxy,
+    config,
+    manager,
+    stop: () => {
+      // The grace in force is the one of the latest reload, not the one we started with.
+      const timeouts = manager.config.timeouts;
+      stopped ??= proxy
+        .shutdown({ graceMs: timeouts.shutdownGrace, jitterMs: timeouts.shutdownJitter })
+        .finally(() => manager.stop());
+      return stopped;
+    },
+  };
+}
+
+/** What {@link stopOnSignals} stops. */
+export interface SignalOptions {
+  /** Where the shutdown lines go; flushed before exiting. */
+  logger: ProcessLogger;
+  /** Logged with "shutting down": how long live sessions may take, ms. */
+  graceMs: number;
+  /** Stops everything; the process exits 0 when it resolves, 1 when it rejects. */
+  stop(): Promise<void>;
+  /** Signals to handle. Default SIGINT and SIGTERM. */
+  signals?: NodeJS.Signals[];
+}
+
+/**
+ * The first SIGINT/SIGTERM stops gracefully ("shutting down", then "shutdown complete") and exits 0;
+ * a second one while that runs exits 1 at once ("second signal: exiting now").
+ */
+export function stopOnSignals(options: SignalOptions): void {
+  const { logger } = options;
+  let stopping = false;
+  const exit = (code: number) => logger.flush(() => process.exit(code));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      exit(1);
+      return;
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: options.graceMs }, 'shutting down');
+    options.stop().then(
+      () => {
+        logger.info({}, 'shutdown complete');
+        exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  for (const signal of options.signals ?? ['SIGINT', 'SIGTERM']) process.on(signal, onSignal);
+}
+
+/** SIGHUP re-reads the configuration and applies it; a bad one is logged and changes nothing. */
+export function reloadOnHangup(manager: RuntimeManager): void {
+  process.on('SIGHUP', () => {
+    void manager.reloadFromSource();
+  });
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
+
+// Compiled to dist/test/cli, so the repository root is three levels up.
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const EXAMPLE_FILES = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+
+/**
+ * Runs the CLI with extra environment variables. Children inherit process.env at spawn time and the
+ * tests of one file run one after another, so setting and restoring around the spawn is enough.
+ */
+async function runWithEnv(vars: Record<string, string>, args: string[], cwd?: string) {
+  const saved = Object.keys(vars).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, vars);
+  try {
+    return await runCli(args, cwd);
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+describe('switchyard check', { timeout: 60_000 }, () => {
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-check-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes every example once its certificate files exist (made with switchyard certs)', async () => {
+    assert.ok(EXAMPLE_FILES.length >= 3, `examples found: ${EXAMPLE_FILES.join(', ')}`);
+    const copy = join(dir, 'examples');
+    const certs = join(copy, 'certs');
+    for (const args of [['init'], ['server']]) {
+      const made = await runCli(['certs', ...args, '--dir', certs]);
+      assert.equal(made.code, 0, made.stderr);
+    }
+    for (const file of EXAMPLE_FILES) {
+      copyFileSync(join(EXAMPLES, file), join(copy, file));
+      const { code, stdout, stderr } = await runCli(['check', '--config', join(copy, file)]);
+      assert.equal(code, 0, `${file}: ${stderr}`);
+      assert.equal(stderr, '');
+      assert.match(stdout, /^listeners \(\d+\)$/m, file);
+      assert.match(stdout, /^groups \(\d+\)$/m, file);
+      assert.match(stdout, /^ {2}rate limit {4}/m, file);
+      assert.match(stdout, /^configuration OK/m, file);
+      assert.ok(stdout.trimEnd().split('\n').length <= 24, `${file}: the summary fits one screen`);
+    }
+  });
+
+  it('passes every example as it is with --no-files, and reports its missing certificates without', async () => {
+    for (const file of EXAMPLE_FILES) {
+      const { code, stdout, stderr } = await runCli([
+        'check',
+        '--no-files',
+        '--config',
+        join(EXAMPLES, file),
+      ]);
+      assert.equal(code, 0, `${file}: ${stderr}`);
+      assert.match(stdout, /configuration OK/);
+    }
+    const { code, stderr } = await runCli(['check', '--config', 'mtls-by-org.yaml'], EXAMPLES);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      [
+        'switchyard: invalid configuration mtls-by-org.yaml (3 problems):',
+        `  mtls-by-org.yaml:7:13 listeners[0].tls.cert: cannot read "${join(EXAMPLES, 'certs/server.pem')}": file not found`,
+        `  mtls-by-org.yaml:8:12 listeners[0].tls.key: cannot read "${join(EXAMPLES, 'certs/server.key')}": file not found`,
+        `  mtls-by-org.yaml:9:17 listeners[0].tls.clientCa: cannot read "${join(EXAMPLES, 'certs/ca.pem')}": file not found`,
+      ].join('\n'),
+    );
+  });
+
+  it('summarizes listeners, groups, limits and timeouts', async () => {
+    writeFileSync(
+      join(dir, 'summary.yaml'),
+      [
+        'listeners:',
+        '  - name: tcp',
+        '    bind: "127.0.0.1:7000"',
+        '    group: web',
+        'groups:',
+        '  web:',
+        '    balancer: round-robin',
+        '    upstreams:',
+        '      - address: "127.0.0.1:9001"',
+        '        weight: 2',
+        '      - { address: "127.0.0.1:9002", id: spare, state: draining }',
+        'rateLimit: { algorithm: gcra, limit: 5, window: 1s, burst: 2 }',
+        'concurrency: { perClient: 4 }',
+        '',
+      ].join('\n'),
+    );
+    const { code, stdout } = await runCli(['check', '-c', 'summary.yaml'], dir);
+    assert.equal(code, 0);
+    assert.equal(
+      stdout,
+      [
+        'summary.yaml',
+        '',
+        'listeners (1)',
+        '  tcp  127.0.0.1:7000  tcp  -> group web  (max 10000 connections)',
+        'groups (1)',
+        '  web  round-robin: 127.0.0.1:9001 (weight 2, up), spare=127.0.0.1:9002 (weight 1, draining)',
+        'limits',
+        '  rate limit    gcra, 5 per 1s, burst 2 per client id',
+        '  concurrency   4 connections per client id',
+        '  connect       3 attempts per connection',
+        'timeouts        handshake 5s, connect 2s, idle 5m, max lifetime off, shutdown grace 30s (+1s jitter)',
+        'admin           off',
+        'log             info',
+        '',
+        'configuration OK',
+      ].join('\n'),
+    );
+  });
+
+  it('prints every error as file:line:column key.path: message and exits 1', async () => {
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      [
+        'listeners:', //                  1
+        '  - name: edge', //              2
+        '    bind: "127.0.0.1:8443"', //  3
+        '    group: nowhere', //          4
+        'groups:', //                     5
+        '  web:', //                      6
+        '    upstreams:', //              7
+        '      - address: "127.0.0.1"', // 8
+        'timeouts:', //                   9
+        '  idle: 5 minutes', //           10
+        '  conect: 2s', //                11
+        '',
+      ].join('\n'),
+    );
+    const { code, stdout, stderr } = await runCli(['check', '--config', 'bad.yaml'], dir);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.equal(
+      stderr,
+      [
+        'switchyard: invalid configuration bad.yaml (4 problems):',
+        '  bad.yaml:4:12 listeners[0].group: group "nowhere" is not defined in groups',
+        '  bad.yaml:8:18 groups.web.upstreams[0].address: invalid address "127.0.0.1": expected "host:port"',
+        '  bad.yaml:10:9 timeouts.idle: expected a duration like "5m", got "5 minutes"',
+        '  bad.yaml:11:3 timeouts.conect: unknown key "conect" (did you mean "connect"?)',
+      ].join('\n'),
+    );
+  });
+
+  it('prints the validated configuration as JSON with --json', async () => {
+    const { code, stdout } = await runCli(['check', '--json', '--config', join(EXAMPLES, 'plain-tcp.yaml')]);
+    assert.equal(code, 0);
+    const config = JSON.parse(stdout);
+    assert.equal(config.listeners[0].bind, '0.0.0.0:7000');
+    assert.equal(config.timeouts.idle, 300_000);
+    assert.equal(config.groups.sticky.balancer, 'consistent-hash');
+  });
+
+  it('takes flags over environment over file over defaults', async () => {
+    const path = join(dir, 'precedence.yaml');
+    writeFileSync(
+      path,
+      'listeners: [{ name: tcp, bind: "127.0.0.1:7000", group: web }]\n' +
+        'groups: { web: { upstreams: [{ address: "127.0.0.1:9001" }] } }\n' +
+        'timeouts: { idle: 1m }\nlog: { level: warn }\n',
+    );
+    const idle = async (vars: Record<string, string>, args: string[]) => {
+      const { code, stdout, stderr } = await runWithEnv(vars, ['check', '--json', '-c', path, ...args]);
+      assert.equal(code, 0, stderr);
+      const config = JSON.parse(stdout);
+      return [config.timeouts.idle, config.timeouts.connect, config.log.level];
+    };
+    const env = { SWITCHYARD_TIMEOUTS__IDLE: '2m', SWITCHYARD_LOG__LEVEL: 'error' };
+    assert.deepEqual(await idle({}, []), [60_000, 2000, 'warn'], 'file over defaults');
+    assert.deepEqual(await idle(env, []), [120_000, 2000, 'error'], 'environment over file');
+    assert.deepEqual(
+      await idle(env, ['--set', 'timeouts.idle=3m', '--log-level', 'debug', '--set', 'timeouts.connect=4s']),
+      [180_000, 4000, 'debug'],
+      'flags over environment',
+    );
+    // SWITCHYARD_CONFIG stands in for --config.
+    const { code, stdout } = await runWithEnv({ SWITCHYARD_CONFIG: path }, ['check']);
+    assert.equal(code, 0);
+    assert.match(stdout, /configuration OK/);
+  });
+
+  it('names the variable or flag whose value is bad, and an unknown variable', async () => {
+    const path = join(EXAMPLES, 'plain-tcp.yaml');
+    const bad = await runWithEnv({ SWITCHYARD_TIMEOUTS__IDLE: 'soon' }, ['check', '-c', path]);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /^ {2}SWITCHYARD_TIMEOUTS__IDLE \(environment\) timeouts\.idle: expected a duration like "5m", got "soon"$/m,
+    );
+    const flag = await runCli(['check', '-c', path, '--set', 'timeouts.idle=soon']);
+    assert.equal(flag.code, 1);
+    assert.match(
+      flag.stderr,
+      /^ {2}--set timeouts\.idle \(flag\) timeouts\.idle: expected a duration like "5m", got "soon"$/m,
+    );
+    const unknown = await runWithEnv({ SWITCHYARD_TIMEOUT__IDLE: '1m' }, ['check', '-c', path]);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /SWITCHYARD_TIMEOUT__IDLE \(environment\): unknown configuration key "TIMEOUT" \(did you mean "SWITCHYARD_TIMEOUTS__IDLE"\?\)/,
+    );
+  });
+
+  it('is a usage error (exit 2) without --config or SWITCHYARD_CONFIG', async () => {
+    const { code, stderr } = await runCli(['check']);
+    assert.equal(code, 2);
+    assert.match(stderr, /no configuration file: give --config <file> or set SWITCHYARD_CONFIG/);
+  });
+});

@@ -23,6 +23,70 @@ export {
   NoHealthyUpstreamError,
   SwitchyardError,
 } from './lib/errors.js';
+export {
+  GroupHealth,
+  type GroupHealthOptions,
+  type UpstreamHealthStatus,
+} from './lib/health/group-health.js';
+export {
+  ACTIVE_CHECK_DEFAULTS,
+  type ActiveCheckOverrides,
+  type ActiveCheckSettings,
+  type ActiveHealthStatus,
+  HealthChecker,
+  type HealthCheckerOptions,
+  type InitialHealth,
+  jittered,
+} from './lib/health/health-checker.js';
+export type {
+  HealthChangeEvent,
+  HealthCheckKind,
+  HealthEvents,
+  HealthState,
+} from './lib/health/health-event.js';
+export {
+  type HealthProbe,
+  ProbeError,
+  type ProbeFailure,
+  type ProbeTarget,
+  toProbeError,
+} from './lib/health/health-probe.js';
+export {
+  DEFAULT_EXPECT_STATUS,
+  HttpProbe,
+  type HttpProbeOptions,
+  parseStatusRanges,
+} from './lib/health/http-probe.js';
+export {
+  PASSIVE_HEALTH_DEFAULTS,
+  PassiveHealth,
+  type PassiveHealthOptions,
+  type PassiveHealthStatus,
+} from './lib/health/passive-health.js';
+export {
+  DEFAULT_READ_LIMIT,
+  type ProbeConnectionOptions,
+  type ProbeTlsOptions,
+  probeConnection,
+  type ReplyVerdict,
+} from './lib/health/probe-connection.js';
+export {
+  createHealthProbe,
+  HEALTH_PROBE_TYPES,
+  type HealthProbeOptions,
+  type HealthProbeType,
+} from './lib/health/probe-registry.js';
+export { SendExpectProbe, type SendExpectProbeOptions } from './lib/health/send-expect-probe.js';
+export {
+  SLOW_START_DEFAULTS,
+  SlowStart,
+  type SlowStartOptions,
+  type SlowStartStatus,
+  slowStartFraction,
+} from './lib/health/slow-start.js';
+export { TcpProbe } from './lib/health/tcp-probe.js';
+export { systemTimers, type TimeoutTimers } from './lib/health/timers.js';
+export { TlsProbe, type TlsProbeOptions } from './lib/health/tls-probe.js';
 export type { RateLimitAlgorithm } from './lib/ratelimit/algorithm.js';
 export { type Clock, ManualClock, systemClock } from './lib/ratelimit/clock.js';
 export { ConcurrencyLimiter } from './lib/ratelimit/concurrency-limiter.js';

@@ -171,7 +171,7 @@ function addDemo(program: Command): void {
     )
     .option(
       '--admin <host:port>',
-      'admin/dashboard address: reserved for the admin server, which is not built yet (accepted and ignored)',
+      'admin API and metrics address (loopback by default; port 0: any free port)',
       hostPort,
       '127.0.0.1:9090',
     )

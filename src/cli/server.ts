@@ -6,7 +6,11 @@ import { buildRuntime } from '../config/build-runtime.js';
 import { RuntimeManager } from '../config/runtime-manager.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { accessLogObserver } from '../control/access-log.js';
+import type { AdminActions } from '../control/admin-actions.js';
+import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { ProcessLogger } from '../control/logger.js';
+import { createMetrics } from '../control/metrics.js';
+import { combineObservers } from '../control/observers.js';
 import { ProxyServer } from '../proxy/proxy.js';
 
 /** Collaborators of {@link startServer}. */
@@ -27,6 +31,8 @@ export interface RunningServer {
   config: SwitchyardConfig;
   /** Applies reloads and runtime changes. */
   manager: RuntimeManager;
+  /** The admin API, when `admin` is configured. */
+  admin: AdminServer | undefined;
   /** Stops accepting, drains within the configured grace, stops background timers; idempotent. */
   stop(): Promise<void>;
 }
@@ -35,7 +41,12 @@ export interface RunningServer {
 export async function startServer(config: SwitchyardConfig, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
   const built = await buildRuntime(config);
-  const proxy = new ProxyServer(built.runtime, { logger, observer: accessLogObserver(logger) });
+  const metrics = createMetrics();
+  const proxy = new ProxyServer(built.runtime, {
+    logger,
+    observer: combineObservers(accessLogObserver(logger), metrics.observer),
+  });
+  metrics.watch(proxy);
   built.start();
   try {
     await proxy.start();
@@ -46,19 +57,41 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
   const manager = new RuntimeManager(proxy, config, built, logger, {
     load: options.reloadSource,
     configPath: options.configPath,
+    onReload: (result) => metrics.countReload(result.ok),
   });
   manager.watch();
+  let admin: AdminServer | undefined;
+  if (config.admin !== undefined) {
+    try {
+      admin = await startAdminServer({
+        bind: config.admin.bind,
+        token: config.admin.token,
+        proxy,
+        actions: adminActions(manager),
+        metrics,
+        logger,
+      });
+    } catch (err) {
+      await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
+      manager.stop();
+      throw err;
+    }
+  }
   let stopped: Promise<void> | undefined;
   return {
     proxy,
     config,
     manager,
+    admin,
     stop: () => {
       // The grace in force is the one of the latest reload, not the one we started with.
       const timeouts = manager.config.timeouts;
       stopped ??= proxy
         .shutdown({ graceMs: timeouts.shutdownGrace, jitterMs: timeouts.shutdownJitter })
-        .finally(() => manager.stop());
+        .finally(async () => {
+          manager.stop();
+          await admin?.close();
+        });
       return stopped;
     },
   };
@@ -68,8 +101,8 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
 export interface SignalOptions {
   /** Where the shutdown lines go; flushed before exiting. */
   logger: ProcessLogger;
-  /** Logged with "shutting down": how long live sessions may take, ms. */
-  graceMs: number;
+  /** Logged with "shutting down": how long live sessions may take, ms (a function: the latest reload's). */
+  graceMs: number | (() => number);
   /** Stops everything; the process exits 0 when it resolves, 1 when it rejects. */
   stop(): Promise<void>;
   /** Signals to handle. Default SIGINT and SIGTERM. */
@@ -91,7 +124,8 @@ export function stopOnSignals(options: SignalOptions): void {
       return;
     }
     stopping = true;
-    logger.info({ signal, graceMs: options.graceMs }, 'shutting down');
+    const graceMs = typeof options.graceMs === 'function' ? options.graceMs() : options.graceMs;
+    logger.info({ signal, graceMs }, 'shutting down');
     options.stop().then(
       () => {
         logger.info({}, 'shutdown complete');
@@ -104,6 +138,12 @@ export function stopOnSignals(options: SignalOptions): void {
     );
   };
   for (const signal of options.signals ?? ['SIGINT', 'SIGTERM']) process.on(signal, onSignal);
+  // A process without a reload source must not die of SIGHUP (its default action).
+  if (process.listenerCount('SIGHUP') === 0) {
+    process.on('SIGHUP', () =>
+      logger.warn({ signal: 'SIGHUP' }, 'this command does not reload; ignoring SIGHUP'),
+    );
+  }
 }
 
 /** SIGHUP re-reads the configuration and applies it; a bad one is logged and changes nothing. */
@@ -111,4 +151,16 @@ export function reloadOnHangup(manager: RuntimeManager): void {
   process.on('SIGHUP', () => {
     void manager.reloadFromSource();
   });
+}
+
+/** The admin API's changes, made by the same manager that applies reloads. */
+function adminActions(manager: RuntimeManager): AdminActions {
+  return {
+    setUpstreamState: (group, id, state) => manager.setUpstreamState(group, id, state),
+    setUpstreamWeight: (group, id, weight) => manager.setUpstreamWeight(group, id, weight),
+    addUpstream: (group, upstream) => manager.addUpstream(group, upstream),
+    removeUpstream: (group, id) => manager.removeUpstream(group, id),
+    setBalancer: (group, balancer) => manager.setBalancer(group, balancer),
+    reload: () => manager.reloadFromSource(),
+  };
 }

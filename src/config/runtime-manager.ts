@@ -125,7 +125,7 @@ export class RuntimeManager {
 
   #group(name: string): UpstreamGroup {
     const g = this.#proxy.runtime.groups.get(name);
-    if (g === undefined) throw new SwitchyardError(ErrorCodes.ERR_INVALID_ARGUMENT, `no group "${name}"`);
+    if (g === undefined) throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_GROUP, `no group "${name}"`);
     return g;
   }
 
@@ -195,7 +195,16 @@ export class RuntimeManager {
       changes.push('timeouts and connect attempts updated');
     }
 
-    await this.#mergeListeners(old, next, built, changes);
+    try {
+      await this.#mergeListeners(old, next, built, changes);
+    } catch (err) {
+      // Binding a new address can fail only now (port in use); what was applied before stays.
+      rt.listeners = this.#proxy.listeners().map((l) => l.runtime);
+      return this.#report({
+        ok: false,
+        error: `${(err as Error).message}; applied before the failure: ${changes.join('; ') || 'nothing'}`,
+      });
+    }
     rt.listeners = this.#proxy.listeners().map((l) => l.runtime);
     this.#config = next;
     this.#rewatch();

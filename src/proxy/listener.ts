@@ -117,13 +117,14 @@ export class Listener {
     const stats = this.stats;
     stats.handshaking--;
     stats.active--;
+    const clientAddress = socket.remoteAddress ?? '';
     socket.destroy();
     const code =
       err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
         ? ErrorCodes.ERR_HANDSHAKE_TIMEOUT
         : ErrorCodes.ERR_TLS_HANDSHAKE;
     stats.reject(code);
-    this.#logRefusal(code, socket.remoteAddress ?? '', err.code ?? '');
+    this.#logRefusal(code, clientAddress, err.code ?? '');
   };
 
   /**
@@ -153,10 +154,12 @@ export class Listener {
   }
 
   #refuse(socket: Socket, code: ErrorCode): void {
+    // Read the address first: a destroyed socket no longer knows its peer.
+    const clientAddress = socket.remoteAddress ?? '';
     socket.on('error', ignoreError);
     socket.destroy();
     this.stats.reject(code);
-    this.#logRefusal(code, socket.remoteAddress ?? '', '');
+    this.#logRefusal(code, clientAddress, '');
   }
 
   /** One line per reason per interval, with how many were not logged, so a flood cannot flood the log. */

@@ -69,15 +69,18 @@ describe('switchyard check', { timeout: 60_000 }, () => {
       assert.equal(code, 0, `${file}: ${stderr}`);
       assert.match(stdout, /configuration OK/);
     }
-    const { code, stderr } = await runCli(['check', '--config', 'mtls-by-org.yaml'], EXAMPLES);
+    // A copy without its certs/ folder (the README has users create examples/certs/ in place).
+    const bare = mkdtempSync(join(tmpdir(), 'switchyard-bare-'));
+    copyFileSync(join(EXAMPLES, 'mtls-by-org.yaml'), join(bare, 'mtls-by-org.yaml'));
+    const { code, stderr } = await runCli(['check', '--config', 'mtls-by-org.yaml'], bare);
     assert.equal(code, 1);
     assert.equal(
       stderr,
       [
         'switchyard: invalid configuration mtls-by-org.yaml (3 problems):',
-        `  mtls-by-org.yaml:7:13 listeners[0].tls.cert: cannot read "${join(EXAMPLES, 'certs/server.pem')}": file not found`,
-        `  mtls-by-org.yaml:8:12 listeners[0].tls.key: cannot read "${join(EXAMPLES, 'certs/server.key')}": file not found`,
-        `  mtls-by-org.yaml:9:17 listeners[0].tls.clientCa: cannot read "${join(EXAMPLES, 'certs/ca.pem')}": file not found`,
+        `  mtls-by-org.yaml:7:13 listeners[0].tls.cert: cannot read "${join(bare, 'certs/server.pem')}": file not found`,
+        `  mtls-by-org.yaml:8:12 listeners[0].tls.key: cannot read "${join(bare, 'certs/server.key')}": file not found`,
+        `  mtls-by-org.yaml:9:17 listeners[0].tls.clientCa: cannot read "${join(bare, 'certs/ca.pem')}": file not found`,
       ].join('\n'),
     );
   });

@@ -22,7 +22,10 @@ describe('switchyard demo', { timeout: 90_000 }, () => {
   });
 
   it('serves every allowed org from its own group, refuses intruder, and exits 0 on SIGTERM', async () => {
-    const demo = startCli(['demo', '--dir', 'switchyard-demo', '--listen', '127.0.0.1:0'], root);
+    const demo = startCli(
+      ['demo', '--dir', 'switchyard-demo', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+      root,
+    );
     try {
       const ready = await demo.waitForLog('demo ready');
       const port = ready.port as number;
@@ -70,6 +73,16 @@ describe('switchyard demo', { timeout: 90_000 }, () => {
       );
       assert.ok(demo.stdout.some((l) => l.includes('curl: (52) Empty reply from server')));
 
+      // The admin API and metrics run beside the demo.
+      const admin = `http://127.0.0.1:${ready.adminPort as number}`;
+      const status = (await (await fetch(`${admin}/api/status`)).json()) as { groups: unknown[] };
+      assert.equal(status.groups.length, 3);
+      const metrics = await (await fetch(`${admin}/metrics`)).text();
+      assert.ok(
+        metrics.includes('switchyard_rejections_total{listener="demo",reason="ERR_UNAUTHORIZED_ORG"} 1'),
+        'the refused intruder is counted in /metrics',
+      );
+
       demo.child.kill('SIGTERM');
       assert.equal(await demo.exited, 0);
       await demo.waitForLog('shutdown complete');
@@ -80,7 +93,10 @@ describe('switchyard demo', { timeout: 90_000 }, () => {
 
   it('reuses the certificates of an earlier run, so printed curl lines keep working', async () => {
     const caBefore = read('ca.pem');
-    const demo = startCli(['demo', '--dir', dir(), '--listen', '127.0.0.1:0'], root);
+    const demo = startCli(
+      ['demo', '--dir', dir(), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+      root,
+    );
     try {
       const certs = await demo.waitForLog('demo certificates');
       assert.deepEqual(certs.created, []);

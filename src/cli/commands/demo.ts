@@ -21,7 +21,7 @@ export interface DemoOptions {
   dir: string;
   /** Where the balancer listens. */
   listen: string;
-  /** Reserved for the admin/dashboard server. */
+  /** Where the admin API and metrics listen. */
   admin: string;
   /** Log level. */
   logLevel: string;
@@ -51,11 +51,24 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
         logger.info({ upstream: u.name, group, address: u.address }, 'demo upstream listening');
       }
     }
-    const config = buildDemoConfig({ listen: options.listen, certs, upstreams, logLevel: options.logLevel });
+    const config = buildDemoConfig({
+      listen: options.listen,
+      admin: options.admin,
+      certs,
+      upstreams,
+      logLevel: options.logLevel,
+    });
     const server = await startServer(config, { logger });
     const port = server.proxy.listener(DEMO_LISTENER).address().port;
     process.stdout.write(formatBanner({ host: listen.host, port, certs, upstreams, cwd: process.cwd() }));
-    logger.info({ listen: options.listen, port, dir, orgs: certs.clients.map((c) => c.org) }, 'demo ready');
+    const adminPort = server.admin?.port;
+    process.stdout.write(
+      `Admin API: curl http://${splitHostPort(options.admin).host}:${adminPort}/api/status   metrics: /metrics\n\n`,
+    );
+    logger.info(
+      { listen: options.listen, port, adminPort, dir, orgs: certs.clients.map((c) => c.org) },
+      'demo ready',
+    );
     stopOnSignals({
       logger,
       graceMs: config.timeouts.shutdownGrace,

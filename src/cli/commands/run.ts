@@ -18,5 +18,5 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   const server = await startServer(config, { logger, reloadSource, configPath: path });
   logger.info({ config: path, listeners: config.listeners.length, overrides }, 'switchyard started');
   reloadOnHangup(server.manager);
-  stopOnSignals({ logger, graceMs: config.timeouts.shutdownGrace, stop: server.stop });
+  stopOnSignals({ logger, graceMs: () => server.manager.config.timeouts.shutdownGrace, stop: server.stop });
 }

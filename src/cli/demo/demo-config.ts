@@ -12,6 +12,8 @@ export const DEMO_LISTENER = 'demo';
 export interface DemoConfigInput {
   /** `host:port` the balancer binds. */
   listen: string;
+  /** Where the admin API and metrics listen. */
+  admin: string;
   /** The demo PKI. */
   certs: DemoCertificates;
   /** Upstreams, grouped by their `group`. */
@@ -48,6 +50,7 @@ export function demoConfigDocument(input: DemoConfigInput): Record<string, unkno
     rateLimit: { algorithm: 'token-bucket', limit: 20, window: '1s', burst: 10 },
     concurrency: { perClient: 10 },
     timeouts: { handshake: '5s', connect: '2s', idle: '5m', shutdownGrace: '5s', shutdownJitter: '100ms' },
+    admin: { bind: input.admin },
     log: { level: input.logLevel },
   };
 }

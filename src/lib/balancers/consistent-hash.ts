@@ -18,11 +18,11 @@ export interface ConsistentHashOptions {
 
 /**
  * Sends the same key (client id, source address) to the same upstream, through a Maglev lookup table
- * built over the upstreams that are up and healthy, weighted. When one of N upstreams goes away only
+ * built over the upstreams in rotation (up, healthy, not ejected), weighted. When one of N goes away only
  * its ~1/N of keys move. With bounded load c, an upstream whose active count is at or above
  * ceil(c * (open active + 1) / open upstreams) is skipped for the next table slot's upstream, and so
- * is one at maxConnections: affinity gives way before any upstream is overloaded. "Open" means up,
- * healthy and under its cap, which guarantees (for c >= 1) that some upstream is under the bound.
+ * is one at maxConnections: affinity gives way before any upstream is overloaded. "Open" means in
+ * rotation and under its cap, which guarantees (for c >= 1) that some upstream is under the bound.
  * The table is rebuilt on reset and when an upstream's state, health or weight changes, not when it
  * merely fills up, so a full upstream gets its keys back once it has room. A pick without a key walks
  * the table, spreading keyless connections by weight.
@@ -32,7 +32,7 @@ export class ConsistentHashBalancer implements Balancer {
   readonly #boundedLoad: number;
   #list: Upstream[] = [];
   #table = new MaglevTable(2);
-  /** 1 for upstreams in the table: up and healthy. */
+  /** 1 for upstreams in the table: in rotation (up, healthy, not ejected). */
   #member = new Uint8Array(0);
   /** Weights the table was built with. */
   #weight = new Float64Array(0);
@@ -71,7 +71,7 @@ export class ConsistentHashBalancer implements Balancer {
   update(upstream: Upstream): void {
     const i = upstream.index;
     if (this.#list[i] !== upstream) return;
-    const member = upstream.state === 'up' && upstream.healthy ? 1 : 0;
+    const member = upstream.inRotation() ? 1 : 0;
     if (member !== this.#member[i] || (member === 1 && this.#weight[i] !== upstream.weight)) this.#rebuild();
     else this.#sync(i, upstream);
   }
@@ -128,7 +128,7 @@ export class ConsistentHashBalancer implements Balancer {
     const entries: MaglevEntry[] = [];
     for (let i = 0; i < n; i++) {
       const u = list[i];
-      const member = u.state === 'up' && u.healthy;
+      const member = u.inRotation();
       this.#member[i] = member ? 1 : 0;
       this.#weight[i] = u.weight;
       if (member) entries.push({ index: i, id: u.id, weight: u.weight });

@@ -96,6 +96,13 @@ export class UpstreamGroup {
     this.#balancer.update(u);
   }
 
+  /** Ejects an upstream or lets it back, as passive health checking decides. */
+  setEjected(id: string, ejected: boolean): void {
+    const u = this.#require(id);
+    u.ejected = ejected;
+    this.#balancer.update(u);
+  }
+
   /** Changes an upstream's connection cap (0 = none). */
   setMaxConnections(id: string, max: number): void {
     const u = this.#require(id);

@@ -42,6 +42,8 @@ export class Upstream {
   maxConnections: number;
   /** Set false by health checking; an unhealthy upstream receives no new connections. */
   healthy = true;
+  /** Set by passive health checking (outlier ejection); an ejected upstream receives no new connections. */
+  ejected = false;
   /** Set only for the length of one {@link UpstreamGroup.pickExcept} call. */
   excluded = false;
   /** Connections picked and not yet released, including those still connecting. */
@@ -70,11 +72,20 @@ export class Upstream {
     this.maxConnections = checkMaxConnections(options.maxConnections ?? 0);
   }
 
+  /**
+   * True when only its connection cap can keep this upstream from new connections: up, healthy and not
+   * ejected. Hashing balancers build their tables from this, so a full upstream keeps its keys.
+   */
+  inRotation(): boolean {
+    return this.state === 'up' && this.healthy && !this.ejected;
+  }
+
   /** True when this upstream may be given a new connection right now. */
   available(): boolean {
     return (
       this.state === 'up' &&
       this.healthy &&
+      !this.ejected &&
       !this.excluded &&
       (this.maxConnections === 0 || this.active < this.maxConnections)
     );

@@ -1,0 +1,223 @@
+import { formatHostPort } from '../lib/upstreams/address.js';
+import type { Upstream, UpstreamState } from '../lib/upstreams/upstream.js';
+import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import type { Listener } from '../proxy/listener.js';
+import type { ProxyRuntime } from '../proxy/runtime.js';
+import type { SessionSnapshot } from '../proxy/session.js';
+
+/** What the health checker last saw of one upstream; every field optional. */
+export interface HealthStatus {
+  /** When the last check finished, ms since the epoch. */
+  lastCheckAt?: number;
+  /** Outcome of the last check, e.g. `ok` or `timeout`. */
+  lastResult?: string;
+  /** Error text of the last failed check. */
+  lastError?: string;
+}
+
+/** Answers what the health checker knows of an upstream, or undefined when it knows nothing. */
+export type HealthStatusFn = (group: string, id: string) => HealthStatus | undefined;
+
+/** What the admin API reads from the proxy; a {@link ProxyServer} is one. */
+export interface AdminSource {
+  /** Every bound listener. */
+  listeners(): readonly Listener[];
+  /** The model in force. */
+  readonly runtime: Pick<ProxyRuntime, 'groups' | 'listeners'>;
+  /** Every open session. */
+  sessions(): Iterable<{ snapshot(): SessionSnapshot }>;
+  /** Sessions open, in any phase. */
+  readonly sessionCount: number;
+  /** True once shutdown has begun. */
+  readonly stopping: boolean;
+}
+
+/** One listener as the API shows it. */
+export interface ListenerView {
+  name: string;
+  kind: 'tls' | 'tcp';
+  /** Configured `host:port` (port 0 when a free port was asked for). */
+  bind: string;
+  /** Bound `host:port`, or null when not bound. */
+  address: string | null;
+  listening: boolean;
+  /** Plain TCP listeners: the group every connection goes to. */
+  group?: string;
+  stats: {
+    accepted: number;
+    active: number;
+    handshaking: number;
+    proxied: number;
+    bytesFromClients: number;
+    bytesToClients: number;
+    /** Refusals and bad endings by reason code. */
+    rejections: Record<string, number>;
+  };
+}
+
+/** One upstream as the API shows it. */
+export interface UpstreamView {
+  id: string;
+  address: string;
+  state: UpstreamState;
+  weight: number;
+  maxConnections: number;
+  /** In rotation (state up, healthy, not ejected): may take new connections, caps aside. */
+  up: boolean;
+  active: number;
+  connecting: number;
+  total: number;
+  /** Bytes received from the upstream (towards clients), of ended connections. */
+  bytesIn: number;
+  /** Bytes sent to the upstream, of ended connections. */
+  bytesOut: number;
+  failures: number;
+  /** `ejected`: taken out by passive health checking (outlier ejection). */
+  health: { healthy: boolean; ejected: boolean } & HealthStatus;
+}
+
+/** One group as the API shows it. */
+export interface GroupView {
+  name: string;
+  balancer: string;
+  /** Upstreams in rotation: in state up, healthy and not ejected. */
+  upstreamsUp: number;
+  active: number;
+  upstreams: UpstreamView[];
+}
+
+/** The clients with live sessions, aggregated by identity. */
+export interface ClientView {
+  /** Certificate CN, or the source address on plain TCP (and before a TLS identity is known). */
+  id: string;
+  /** Authorized org; empty on plain TCP. */
+  org: string;
+  /** Live sessions. */
+  connections: number;
+  bytesFromClient: number;
+  bytesToClient: number;
+}
+
+/** One page of {@link ClientView}s. */
+export interface ClientsPage {
+  total: number;
+  offset: number;
+  limit: number;
+  clients: ClientView[];
+}
+
+/** Whether the proxy should receive traffic, and if not, why. */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+}
+
+/** The view of one listener. */
+export function listenerView(l: Listener): ListenerView {
+  const rt = l.runtime;
+  const s = l.stats;
+  let address: string | null = null;
+  if (l.listening) {
+    const a = l.address();
+    address = formatHostPort(a.address, a.port);
+  }
+  return {
+    name: l.name,
+    kind: rt.kind,
+    bind: formatHostPort(rt.host, rt.port),
+    address,
+    listening: l.listening,
+    ...(rt.kind === 'tcp' ? { group: rt.group } : {}),
+    stats: {
+      accepted: s.accepted,
+      active: s.active,
+      handshaking: s.handshaking,
+      proxied: s.proxied,
+      bytesFromClients: s.bytesFromClients,
+      bytesToClients: s.bytesToClients,
+      rejections: Object.fromEntries([...s.rejections].sort(([a], [b]) => (a < b ? -1 : 1))),
+    },
+  };
+}
+
+/** The view of one upstream of `group`. */
+export function upstreamView(group: string, u: Upstream, health?: HealthStatusFn): UpstreamView {
+  const h = health?.(group, u.id);
+  return {
+    id: u.id,
+    address: u.address,
+    state: u.state,
+    weight: u.weight,
+    maxConnections: u.maxConnections,
+    up: u.inRotation(),
+    active: u.active,
+    connecting: u.connecting,
+    total: u.total,
+    bytesIn: u.bytesIn,
+    bytesOut: u.bytesOut,
+    failures: u.failures,
+    health: {
+      healthy: u.healthy,
+      ejected: u.ejected,
+      ...(h?.lastCheckAt === undefined ? {} : { lastCheckAt: h.lastCheckAt }),
+      ...(h?.lastResult === undefined ? {} : { lastResult: h.lastResult }),
+      ...(h?.lastError === undefined ? {} : { lastError: h.lastError }),
+    },
+  };
+}
+
+/** The view of one group and its upstreams. */
+export function groupView(g: UpstreamGroup, health?: HealthStatusFn): GroupView {
+  const upstreams = g.upstreams.map((u) => upstreamView(g.name, u, health));
+  let upstreamsUp = 0;
+  let active = 0;
+  for (const u of upstreams) {
+    if (u.up) upstreamsUp++;
+    active += u.active;
+  }
+  return { name: g.name, balancer: g.balancer.name, upstreamsUp, active, upstreams };
+}
+
+/**
+ * Live clients aggregated by id (the certificate CN; the source address on plain TCP), sorted by id
+ * and paged. Sessions being refused or torn down (phase `closing`) are not connected clients.
+ */
+export function clientsPage(source: AdminSource, offset: number, limit: number): ClientsPage {
+  const byId = new Map<string, ClientView>();
+  for (const session of source.sessions()) {
+    const s = session.snapshot();
+    if (s.phase === 'closing' || s.phase === 'closed') continue;
+    const id = s.clientId === '' ? s.clientAddress : s.clientId;
+    let c = byId.get(id);
+    if (c === undefined) {
+      c = { id, org: s.org, connections: 0, bytesFromClient: 0, bytesToClient: 0 };
+      byId.set(id, c);
+    }
+    if (c.org === '') c.org = s.org;
+    c.connections++;
+    c.bytesFromClient += s.bytesFromClient;
+    c.bytesToClient += s.bytesToClient;
+  }
+  const all = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { total: all.length, offset, limit, clients: all.slice(offset, offset + limit) };
+}
+
+/**
+ * Ready when not shutting down, every configured listener is bound and listening, and every group
+ * has at least one upstream in rotation (state up, healthy, not ejected).
+ */
+export function readiness(source: AdminSource): Readiness {
+  const reasons: string[] = [];
+  if (source.stopping) reasons.push('shutting down');
+  const bound = new Map(source.listeners().map((l) => [l.name, l]));
+  for (const rt of source.runtime.listeners) {
+    const l = bound.get(rt.name);
+    if (l === undefined || !l.listening) reasons.push(`listener "${rt.name}" is not listening`);
+  }
+  for (const g of source.runtime.groups.values()) {
+    if (!g.upstreams.some((u) => u.inRotation())) {
+      reasons.push(`group "${g.name}" has no upstream in rotation (up, healthy, not ejected)`);
+    }
+  }
+  return { ready: reasons.length === 0, reasons };
+}

@@ -1,6 +1,7 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import { type ConfigIssue, formatKeyPath } from './config-error.js';
+import { defOf, unwrap } from './schema-walk.js';
 import { showValue } from './show-value.js';
 import { didYouMean } from './suggest.js';
 
@@ -86,29 +87,6 @@ function describe(issue: z.core.$ZodIssue): string {
 
 function plural(n: number | bigint, word: string): string {
   return Number(n) === 1 ? word : `${word}s`;
-}
-
-type Def = {
-  type: string;
-  shape?: Record<string, z.core.$ZodType>;
-  element?: z.core.$ZodType;
-  valueType?: z.core.$ZodType;
-  innerType?: z.core.$ZodType;
-  in?: z.core.$ZodType;
-};
-
-function defOf(schema: z.core.$ZodType): Def {
-  return schema._zod.def as unknown as Def;
-}
-
-/** Looks through optional, default, pipe and the like to the schema that does the work. */
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  for (;;) {
-    const def = defOf(schema);
-    const next = def.type === 'pipe' ? def.in : def.innerType;
-    if (next === undefined) return schema;
-    schema = next;
-  }
 }
 
 /** The keys the object schema at `path` knows, for "did you mean" hints. */

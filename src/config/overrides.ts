@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { ErrorCodes } from '../lib/errors.js';
 import { ConfigError, type ConfigIssue, formatConfigIssue, formatKeyPath } from './config-error.js';
 import { configSchema } from './schema.js';
+import { defOf, type SchemaDef, unwrap } from './schema-walk.js';
 import { closestMatch } from './suggest.js';
 
 /** Where an override came from. */
@@ -171,28 +172,6 @@ export function sourceIssue(label: string, path: string, message: string): Confi
 // Resolving key paths against the schema
 
 type Key = string | number;
-type Def = {
-  type: string;
-  shape?: Record<string, z.core.$ZodType>;
-  element?: z.core.$ZodType;
-  valueType?: z.core.$ZodType;
-  innerType?: z.core.$ZodType;
-  in?: z.core.$ZodType;
-};
-
-function defOf(schema: z.core.$ZodType): Def {
-  return schema._zod.def as unknown as Def;
-}
-
-/** Looks through optional, default, prefault and pipes to the schema that holds the shape. */
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  for (;;) {
-    const def = defOf(schema);
-    const next = def.type === 'pipe' ? def.in : def.innerType;
-    if (next === undefined) return schema;
-    schema = next;
-  }
-}
 
 /** The real key path of an override, walking the schema and (for group names) the document. */
 function resolvePath(
@@ -205,7 +184,7 @@ function resolvePath(
   let value: unknown = root;
   for (let i = 0; i < o.segments.length; i++) {
     const seg = o.segments[i];
-    const def: Def = defOf(schema);
+    const def: SchemaDef = defOf(schema);
     const here = path.length === 0 ? 'the configuration' : formatKeyPath(path);
     let key: Key;
     if (def.type === 'object' && def.shape !== undefined) {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { configSchema } from '../../src/config/schema.js';
+import { defOf, unwrap } from '../../src/config/schema-walk.js';
 import { ErrorCodes } from '../../src/lib/errors.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -18,29 +19,6 @@ import { runCli } from '../helpers/cli.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const configurationDoc = readFileSync(join(ROOT, 'docs/CONFIGURATION.md'), 'utf8');
 const operationsDoc = readFileSync(join(ROOT, 'docs/OPERATIONS.md'), 'utf8');
-
-type Def = {
-  type: string;
-  shape?: Record<string, z.core.$ZodType>;
-  element?: z.core.$ZodType;
-  valueType?: z.core.$ZodType;
-  innerType?: z.core.$ZodType;
-  in?: z.core.$ZodType;
-};
-
-function defOf(schema: z.core.$ZodType): Def {
-  return schema._zod.def as unknown as Def;
-}
-
-/** Looks through optional, default, prefault and transform wrappers to the schema of the input. */
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  for (;;) {
-    const def = defOf(schema);
-    const next = def.type === 'pipe' ? def.in : def.innerType;
-    if (next === undefined) return schema;
-    schema = next;
-  }
-}
 
 /** Key paths of every value the schema accepts, as the docs write them: `groups.<name>.upstreams[].weight`. */
 function leafPaths(schema: z.core.$ZodType, prefix: string): string[] {

@@ -113,7 +113,8 @@ export class ConsistentHashBalancer implements Balancer {
       this.#openCount--;
       this.#openActive -= this.#active[i];
     }
-    const open = this.#member[i] === 1 && (u.maxConnections === 0 || u.active < u.maxConnections);
+    const open =
+      this.#member[i] === 1 && !u.excluded && (u.maxConnections === 0 || u.active < u.maxConnections);
     this.#open[i] = open ? 1 : 0;
     if (open) {
       this.#openCount++;

@@ -109,7 +109,7 @@ export class GroupHealth extends EventEmitter<HealthEvents> {
     if (this.slowStart !== undefined && event.to === 'healthy') {
       const u = this.group.get(event.upstream);
       // administrative state is not health: a recovery while in maintenance still ramps
-      if (u !== undefined && u.healthy && !u.ejected) this.slowStart.begin(u.id);
+      if (u?.healthy && !u.ejected) this.slowStart.begin(u.id);
     }
     this.emit('change', event);
   }

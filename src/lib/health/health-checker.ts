@@ -37,7 +37,10 @@ export interface ActiveCheckSettings {
    * with each other or with a periodic slowdown. Default 0.1.
    */
   jitter: number;
-  /** Assumed health until the first check; that check decides either way. Default `healthy`. */
+  /**
+   * Assumed health until the first check, which then decides either way; an upstream found already
+   * marked unhealthy stays unhealthy until then. Default `healthy`.
+   */
   initialState: InitialHealth;
   /** Port to check instead of the upstream's own (a separate health port). Default the upstream's. */
   port: number | undefined;
@@ -350,7 +353,9 @@ function newEntry(upstream: Upstream, settings: ActiveCheckSettings): Entry {
     upstream,
     settings,
     target: { host: upstream.host, port: settings.port ?? upstream.port },
-    healthy: settings.initialState === 'healthy',
+    // An upstream already marked unhealthy (by a checker this one replaces, on a reload) stays so
+    // until its first check: a known-dead upstream must not get traffic back for a whole interval.
+    healthy: settings.initialState === 'healthy' && upstream.healthy,
     successes: 0,
     failures: 0,
     checks: 0,

@@ -120,11 +120,20 @@ export function parseStatusRanges(expect: number | string): StatusRange[] {
 
 // A request line or header with whitespace or control characters in it could split the request.
 function checkToken(what: string, value: string): string {
-  if (value === '' || /[\s\x00-\x1f\x7f]/.test(value)) {
+  if (value === '' || !isPlainToken(value)) {
     throw new SwitchyardError(
       ErrorCodes.ERR_INVALID_ARGUMENT,
       `${what} must be non-empty without spaces or control characters, got ${JSON.stringify(value)}`,
     );
   }
   return value;
+}
+
+function isPlainToken(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    // controls, space, DEL, and the non-ASCII whitespace a header parser might also split on
+    if (c <= 0x20 || c === 0x7f || /\s/.test(value[i])) return false;
+  }
+  return true;
 }

@@ -33,10 +33,18 @@ export interface ProbeConnectionOptions {
   judge?: (reply: Buffer, ended: boolean) => ReplyVerdict;
   /** Most reply bytes read before giving up on a match. Default 4096. */
   readLimit?: number;
+  /**
+   * TLS 1.3 without `judge`: ms to wait after the handshake for a server that sends no session ticket
+   * to refuse our certificate. Default 100.
+   */
+  settle?: number;
 }
 
 /** Default for {@link ProbeConnectionOptions.readLimit}. */
 export const DEFAULT_READ_LIMIT = 4096;
+
+/** Default for {@link ProbeConnectionOptions.settle}. */
+export const DEFAULT_TLS_SETTLE = 100;
 
 /** Validates a read limit: a whole number of bytes above zero. */
 export function checkReadLimit(limit: number): number {
@@ -73,6 +81,8 @@ export function probeConnection(
     let done = false;
     let reply = Buffer.alloc(0);
     let ticket = false;
+    let awaiting = false;
+    let settle: ReturnType<typeof setTimeout> | undefined;
 
     const socket: Socket = tls === undefined ? netConnect(target.port, target.host) : openTls(target, tls);
 
@@ -80,6 +90,7 @@ export function probeConnection(
       if (done) return;
       done = true;
       signal.removeEventListener('abort', onAbort);
+      if (settle !== undefined) clearTimeout(settle);
       socket.destroy();
       if (err === undefined) resolve();
       else reject(err);
@@ -100,7 +111,7 @@ export function probeConnection(
       // Listening from the start: Node only asks OpenSSL for session tickets once someone listens.
       socket.once('session', () => {
         ticket = true;
-        if (phase === 'ready') finish();
+        if (awaiting) finish();
       });
     }
 
@@ -135,17 +146,21 @@ export function probeConnection(
     }
 
     // In TLS 1.3 the client finishes its handshake before the server has checked the client's
-    // certificate, so a server that refuses it answers with an alert afterwards. Wait for the server's
-    // next word: a session ticket, data or a clean close mean it accepted us; an alert is an error.
-    // Our close_notify makes servers that send neither close their side promptly.
+    // certificate. A server that refuses it then answers with an alert (OpenSSL's own checks) or just
+    // closes (Node servers check in JavaScript after the handshake), while one that accepts it sends
+    // session tickets or waits for us to talk. So: a ticket or data passes at once, an alert or a close
+    // fails, and silence for `settle` ms passes.
     function awaitServerVerdict(): void {
       if (ticket) {
         finish();
         return;
       }
+      awaiting = true;
+      settle = setTimeout(() => finish(), options.settle ?? DEFAULT_TLS_SETTLE);
       socket.once('data', () => finish());
-      socket.once('end', () => finish());
-      socket.end();
+      socket.once('end', () =>
+        finish(new ProbeError('tls', 'closed right after the TLS handshake: client certificate refused?')),
+      );
       socket.resume();
     }
   });

@@ -128,6 +128,20 @@ describe('HealthChecker state machine', () => {
     checker.stop();
   });
 
+  it('keeps an upstream found unhealthy (a replaced checker’s verdict) out until its first check', async () => {
+    const { timers, group, checker, events } = setup([1, 2]);
+    group.setHealthy('u2', false);
+    checker.start();
+    assert.deepEqual([group.get('u1')!.healthy, group.get('u2')!.healthy], [true, false]);
+    await timers.advance(500);
+    assert.equal(group.get('u2')!.healthy, true);
+    assert.deepEqual(
+      events.map((e) => [e.upstream, e.to, e.reason]),
+      [['u2', 'healthy', 'first check passed']],
+    );
+    checker.stop();
+  });
+
   it('checks at downInterval while unhealthy and at interval while healthy', async () => {
     const { timers, probe, checker } = setup([1], { downInterval: 250, fall: 1, rise: 1 });
     probe.set(1, 'fail');

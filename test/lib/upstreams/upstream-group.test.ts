@@ -136,6 +136,7 @@ describe('UpstreamGroup', () => {
     'weighted-round-robin',
     'random',
     'power-of-two',
+    'consistent-hash',
   ]) {
     it(`pickExcept never returns an avoided upstream and restores it afterwards (${balancer})`, () => {
       const g = new UpstreamGroup('g', {

@@ -58,6 +58,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     load: options.reloadSource,
     configPath: options.configPath,
     onReload: (result) => metrics.countReload(result.ok),
+    onHealthChange: (event) => metrics.countHealthTransition(event.group, event.upstream, event.to),
   });
   manager.watch();
   let admin: AdminServer | undefined;
@@ -69,6 +70,11 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         proxy,
         actions: adminActions(manager),
         metrics,
+        healthStatus: (group, id) => {
+          const active = manager.healthStatus(group, id)?.active;
+          if (active === undefined) return undefined;
+          return { lastCheckAt: active.lastCheckAt, lastResult: active.lastResult, lastError: active.lastError };
+        },
         logger,
       });
     } catch (err) {

@@ -76,6 +76,7 @@ export async function buildRuntime(
       maxLifetime: config.timeouts.maxLifetime,
     },
     connectAttempts: config.connect.attempts,
+    outcomes: new Map(),
   };
   return {
     runtime,

@@ -1,5 +1,7 @@
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
 import { createBalancer } from '../lib/balancers/registry.js';
+import type { GroupHealth, UpstreamHealthStatus } from '../lib/health/group-health.js';
+import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
@@ -8,6 +10,7 @@ import type { Logger } from '../proxy/logger.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
 import type { Stoppable } from './build-admission.js';
+import { buildGroupHealth } from './build-health.js';
 import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
 import type { GroupConfig, SwitchyardConfig, TlsListenerConfig } from './types.js';
 
@@ -22,6 +25,8 @@ export interface RuntimeManagerOptions {
   configPath?: string;
   /** Told of every reload attempt, for metrics. */
   onReload?: (result: ReloadResult) => void;
+  /** Told of every health state change, for metrics. */
+  onHealthChange?: (event: HealthChangeEvent) => void;
 }
 
 /**
@@ -39,6 +44,7 @@ export class RuntimeManager {
   readonly #guardUpkeep: Map<string, Stoppable>;
   readonly #watched = new Map<string, StatWatcher>();
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #health = new Map<string, GroupHealth>();
 
   constructor(
     proxy: ProxyServer,
@@ -53,6 +59,52 @@ export class RuntimeManager {
     this.#options = options;
     this.#rateLimitUpkeep = built.rateLimitUpkeep;
     this.#guardUpkeep = new Map(built.guardUpkeep);
+    this.#restartHealth();
+  }
+
+  /** What health checking last saw of an upstream, for the admin API. */
+  healthStatus(group: string, id: string): UpstreamHealthStatus | undefined {
+    return this.#health.get(group)?.status(id);
+  }
+
+  /**
+   * (Re)starts health checking for every group as configured. Restarting on each reload is cheap and
+   * loses nothing: health lives on the upstreams, and a checker keeps an unhealthy upstream out until
+   * its first check says otherwise.
+   */
+  #restartHealth(): void {
+    const rt = this.#proxy.runtime;
+    for (const h of this.#health.values()) h.stop();
+    this.#health.clear();
+    rt.outcomes.clear();
+    for (const [name, cfg] of Object.entries(this.#config.groups)) {
+      const group = rt.groups.get(name);
+      if (group === undefined) continue;
+      const health = buildGroupHealth(group, cfg);
+      if (health === undefined) continue;
+      health.on('change', (event) => this.#onHealthChange(event, cfg.shutdownSessionsOnDown));
+      this.#health.set(name, health);
+      rt.outcomes.set(name, health);
+      health.start();
+    }
+  }
+
+  #onHealthChange(event: HealthChangeEvent, shutdownSessions: boolean): void {
+    const fields = {
+      group: event.group,
+      upstream: event.upstream,
+      check: event.check,
+      from: event.from,
+      to: event.to,
+      reason: event.reason,
+    };
+    if (event.to === 'healthy') this.#logger.info(fields, 'upstream health changed');
+    else this.#logger.warn(fields, 'upstream health changed');
+    this.#options.onHealthChange?.(event);
+    if (shutdownSessions && event.to === 'unhealthy') {
+      const u = this.#proxy.runtime.groups.get(event.group)?.get(event.upstream);
+      if (u !== undefined) this.#proxy.closeSessionsOf(u, ErrorCodes.ERR_UPSTREAM_DOWN);
+    }
   }
 
   /** The configuration in force. */
@@ -92,6 +144,8 @@ export class RuntimeManager {
     this.#watched.clear();
     this.#rateLimitUpkeep?.stop();
     for (const g of this.#guardUpkeep.values()) g.stop();
+    for (const h of this.#health.values()) h.stop();
+    this.#health.clear();
   }
 
   // --- the admin API's changes: the same group calls a reload makes ---
@@ -207,6 +261,7 @@ export class RuntimeManager {
     }
     rt.listeners = this.#proxy.listeners().map((l) => l.runtime);
     this.#config = next;
+    this.#restartHealth();
     this.#rewatch();
     return this.#report({ ok: true, changes });
   }

@@ -271,9 +271,46 @@ function checkGroup(value: unknown, ctx: Ctx): void {
   });
 }
 
+const healthCheckSchema = z.strictObject({
+  type: z.enum(['tcp', 'tls', 'send-expect', 'http']).default('tcp'),
+  interval: duration(false).default(5000),
+  downInterval: duration(false).optional(),
+  timeout: duration(false).default(2000),
+  rise: integer(1, 100).default(2),
+  fall: integer(1, 100).default(3),
+  jitter: z.number().min(0).max(1).default(0.1),
+  initialState: z.enum(['healthy', 'unhealthy']).default('healthy'),
+  port: integer(1, 65535).optional(),
+  path: text().optional(),
+  expectStatus: text().optional(),
+  send: text().optional(),
+  expect: text().optional(),
+});
+
+const passiveHealthSchema = z
+  .strictObject({
+    consecutiveFailures: integer(1, 1000).default(5),
+    baseEjectionTime: duration(false).default(30_000),
+    maxEjectionTime: duration(false).default(300_000),
+    maxEjectionPercent: integer(0, 100).default(50),
+  })
+  .superRefine((p, ctx) => {
+    if (p.maxEjectionTime < p.baseEjectionTime) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxEjectionTime'],
+        message: `must be at least baseEjectionTime (${p.baseEjectionTime} ms), got ${p.maxEjectionTime} ms`,
+      });
+    }
+  });
+
 const groupSchema = z
   .strictObject({
     balancer: z.enum(BALANCER_NAMES).default('least-connections'),
+    healthCheck: healthCheckSchema.optional(),
+    passiveHealth: passiveHealthSchema.optional(),
+    slowStart: duration(true).default(0),
+    shutdownSessionsOnDown: z.boolean().default(false),
     hashKey: z.enum(['source-ip', 'client-id']).optional(),
     boundedLoad: z
       .number()
@@ -291,6 +328,10 @@ const groupSchema = z
       balancer: g.balancer,
       hashKey: g.hashKey ?? 'client-id',
       boundedLoad: g.boundedLoad ?? 0,
+      ...(g.healthCheck === undefined ? {} : { healthCheck: g.healthCheck }),
+      ...(g.passiveHealth === undefined ? {} : { passiveHealth: g.passiveHealth }),
+      slowStart: g.slowStart,
+      shutdownSessionsOnDown: g.shutdownSessionsOnDown,
       upstreams: g.upstreams.map(
         (u): UpstreamConfig => ({
           address: u.address,

@@ -148,8 +148,58 @@ export interface GroupConfig {
   hashKey: HashKey;
   /** consistent-hash: how far above average load one upstream may go (1.25 = 25 %); 0 (default) disables, keeping keys strictly sticky. */
   boundedLoad: number;
+  /** Active health checks; absent means none (upstreams count as healthy). */
+  healthCheck?: HealthCheckConfig;
+  /** Passive checks: eject an upstream after consecutive connect failures; absent means none. */
+  passiveHealth?: PassiveHealthConfig;
+  /** Milliseconds over which a recovered upstream's weight ramps back up; 0 disables. */
+  slowStart: number;
+  /** Close live sessions of an upstream when health checks mark it down. */
+  shutdownSessionsOnDown: boolean;
   /** Upstreams in configured order; ids unique. */
   upstreams: UpstreamConfig[];
+}
+
+/** Active health checking of a group's upstreams. Durations in milliseconds. */
+export interface HealthCheckConfig {
+  /** What a check does: connect, TLS handshake, send and expect, or an HTTP GET. */
+  type: 'tcp' | 'tls' | 'send-expect' | 'http';
+  /** Time between checks of a healthy upstream. */
+  interval: number;
+  /** Time between checks of an unhealthy upstream; defaults to `interval`. */
+  downInterval?: number;
+  /** Longest one check may take. */
+  timeout: number;
+  /** Consecutive passes that make an unhealthy upstream healthy. */
+  rise: number;
+  /** Consecutive failures that make a healthy upstream unhealthy. */
+  fall: number;
+  /** Random spread of each interval, as a fraction (0.1 = plus or minus 10 %). */
+  jitter: number;
+  /** Health assumed before the first check. */
+  initialState: 'healthy' | 'unhealthy';
+  /** Port to check instead of the upstream's own. */
+  port?: number;
+  /** http: request path. */
+  path?: string;
+  /** http: accepted statuses, e.g. "200-399" or "200,204". */
+  expectStatus?: string;
+  /** send-expect: bytes to send. */
+  send?: string;
+  /** send-expect: text the reply must contain. */
+  expect?: string;
+}
+
+/** Outlier ejection after consecutive connect failures. Durations in milliseconds. */
+export interface PassiveHealthConfig {
+  /** Consecutive connect failures or timeouts that eject an upstream. */
+  consecutiveFailures: number;
+  /** First ejection's length; repeated ejections last longer. */
+  baseEjectionTime: number;
+  /** Longest ejection. */
+  maxEjectionTime: number;
+  /** Most of a group's upstreams ejected at once, percent. */
+  maxEjectionPercent: number;
 }
 
 /** One upstream as configured. */

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { ErrorCodes } from '../lib/errors.js';
+import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+import type { Upstream } from '../lib/upstreams/upstream.js';
 import { Listener } from './listener.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
@@ -94,6 +95,17 @@ export class ProxyServer implements SessionHost {
   /** Every open session, for status pages. */
   sessions(): IterableIterator<Session> {
     return this.#sessions.values();
+  }
+
+  /** Closes every session on `upstream` (health checks marked it down and the group asks for it). */
+  closeSessionsOf(upstream: Upstream, code: ErrorCode): number {
+    let closed = 0;
+    for (const session of this.#sessions) {
+      if (session.upstream !== upstream) continue;
+      session.close(code);
+      closed++;
+    }
+    return closed;
   }
 
   /** Sessions currently open, in any phase. */

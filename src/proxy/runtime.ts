@@ -1,3 +1,4 @@
+import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
 import type { TlsMaterial } from './tls.js';
@@ -20,6 +21,14 @@ export interface ConcurrencyGate {
   tryAcquire(key: string): boolean;
   /** Counts one session of `key` less. */
   release(key: string): void;
+}
+
+/** Told how each upstream connect attempt ended (passive health checking). */
+export interface ConnectOutcomes {
+  /** The connect succeeded. */
+  recordSuccess(upstream: Upstream): void;
+  /** The connect failed or timed out, with the reason code. */
+  recordFailure(upstream: Upstream, reason: string): void;
 }
 
 /** Time limits of a session, in milliseconds; 0 disables the ones marked optional. */
@@ -80,6 +89,8 @@ export interface ProxyRuntime {
   concurrency?: ConcurrencyGate;
   /** Session time limits. */
   timeouts: SessionTimeouts;
+  /** Connect outcome listeners by group name (passive health); absent for groups without. */
+  outcomes: Map<string, ConnectOutcomes>;
   /** Upstream connect attempts per session, at least 1. */
   connectAttempts: number;
 }

@@ -136,6 +136,11 @@ export class Session {
     };
   }
 
+  /** The upstream this session is connected or connecting to, if any. */
+  get upstream(): Upstream | null {
+    return this.#upstream;
+  }
+
   /** Where the session is in its life, for status pages. */
   get phase(): 'admission' | 'connecting' | 'relaying' | 'closing' | 'closed' {
     return (['admission', 'admission', 'connecting', 'relaying', 'closing', 'closed'] as const)[this.#phase];
@@ -281,6 +286,7 @@ export class Session {
     const upstream = this.#upstreamSocket!;
     this.#connectMs = performance.now() - this.#connectStartedAt;
     this.#group!.connected(this.#upstream!);
+    this.#runtime.outcomes.get(this.#group!.name)?.recordSuccess(this.#upstream!);
     this.#connected = true;
     this.#releaseFailedAttempts();
     if (this.#phase >= Phase.Closing) {
@@ -323,6 +329,7 @@ export class Session {
       { listener: this.#listener.name, group: this.#group!.name, upstream: upstream.id, reason: code },
       'upstream connect failed',
     );
+    this.#runtime.outcomes.get(this.#group!.name)?.recordFailure(upstream, code);
     // Hold the failed lease until the session settles, so load-aware balancers look elsewhere.
     (this.#failedUpstreams ??= []).push(upstream);
     if (this.#phase >= Phase.Closing) {

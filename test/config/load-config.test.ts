@@ -51,6 +51,8 @@ describe('loadConfigFile: the issue example (examples/mtls-by-org.yaml)', () => 
         balancer: 'least-connections',
         hashKey: 'client-id',
         boundedLoad: 0,
+        slowStart: 0,
+        shutdownSessionsOnDown: false,
         upstreams: [
           { address: '127.0.0.1:9001', id: '127.0.0.1:9001', weight: 1, maxConnections: 0, state: 'up' },
           { address: '127.0.0.1:9002', id: '127.0.0.1:9002', weight: 1, maxConnections: 0, state: 'up' },
@@ -60,6 +62,8 @@ describe('loadConfigFile: the issue example (examples/mtls-by-org.yaml)', () => 
         balancer: 'round-robin',
         hashKey: 'client-id',
         boundedLoad: 0,
+        slowStart: 0,
+        shutdownSessionsOnDown: false,
         upstreams: [
           { address: '127.0.0.1:9011', id: '127.0.0.1:9011', weight: 2, maxConnections: 0, state: 'up' },
           { address: '[::1]:9012', id: '[::1]:9012', weight: 1, maxConnections: 0, state: 'up' },

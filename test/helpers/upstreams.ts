@@ -25,7 +25,12 @@ export interface TestUpstream {
   close(): Promise<void>;
 }
 
-async function start(name: string, host: string, onSocket: (s: Socket) => void): Promise<TestUpstream> {
+async function start(
+  name: string,
+  host: string,
+  onSocket: (s: Socket) => void,
+  askedPort = 0,
+): Promise<TestUpstream> {
   const sockets = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     up.accepted++;
@@ -36,7 +41,7 @@ async function start(name: string, host: string, onSocket: (s: Socket) => void):
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve());
+    server.listen(askedPort, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
   const up: TestUpstream = {
@@ -59,21 +64,26 @@ async function start(name: string, host: string, onSocket: (s: Socket) => void):
  * Answers any request (read up to the blank line) with `<name>\n` as an HTTP/1.1 response, then
  * closes: the seed's "basic HTTP GET to confirm the client reached a matching upstream".
  */
-export function startNamedHttpUpstream(name: string, host = '127.0.0.1'): Promise<TestUpstream> {
-  return start(name, host, (socket) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString('latin1');
-      if (!seen.includes('\r\n\r\n')) return;
-      socket.removeListener('data', onData);
-      const body = `${name}\n`;
-      socket.end(
-        `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      socket.resume();
-    };
-    socket.on('data', onData);
-  });
+export function startNamedHttpUpstream(name: string, host = '127.0.0.1', port = 0): Promise<TestUpstream> {
+  return start(
+    name,
+    host,
+    (socket) => {
+      let seen = '';
+      const onData = (chunk: Buffer) => {
+        seen += chunk.toString('latin1');
+        if (!seen.includes('\r\n\r\n')) return;
+        socket.removeListener('data', onData);
+        const body = `${name}\n`;
+        socket.end(
+          `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        socket.resume();
+      };
+      socket.on('data', onData);
+    },
+    port,
+  );
 }
 
 /** Echoes every byte back and ends its side when the client ends: exercises half-close. */

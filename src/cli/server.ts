@@ -73,7 +73,11 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         healthStatus: (group, id) => {
           const active = manager.healthStatus(group, id)?.active;
           if (active === undefined) return undefined;
-          return { lastCheckAt: active.lastCheckAt, lastResult: active.lastResult, lastError: active.lastError };
+          return {
+            lastCheckAt: active.lastCheckAt,
+            lastResult: active.lastResult,
+            lastError: active.lastError,
+          };
         },
         logger,
       });

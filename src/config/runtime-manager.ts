@@ -1,8 +1,8 @@
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
 import { createBalancer } from '../lib/balancers/registry.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { GroupHealth, UpstreamHealthStatus } from '../lib/health/group-health.js';
 import type { HealthChangeEvent } from '../lib/health/health-event.js';
-import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';

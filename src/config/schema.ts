@@ -445,7 +445,12 @@ export const configSchema: z.ZodType<SwitchyardConfig> = z
         token: text().optional(),
       })
       .optional(),
-    log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(LOG_LEVELS).default('info'),
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .prefault({}),
     reload: z
       .strictObject({
         watchConfig: z.boolean().default(false),

@@ -268,4 +268,6 @@ export interface AdminConfig {
 export interface LogConfig {
   /** Lowest level written. */
   level: LogLevel;
+  /** `json` lines, `pretty` lines for people, or `auto`: pretty when stdout is a terminal. */
+  format: 'auto' | 'json' | 'pretty';
 }

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Logger } from '../proxy/logger.js';
+import { prettyDestination } from './pretty-log.js';
 
 /** A process logger: JSON lines on stdout, one object per line, ISO timestamps. */
 export interface ProcessLogger extends Logger {
@@ -7,12 +8,21 @@ export interface ProcessLogger extends Logger {
   flush(callback?: (err?: Error) => void): void;
 }
 
-/** Builds the structured JSON logger the server writes with. */
-export function createLogger(level: string): ProcessLogger {
-  return pino({
+/** How log lines are written: `json`, `pretty`, or `auto` (pretty when stdout is a terminal). */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/**
+ * Builds the structured logger the server writes with: JSON lines, or one readable line per entry
+ * when asked to or, with `auto`, when stdout is a terminal.
+ */
+export function createLogger(level: string, format: LogFormat = 'auto'): ProcessLogger {
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  const options = {
     level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  if (!pretty) return pino(options);
+  return pino(options, prettyDestination(process.stdout));
 }

@@ -13,7 +13,7 @@ export interface RunOptions extends ConfigFlags {}
  */
 export async function runCommand(command: Command, options: RunOptions): Promise<void> {
   const { path, config, overrides } = await loadConfiguration(command, options, { checkFiles: true });
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, config.log.format);
   const reloadSource = async () => (await loadConfiguration(command, options, { checkFiles: true })).config;
   const server = await startServer(config, { logger, reloadSource, configPath: path });
   logger.info({ config: path, listeners: config.listeners.length, overrides }, 'switchyard started');

@@ -6,6 +6,7 @@ import { balancerNames, createBalancer } from '../../../src/lib/balancers/regist
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
 import type { Upstream, UpstreamState } from '../../../src/lib/upstreams/upstream.js';
 import { UpstreamGroup } from '../../../src/lib/upstreams/upstream-group.js';
+import { seededRandom } from '../../helpers/random.js';
 
 const NAMES = [
   'least-connections',
@@ -16,18 +17,7 @@ const NAMES = [
   'consistent-hash',
 ] as const;
 
-/** mulberry32: a small seeded generator for the balancers that draw. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const make = (name: string) => createBalancer(name, { boundedLoad: 1.25, random: seeded(11) });
+const make = (name: string) => createBalancer(name, { boundedLoad: 1.25, random: seededRandom(11) });
 const at = (i: number) => `10.0.0.${i + 1}:80`;
 
 function group(name: string, weights: readonly number[] = [1, 2, 3]): UpstreamGroup {

@@ -3,17 +3,7 @@ import { describe, it } from 'node:test';
 import { PowerOfTwoBalancer } from '../../../src/lib/balancers/power-of-two.js';
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
 import { UpstreamGroup } from '../../../src/lib/upstreams/upstream-group.js';
-
-/** mulberry32: a small seeded generator, so statistical checks give the same answer every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../helpers/random.js';
 
 function group(weights: readonly number[], random: () => number): UpstreamGroup {
   return new UpstreamGroup('g', {
@@ -33,7 +23,7 @@ function load(g: UpstreamGroup, actives: readonly number[]): void {
 
 describe('power-of-two', () => {
   it('with two upstreams always takes the less loaded one (both are always drawn)', () => {
-    const g = group([1, 1], seeded(1));
+    const g = group([1, 1], seededRandom(1));
     load(g, [5, 2]);
     for (let i = 0; i < 20; i++) {
       const u = g.pick();
@@ -43,7 +33,7 @@ describe('power-of-two', () => {
   });
 
   it('never takes the most loaded of three, and takes the least loaded about 2/3 of the time', () => {
-    const g = group([1, 1, 1], seeded(2));
+    const g = group([1, 1, 1], seededRandom(2));
     load(g, [0, 5, 10]);
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) {
@@ -56,7 +46,7 @@ describe('power-of-two', () => {
   });
 
   it('compares load by weight: 3 connections on weight 3 beat 2 on weight 1', () => {
-    const g = group([3, 1], seeded(3));
+    const g = group([3, 1], seededRandom(3));
     load(g, [3, 2]);
     assert.equal(g.pick().id, at(0));
   });
@@ -68,14 +58,14 @@ describe('power-of-two', () => {
   });
 
   it('keeps loads even over many picks (seeded)', () => {
-    const g = group(new Array(10).fill(1), seeded(4));
+    const g = group(new Array(10).fill(1), seededRandom(4));
     for (let i = 0; i < 1000; i++) g.pick();
     const actives = g.upstreams.map((u) => u.active);
     assert.ok(Math.max(...actives) - Math.min(...actives) <= 6, `spread ${actives}`);
   });
 
   it('skips unavailable upstreams and takes full ones back when released', () => {
-    const g = group([1, 1, 1], seeded(5));
+    const g = group([1, 1, 1], seededRandom(5));
     g.setHealthy(at(0), false);
     g.setMaxConnections(at(1), 1);
     const first = [g.pick(), g.pick(), g.pick()];

@@ -4,17 +4,7 @@ import fc from 'fast-check';
 import { RandomBalancer } from '../../../src/lib/balancers/random.js';
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
 import { UpstreamGroup } from '../../../src/lib/upstreams/upstream-group.js';
-
-/** mulberry32: a small seeded generator, so statistical checks give the same answer every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../helpers/random.js';
 
 function group(weights: readonly number[], random: () => number): UpstreamGroup {
   return new UpstreamGroup('g', {
@@ -38,15 +28,15 @@ function shares(g: UpstreamGroup, picks: number): number[] {
 describe('random', () => {
   it('picks in proportion to weight (seeded, 20 000 picks, within 5%)', () => {
     const weights = [1, 2, 3, 4];
-    const got = shares(group(weights, seeded(1)), 20_000);
+    const got = shares(group(weights, seededRandom(1)), 20_000);
     weights.forEach((w, i) => {
       assert.ok(Math.abs(got[i] - w / 10) <= 0.05 * (w / 10), `upstream ${i}: ${got[i]}`);
     });
   });
 
   it('is reproducible with the same seed', () => {
-    const a = shares(group([1, 1, 1], seeded(7)), 100);
-    const b = shares(group([1, 1, 1], seeded(7)), 100);
+    const a = shares(group([1, 1, 1], seededRandom(7)), 100);
+    const b = shares(group([1, 1, 1], seededRandom(7)), 100);
     assert.deepEqual(a, b);
   });
 
@@ -59,7 +49,7 @@ describe('random', () => {
   });
 
   it('skips unavailable upstreams and takes full ones back when released', () => {
-    const g = group([1, 1, 1], seeded(3));
+    const g = group([1, 1, 1], seededRandom(3));
     g.setState(at(0), 'down');
     g.setMaxConnections(at(1), 1);
     const held = [];
@@ -88,7 +78,7 @@ describe('random', () => {
         (specs, seed) => {
           const g = group(
             specs.map((s) => s.weight),
-            seeded(seed),
+            seededRandom(seed),
           );
           specs.forEach((s, i) => {
             if (!s.up) g.setHealthy(at(i), false);

@@ -54,7 +54,9 @@ export async function writePemPair(
 
 /** Reads a certificate and key PEM file pair, checking each holds the expected PEM block. */
 export async function readPemPair(certPath: string, keyPath: string): Promise<PemPair> {
-  const [cert, key] = await Promise.all([readPem(certPath), readPem(keyPath)]);
+  // One after the other, so a missing pair always names the certificate first, never by race.
+  const cert = await readPem(certPath);
+  const key = await readPem(keyPath);
   if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw invalid(`${certPath} holds no PEM certificate`);
   if (!/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(key))
     throw invalid(`${keyPath} holds no PEM private key`);

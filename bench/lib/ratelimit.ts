@@ -58,15 +58,23 @@ function makeKeys(n: number): string[] {
   return keys;
 }
 
-/** A fixed pseudo-random access order, so every case sees the same sequence. */
-function makeOrder(length: number, n: number): Int32Array {
+/**
+ * How decisions visit the clients: `random` is a fixed pseudo-random sequence (every decision a
+ * cold key, the worst case for caches), `sweep` takes each client in turn (the baseline the issue
+ * quotes its naive figure for). Every case sees the same sequences.
+ */
+const PATTERNS = ['random', 'sweep'] as const;
+
+type Pattern = (typeof PATTERNS)[number];
+
+function makeOrder(pattern: Pattern, length: number, n: number): Int32Array {
   const order = new Int32Array(length);
   let x = 0x9e3779b9;
   for (let i = 0; i < length; i++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    order[i] = (x >>> 0) % n;
+    order[i] = pattern === 'random' ? (x >>> 0) % n : i % n;
   }
   return order;
 }
@@ -161,7 +169,6 @@ async function childMain(c: Case, quick: boolean): Promise<void> {
   if (gc === undefined) throw new Error('the rate-limit bench child needs --expose-gc');
   const rounds = quick ? 5 : 11;
   const perRound = quick ? 300_000 : 1_000_000;
-  const order = makeOrder(rounds * perRound, CLIENTS);
   const rows: BenchRow[] = [];
 
   const before = heapBytes(gc);
@@ -169,12 +176,14 @@ async function childMain(c: Case, quick: boolean): Promise<void> {
   const keys = makeKeys(CLIENTS);
   const t0 = systemClock();
   const naive = new Map<string, NaiveWindow>();
-  const naiveRound: Round = (f, t) => roundNaive(naive, keys, order, f, t);
   if (c === 'naive') {
     for (let i = 0; i < CLIENTS; i++) naiveTake(naive, keys[i], t0);
     const bytesPerClient = (heapBytes(gc) - before) / CLIENTS;
-    const [rates] = interleaved([naiveRound], rounds, perRound);
-    rows.push(row('naive Map of window objects (baseline)', median(rates), bytesPerClient, 1));
+    for (const pattern of PATTERNS) {
+      const order = makeOrder(pattern, rounds * perRound, CLIENTS);
+      const [rates] = interleaved([(f, t) => roundNaive(naive, keys, order, f, t)], rounds, perRound);
+      rows.push(row(`naive Map of window objects (baseline), ${pattern}`, median(rates), bytesPerClient, 1));
+    }
   } else {
     const config = { algorithm: c, limit: LIMIT, window: WINDOW };
     const store = new MemoryStore(createRateLimitAlgorithm(config));
@@ -184,20 +193,20 @@ async function childMain(c: Case, quick: boolean): Promise<void> {
     // store: on a shared machine only such pairs compare fairly
     for (let i = 0; i < CLIENTS; i++) naiveTake(naive, keys[i], t0);
     const limiter = new RateLimiter(config, { store: () => store });
-    const measured: Round[] = [naiveRound, (f, t) => roundStore(store, keys, order, f, t)];
-    if (c === 'gcra') measured.push((f, t) => roundLimiter(limiter, keys, order, f, t));
-    const [base, ...rates] = interleaved(measured, rounds, perRound);
-    const vs = (r: number[]) => median(r.map((x, i) => x / base[i]));
-    rows.push(row(`${c} MemoryStore.take`, median(rates[0]), bytesPerClient, vs(rates[0])));
-    if (c === 'gcra') {
-      rows.push(
-        row(
-          'gcra RateLimiter.take (clock read per decision)',
-          median(rates[1]),
-          bytesPerClient,
-          vs(rates[1]),
-        ),
-      );
+    for (const pattern of PATTERNS) {
+      const order = makeOrder(pattern, rounds * perRound, CLIENTS);
+      const measured: Round[] = [
+        (f, t) => roundNaive(naive, keys, order, f, t),
+        (f, t) => roundStore(store, keys, order, f, t),
+      ];
+      if (c === 'gcra') measured.push((f, t) => roundLimiter(limiter, keys, order, f, t));
+      const [base, ...rates] = interleaved(measured, rounds, perRound);
+      const vs = (r: number[]) => median(r.map((x, i) => x / base[i]));
+      rows.push(row(`${c} MemoryStore.take, ${pattern}`, median(rates[0]), bytesPerClient, vs(rates[0])));
+      if (c === 'gcra') {
+        const name = `gcra RateLimiter.take (clock read per decision), ${pattern}`;
+        rows.push(row(name, median(rates[1]), bytesPerClient, vs(rates[1])));
+      }
     }
   }
   process.stdout.write(`${JSON.stringify(rows)}\n`);

@@ -1,6 +1,7 @@
 import { ErrorCodes, SwitchyardError } from '../errors.js';
 import type { RateLimitAlgorithm } from './algorithm.js';
 import { type Clock, systemClock } from './clock.js';
+import { KeyIndex } from './key-index.js';
 import type { RateLimitStore } from './rate-limit-store.js';
 
 /** What a periodic timer returns; unref'd when it has the method so a running store never holds the process open. */
@@ -56,8 +57,9 @@ function checkMs(what: string, value: number): number {
 
 /**
  * Rate-limit state for many keys in one process, sized for millions of clients: every key's state
- * lives in shared typed arrays at a slot number, the Map holds only small-integer slots, and freed
- * slots are reused, so a key costs the garbage collector nothing beyond its key string.
+ * lives in shared typed arrays at a slot number, an open-addressing {@link KeyIndex} maps keys to
+ * slots, and freed slots are reused, so a key costs the garbage collector nothing beyond its key
+ * string.
  *
  * A key is forgotten once its state decides like a fresh key's (the algorithm's `idleAt`), so
  * forgetting never changes an answer. Keys are filed in a wheel of expiry buckets (doubly-linked
@@ -75,8 +77,7 @@ export class MemoryStore implements RateLimitStore {
   readonly #timers: IntervalTimers;
   readonly #resolution: number;
   readonly #stride: number;
-  #slots = new Map<string, number>();
-  #keys: (string | undefined)[];
+  readonly #index: KeyIndex;
   #state: Float64Array;
   // per slot: [previous, next] in its bucket; a bucket's first key has previous = -2 - bucket, and
   // free slots chain through next
@@ -113,14 +114,14 @@ export class MemoryStore implements RateLimitStore {
     this.#buckets = new Int32Array(Math.min(buckets, MAX_BUCKETS)).fill(NONE);
     this.#stride = algorithm.stride;
     this.#capacity = capacity;
-    this.#keys = new Array(capacity);
+    this.#index = new KeyIndex(capacity);
     this.#state = new Float64Array(capacity * this.#stride);
     this.#links = new Int32Array(capacity * 2);
   }
 
   /** Keys tracked now. */
   get size(): number {
-    return this.#slots.size;
+    return this.#index.size;
   }
 
   /** Slots allocated; grows by doubling and never shrinks. */
@@ -144,18 +145,18 @@ export class MemoryStore implements RateLimitStore {
 
   /** True when `key` is tracked. */
   has(key: string): boolean {
-    return this.#slots.has(key);
+    return this.#index.find(key) !== NONE;
   }
 
   take(key: string, now: number): number {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return this.#takeNew(key, now);
+    const slot = this.#index.find(key);
+    if (slot === NONE) return this.#takeNew(key, now);
     return this.algorithm.take(this.#state, slot * this.#stride, now);
   }
 
   reset(key: string): void {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return;
+    const slot = this.#index.find(key);
+    if (slot === NONE) return;
     this.#unlink(slot);
     this.#release(slot);
   }
@@ -185,7 +186,7 @@ export class MemoryStore implements RateLimitStore {
       removed += this.#sweepList(list, now);
     }
     removed += this.#sweepList(dueList, now);
-    if (this.#slots.size === 0) this.#cursor = Number.NEGATIVE_INFINITY;
+    if (this.#index.size === 0) this.#cursor = Number.NEGATIVE_INFINITY;
     return removed;
   }
 
@@ -231,8 +232,7 @@ export class MemoryStore implements RateLimitStore {
       if (this.#used === this.#capacity) this.#grow();
       slot = this.#used++;
     }
-    this.#slots.set(key, slot);
-    this.#keys[slot] = key;
+    this.#index.insert(key, slot);
     const at = slot * this.#stride;
     const state = this.#state;
     this.algorithm.init(state, at, now);
@@ -267,8 +267,7 @@ export class MemoryStore implements RateLimitStore {
 
   /** Returns an unlinked slot to the free list and forgets its key. */
   #release(slot: number): void {
-    this.#slots.delete(this.#keys[slot]!);
-    this.#keys[slot] = undefined;
+    this.#index.remove(slot);
     this.#links[2 * slot + 1] = this.#free;
     this.#free = slot;
   }
@@ -279,13 +278,9 @@ export class MemoryStore implements RateLimitStore {
     state.set(this.#state);
     const links = new Int32Array(capacity * 2);
     links.set(this.#links);
-    // copied into an array of the final length, so its backing store holds no push-growth slack
-    const keys: (string | undefined)[] = new Array(capacity);
-    const old = this.#keys;
-    for (let i = 0; i < this.#used; i++) keys[i] = old[i];
+    this.#index.growSlots(capacity);
     this.#state = state;
     this.#links = links;
-    this.#keys = keys;
     this.#capacity = capacity;
   }
 }

@@ -40,8 +40,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** The `Content-Type` of {@link Metrics.render}'s output. */
   readonly contentType: string;
-  /** Feeds the session-duration and connect-time histograms; give it to the proxy (see `combineObservers`). */
-  readonly observer: Required<Pick<ProxyObserver, 'sessionEnded'>>;
+  /** Feeds the session-duration, connect-time and handshake histograms; give it to the proxy (see `combineObservers`). */
+  readonly observer: Required<Pick<ProxyObserver, 'sessionEnded' | 'handshakeDone'>>;
   /** Reads from `source` from now on; for a proxy built after its metrics (its observer comes first). */
   watch(source: MetricsSource): void;
   /** The exposition text of every metric. */
@@ -380,6 +380,9 @@ export function createMetrics(source?: MetricsSource, options: MetricsOptions = 
         sessionDuration.observe({ listener: r.listener }, r.durationMs / 1000);
         if (r.connectMs > 0 && r.group !== '') connectTime.observe({ group: r.group }, r.connectMs / 1000);
         if (src !== undefined && r.group !== '') decisions.ended(r, src.runtime);
+      },
+      handshakeDone(listener: string, ms: number): void {
+        handshakeTime.observe({ listener }, ms / 1000);
       },
     },
     watch(s: MetricsSource): void {

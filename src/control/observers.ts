@@ -7,23 +7,30 @@ import type { ProxyObserver, SessionRecord } from '../proxy/stats.js';
  */
 export function combineObservers(...observers: (ProxyObserver | undefined)[]): ProxyObserver {
   const enders: ((record: SessionRecord) => void)[] = [];
+  const handshakes: ((listener: string, ms: number) => void)[] = [];
   for (const o of observers) {
-    const ended = o?.sessionEnded;
-    if (ended !== undefined) enders.push(ended.bind(o));
+    if (o?.sessionEnded !== undefined) enders.push(o.sessionEnded.bind(o));
+    if (o?.handshakeDone !== undefined) handshakes.push(o.handshakeDone.bind(o));
   }
-  if (enders.length === 0) return {};
-  if (enders.length === 1) return { sessionEnded: enders[0] };
-  return {
-    sessionEnded(record: SessionRecord): void {
-      let failure: { err: unknown } | undefined;
-      for (const ended of enders) {
-        try {
-          ended(record);
-        } catch (err) {
-          failure ??= { err };
-        }
-      }
-      if (failure !== undefined) throw failure.err;
-    },
-  };
+  const combined: ProxyObserver = {};
+  if (enders.length > 0) {
+    combined.sessionEnded = enders.length === 1 ? enders[0] : (record) => callAll(enders, record);
+  }
+  if (handshakes.length > 0) {
+    combined.handshakeDone =
+      handshakes.length === 1 ? handshakes[0] : (listener, ms) => callAll(handshakes, listener, ms);
+  }
+  return combined;
+}
+
+function callAll<A extends unknown[]>(fns: ((...args: A) => void)[], ...args: A): void {
+  let failure: { err: unknown } | undefined;
+  for (const fn of fns) {
+    try {
+      fn(...args);
+    } catch (err) {
+      failure ??= { err };
+    }
+  }
+  if (failure !== undefined) throw failure.err;
 }

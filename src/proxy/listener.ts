@@ -9,6 +9,15 @@ import { createHandshakeServer, type TlsMaterial, updateHandshakeServer } from '
 /** Receives each connection that passed the listener's cheap guards. */
 export type AcceptHandler = (listener: Listener, socket: Socket) => void;
 
+/** Receives the length of each successful handshake; the proxy passes its observer's hook. */
+export type HandshakeTimer = (listener: string, ms: number) => void;
+
+// When the raw socket was accepted, kept on the socket itself: a per-listener map would cost a
+// hash insert and delete per connection, a property on a socket of one shape costs a store.
+const acceptedAt = Symbol('acceptedAt');
+
+type TimedSocket = Socket & { [acceptedAt]?: number };
+
 /** How often a flood of refusals may write a log line, per listener and reason. */
 const REFUSAL_LOG_INTERVAL_MS = 1000;
 
@@ -27,12 +36,20 @@ export class Listener {
   #handshakes: TlsServer | null;
   #handshakeTimeoutMs: number;
   readonly #onAccept: AcceptHandler;
+  readonly #onHandshake: HandshakeTimer;
   readonly #logger: Logger;
   readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
 
-  constructor(runtime: ListenerRuntime, handshakeTimeoutMs: number, onAccept: AcceptHandler, logger: Logger) {
+  constructor(
+    runtime: ListenerRuntime,
+    handshakeTimeoutMs: number,
+    onAccept: AcceptHandler,
+    logger: Logger,
+    onHandshake: HandshakeTimer,
+  ) {
     this.runtime = runtime;
     this.#onAccept = onAccept;
+    this.#onHandshake = onHandshake;
     this.#logger = logger;
     // Half-open stays off until a session starts relaying: a client that hangs up mid-handshake
     // must close the socket, not leave it waiting for the handshake timeout.
@@ -105,11 +122,16 @@ export class Listener {
       return;
     }
     stats.handshaking++;
+    (socket as TimedSocket)[acceptedAt] = performance.now();
     this.#handshakes.emit('connection', socket);
   };
 
   #onSecure = (socket: TLSSocket): void => {
     this.stats.handshaking--;
+    // Node keeps the accepted socket a server-side TLSSocket wraps in `_parent` (since 0.x); no
+    // public API links the two. Without it the time is simply not recorded.
+    const start = (socket as unknown as { _parent?: TimedSocket })._parent?.[acceptedAt];
+    if (start !== undefined) this.#onHandshake(this.runtime.name, performance.now() - start);
     this.#onAccept(this, socket);
   };
 

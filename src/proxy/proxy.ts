@@ -44,6 +44,11 @@ export class ProxyServer implements SessionHost {
     this.observer = options.observer ?? {};
   }
 
+  // read at each handshake, so an observer swapped in later (tests, a metrics restart) is told
+  #handshakeDone = (listener: string, ms: number): void => {
+    this.observer.handshakeDone?.(listener, ms);
+  };
+
   /** Binds every listener of the runtime; rejects (and unbinds what was bound) if one fails. */
   async start(): Promise<void> {
     try {
@@ -58,7 +63,7 @@ export class ProxyServer implements SessionHost {
   /** Binds one more listener (start, and reloads that add one). */
   async addListener(rt: ListenerRuntime): Promise<Listener> {
     if (this.#listeners.has(rt.name)) throw new Error(`listener "${rt.name}" exists`);
-    const listener = new Listener(rt, this.runtime.timeouts.handshake, this.#accept, this.logger);
+    const listener = new Listener(rt, this.runtime.timeouts.handshake, this.#accept, this.logger, this.#handshakeDone);
     await listener.listen();
     this.#listeners.set(rt.name, listener);
     const a = listener.address();

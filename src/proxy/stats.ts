@@ -59,4 +59,6 @@ export interface SessionRecord {
 export interface ProxyObserver {
   /** Called once per session at its end, refused or not. */
   sessionEnded?(record: SessionRecord): void;
+  /** Called when a TLS handshake on `listener` succeeds, with the ms it took from accept. */
+  handshakeDone?(listener: string, ms: number): void;
 }

@@ -45,8 +45,20 @@ describe('combineObservers', () => {
     assert.deepEqual(seen, ['second']);
   });
 
+  it('passes handshake times to every observer that has the hook', () => {
+    const seen: string[] = [];
+    const o = combineObservers(
+      { handshakeDone: (l, ms) => seen.push(`a:${l}:${ms}`) },
+      { sessionEnded: () => seen.push('wrong hook') },
+      { handshakeDone: (l, ms) => seen.push(`b:${l}:${ms}`) },
+    );
+    o.handshakeDone?.('edge', 3);
+    assert.deepEqual(seen, ['a:edge:3', 'b:edge:3']);
+  });
+
   it('returns an observer without hooks when nobody listens', () => {
     assert.equal(combineObservers().sessionEnded, undefined);
+    assert.equal(combineObservers().handshakeDone, undefined);
   });
 });
 

@@ -63,7 +63,13 @@ export class ProxyServer implements SessionHost {
   /** Binds one more listener (start, and reloads that add one). */
   async addListener(rt: ListenerRuntime): Promise<Listener> {
     if (this.#listeners.has(rt.name)) throw new Error(`listener "${rt.name}" exists`);
-    const listener = new Listener(rt, this.runtime.timeouts.handshake, this.#accept, this.logger, this.#handshakeDone);
+    const listener = new Listener(
+      rt,
+      this.runtime.timeouts.handshake,
+      this.#accept,
+      this.logger,
+      this.#handshakeDone,
+    );
     await listener.listen();
     this.#listeners.set(rt.name, listener);
     const a = listener.address();

@@ -7,6 +7,7 @@ import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
 import { identityFromCertificate } from './identity.js';
 import type { Logger } from './logger.js';
+import { relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
 import type { ListenerStats, ProxyObserver, SessionRecord } from './stats.js';
 import { certificateRejection } from './tls.js';
@@ -303,8 +304,7 @@ export class Session {
     client.setTimeout(idle);
     const lifetime = this.#runtime.timeouts.maxLifetime;
     if (lifetime > 0) this.#lifetimeTimer = setTimeout(this.#onLifetimeEnd, lifetime);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    relay(client, upstream);
   };
 
   #onLifetimeEnd = (): void => {

@@ -51,6 +51,11 @@ export interface SessionSnapshot {
 
 function ignoreError(): void {}
 
+// The session a client or upstream socket belongs to, for the shared event handlers.
+const sessionOf = Symbol('session');
+
+type OwnedSocket = Socket & { [sessionOf]?: Session };
+
 /** How long a refused client gets to read our close before the socket is destroyed. */
 const CLOSE_LINGER_MS = 2000;
 
@@ -87,6 +92,31 @@ export class Session {
   #connectStartedAt = 0;
   #connectMs = 0;
 
+  // One handler per event for every session: each finds its session through the socket, so a
+  // session registers shared functions instead of allocating a closure per event.
+  static readonly #clientError = function (this: OwnedSocket, err: NodeJS.ErrnoException): void {
+    this[sessionOf]!.#onClientError(err);
+  };
+  static readonly #clientTimeout = function (this: OwnedSocket): void {
+    this[sessionOf]!.#onClientTimeout();
+  };
+  static readonly #clientClose = function (this: OwnedSocket): void {
+    this[sessionOf]!.#onClientClose();
+  };
+  static readonly #upstreamConnect = function (this: OwnedSocket): void {
+    this[sessionOf]!.#onUpstreamConnect();
+  };
+  static readonly #upstreamError = function (this: OwnedSocket, err: NodeJS.ErrnoException): void {
+    this[sessionOf]!.#onUpstreamError(err);
+  };
+  static readonly #upstreamTimeout = function (this: OwnedSocket): void {
+    this[sessionOf]!.#onUpstreamTimeout();
+  };
+  static readonly #upstreamClose = function (this: OwnedSocket): void {
+    this[sessionOf]!.#onUpstreamClose();
+  };
+  static readonly #lifetimeEnd = (session: Session): void => session.#onLifetimeEnd();
+
   /**
    * Starts a session on a connection that passed the listener's guards: for TLS listeners the
    * handshake is already done, for plain TCP the raw socket.
@@ -101,9 +131,10 @@ export class Session {
     this.#clientPort = client.remotePort ?? 0;
     // Half-open from here on: a client that shuts its write side must still get the whole response.
     client.allowHalfOpen = true;
-    client.on('error', this.#onClientError);
-    client.on('timeout', this.#onClientTimeout);
-    client.once('close', this.#onClientClose);
+    (client as OwnedSocket)[sessionOf] = this;
+    client.on('error', Session.#clientError);
+    client.on('timeout', Session.#clientTimeout);
+    client.once('close', Session.#clientClose);
     if (listener.kind === 'tls') {
       this.#identify(client as TLSSocket, listener.authorizer);
     } else {
@@ -199,19 +230,22 @@ export class Session {
       this.#afterRateLimit(verdict);
       return;
     }
-    verdict.then(this.#afterRateLimit, this.#onRateStoreError);
+    verdict.then(
+      (retryAfterMs) => this.#afterRateLimit(retryAfterMs),
+      (err: unknown) => this.#onRateStoreError(err),
+    );
   }
 
-  #onRateStoreError = (err: unknown): void => {
+  #onRateStoreError(err: unknown): void {
     // A limiter store outage must not take the service down with it: admit, and say so once per session.
     this.#host.logger.warn(
       { listener: this.#listener.name, clientId: this.#clientId, err: String(err) },
       'rate limit store failed; admitting',
     );
     this.#afterRateLimit(0);
-  };
+  }
 
-  #afterRateLimit = (retryAfterMs: number): void => {
+  #afterRateLimit(retryAfterMs: number): void {
     if (this.#phase >= Phase.Closing) return;
     if (retryAfterMs > 0) {
       this.fail(ErrorCodes.ERR_RATE_LIMITED);
@@ -227,7 +261,7 @@ export class Session {
     }
     this.#phase = Phase.Connecting;
     this.#connectNext(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM);
-  };
+  }
 
   #hashKey(): string {
     const useSource =
@@ -277,13 +311,14 @@ export class Session {
     this.#upstreamSocket = socket;
     this.#upstreamClosed = false;
     socket.setTimeout(this.#runtime.timeouts.connect);
-    socket.once('connect', this.#onUpstreamConnect);
-    socket.on('error', this.#onUpstreamError);
-    socket.on('timeout', this.#onUpstreamTimeout);
-    socket.once('close', this.#onUpstreamClose);
+    (socket as OwnedSocket)[sessionOf] = this;
+    socket.once('connect', Session.#upstreamConnect);
+    socket.on('error', Session.#upstreamError);
+    socket.on('timeout', Session.#upstreamTimeout);
+    socket.once('close', Session.#upstreamClose);
   }
 
-  #onUpstreamConnect = (): void => {
+  #onUpstreamConnect(): void {
     const upstream = this.#upstreamSocket!;
     this.#connectMs = performance.now() - this.#connectStartedAt;
     this.#group!.connected(this.#upstream!);
@@ -303,23 +338,23 @@ export class Session {
     // so one idle timer per session is enough.
     client.setTimeout(idle);
     const lifetime = this.#runtime.timeouts.maxLifetime;
-    if (lifetime > 0) this.#lifetimeTimer = setTimeout(this.#onLifetimeEnd, lifetime);
+    if (lifetime > 0) this.#lifetimeTimer = setTimeout(Session.#lifetimeEnd, lifetime, this);
     relay(client, upstream);
-  };
+  }
 
-  #onLifetimeEnd = (): void => {
+  #onLifetimeEnd(): void {
     this.#lifetimeTimer = null;
     this.close(ErrorCodes.ERR_MAX_LIFETIME);
-  };
+  }
 
   /** A connect attempt failed: remember it, and try the next pick while attempts remain. */
   #attemptFailed(code: ErrorCode): void {
     const socket = this.#upstreamSocket!;
     const upstream = this.#upstream!;
-    socket.removeListener('close', this.#onUpstreamClose);
-    socket.removeListener('timeout', this.#onUpstreamTimeout);
-    socket.removeListener('connect', this.#onUpstreamConnect);
-    socket.removeListener('error', this.#onUpstreamError);
+    socket.removeListener('close', Session.#upstreamClose);
+    socket.removeListener('timeout', Session.#upstreamTimeout);
+    socket.removeListener('connect', Session.#upstreamConnect);
+    socket.removeListener('error', Session.#upstreamError);
     socket.on('error', ignoreError);
     socket.destroy();
     this.#upstreamSocket = null;
@@ -346,7 +381,7 @@ export class Session {
     for (const u of failed) this.#group!.failed(u);
   }
 
-  #onUpstreamError = (err: NodeJS.ErrnoException): void => {
+  #onUpstreamError(err: NodeJS.ErrnoException): void {
     if (this.#phase === Phase.Connecting) {
       this.#attemptFailed(ErrorCodes.ERR_UPSTREAM_CONNECT);
       return;
@@ -356,13 +391,13 @@ export class Session {
       this.#host.logger.debug({ listener: this.#listener.name, err: err.code }, 'upstream socket error');
       this.#client.destroy();
     }
-  };
+  }
 
-  #onUpstreamTimeout = (): void => {
+  #onUpstreamTimeout(): void {
     if (this.#phase === Phase.Connecting) this.#attemptFailed(ErrorCodes.ERR_UPSTREAM_CONNECT_TIMEOUT);
-  };
+  }
 
-  #onUpstreamClose = (): void => {
+  #onUpstreamClose(): void {
     this.#upstreamClosed = true;
     // Closing cleanly after a half-close is normal; the client side finishes on its own. Only an
     // upstream that vanished before ending its stream takes the client down with it.
@@ -372,20 +407,20 @@ export class Session {
       this.#client.destroy();
     }
     this.#maybeFinish();
-  };
+  }
 
-  #onClientError = (_err: NodeJS.ErrnoException): void => {
+  #onClientError(_err: NodeJS.ErrnoException): void {
     this.#setTermination(ErrorCodes.ERR_CLIENT_RESET);
     this.#upstreamSocket?.destroy();
-  };
+  }
 
-  #onClientTimeout = (): void => {
+  #onClientTimeout(): void {
     // In relay this is the idle timeout; otherwise the linger after a refusal ran out.
     if (this.#phase === Phase.Relaying) this.#setTermination(ErrorCodes.ERR_IDLE_TIMEOUT);
     this.#destroyBoth();
-  };
+  }
 
-  #onClientClose = (): void => {
+  #onClientClose(): void {
     this.#clientClosed = true;
     const client = this.#client;
     if (this.#phase < Phase.Relaying) {
@@ -397,7 +432,7 @@ export class Session {
       this.#upstreamSocket.destroy();
     }
     this.#maybeFinish();
-  };
+  }
 
   /** Refuses the session: counted and logged once (at finish) and closed without a word to the client. */
   fail(code: ErrorCode): void {

@@ -26,6 +26,7 @@ export function createProgram(version: string): Command {
   addCerts(program);
   addDemo(program);
   addUpstream(program);
+  addBench(program);
   program
     .command('version')
     .description('print the version')
@@ -221,5 +222,47 @@ Example:
     .action(async (opts) => {
       const { upstreamCommand } = await import('./commands/upstream.js');
       await upstreamCommand(opts);
+    });
+}
+
+function addBench(program: Command): void {
+  program
+    .command('bench')
+    .description(
+      'the proxy benchmark suite: each scenario directly, through Switchyard, HAProxy and NGINX (when installed), with medians, ratios and CPU per unit',
+    )
+    .option('--quick', 'one short repetition per scenario (under two minutes)')
+    .option('--json', 'print the report as JSON instead of a table')
+    .option(
+      '--targets <list>',
+      'comma-separated: direct, switchyard, haproxy, nginx',
+      'direct,switchyard,haproxy,nginx',
+    )
+    .option(
+      '--scenarios <list>',
+      'comma-separated scenario ids (default all): bulk-1, bulk-8, keepalive, connect, mtls-full, mtls-resumed, idle-memory',
+    )
+    .option('--repetitions <n>', 'runs of each scenario on each target (default 3, --quick 1)')
+    .option('--duration <ms>', 'measured span of one run in ms (default 5000, --quick 1500)')
+    .option('--idle <n>', 'connections the idle-memory scenario holds (default 2000, --quick 500)')
+    .option('--no-wrk', "drive the HTTP scenarios with the suite's own generator even when wrk is installed")
+    .option(
+      '--docs <file>',
+      'also rewrite the proxy section of this Markdown file and its SVG charts (bench/ beside it)',
+    )
+    .addHelpText(
+      'after',
+      `
+Everything runs on loopback: the suite writes certificates and configs into a temporary directory,
+starts the upstreams and each target itself, and stops them at the end. Progress goes to stderr,
+the table (or JSON) to stdout. HAProxy, NGINX (with its stream module) and wrk are used when
+installed; Debian: apt-get install haproxy nginx libnginx-mod-stream wrk.
+Examples:
+  switchyard bench --quick
+  switchyard bench --targets switchyard,haproxy --scenarios connect,mtls-full --json`,
+    )
+    .action(async (opts) => {
+      const { benchCommand } = await import('./commands/bench.js');
+      await benchCommand(opts);
     });
 }

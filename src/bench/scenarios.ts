@@ -1,0 +1,231 @@
+/**
+ * The proxy scenarios: what load each one drives through a target, and which report rows (a rate,
+ * a CPU cost per unit, a memory cost) it yields. Rows of one scenario come from the same run, so a
+ * rate and its CPU cost always describe the same work.
+ */
+import { setTimeout } from 'node:timers/promises';
+import { runBulk } from './load/bulk.js';
+import type { ClientTlsOptions } from './load/client-tls.js';
+import { runHandshakes } from './load/handshakes.js';
+import { holdIdle } from './load/idle-hold.js';
+import { runRequests } from './load/request-loop.js';
+import { runWrk } from './load/wrk.js';
+import { readTreeUsage } from './measure/process-tree.js';
+import type { LoadResult, RunningTarget } from './types.js';
+
+/** What a scenario run needs besides its target. */
+export interface ScenarioContext {
+  /** Measured span of one run, ms. */
+  durationMs: number;
+  /** Idle connections the memory scenario holds. */
+  idleConnections: number;
+  /** Client credentials for the mTLS scenarios. */
+  tls: ClientTlsOptions;
+  /** Use wrk for the HTTP scenarios (when it is installed and not switched off). */
+  useWrk: boolean;
+}
+
+/** One run of a scenario on one target. */
+export interface ScenarioMeasurement {
+  load: LoadResult;
+  /** CPU the target's processes used during the run, ms; undefined for `direct`. */
+  proxyCpuMs?: number;
+  /** Growth of the target's resident memory over the run, bytes; only the idle scenario reads it. */
+  rssGrowthBytes?: number;
+}
+
+/** A report row a scenario yields. */
+export interface RowSpec {
+  /** The row's name in tables and charts, e.g. `keep-alive requests/s`. */
+  name: string;
+  unit: string;
+  higherIsBetter: boolean;
+  /** The row's figure for one run; undefined when it does not apply (CPU rows on `direct`). */
+  value(m: ScenarioMeasurement): number | undefined;
+}
+
+/** A load shape and the rows it reports. */
+export interface Scenario {
+  id: string;
+  /** One sentence for the report's notes: what the load is. */
+  describe(context: ScenarioContext): string;
+  rows: RowSpec[];
+  /**
+   * Run on a target started just for this run and stopped after it: memory figures need a process
+   * whose heap has not already grown under earlier load.
+   */
+  freshTarget?: boolean;
+  run(target: RunningTarget, context: ScenarioContext): Promise<ScenarioMeasurement>;
+}
+
+// Bounds far above what a run can reach in its span: the duration ends every run, the counts only
+// guarantee that a runaway loop stops.
+const MAX_UNITS = 50_000_000;
+const MAX_BYTES = 1e13;
+const HTTP_CONNECTIONS = 50;
+const HANDSHAKE_CONCURRENCY = 16;
+const IDLE_OPEN_CONCURRENCY = 64;
+const IDLE_SETTLE_MS = 500;
+
+const perSecond = (m: ScenarioMeasurement) => (m.load.units * 1000) / m.load.elapsedMs;
+const cpuMicrosPerUnit = (m: ScenarioMeasurement) =>
+  m.proxyCpuMs === undefined || m.load.units === 0 ? undefined : (m.proxyCpuMs * 1000) / m.load.units;
+
+/** Runs `load` between two readings of the target's CPU. */
+async function withProxyCpu(
+  target: RunningTarget,
+  load: () => Promise<LoadResult>,
+): Promise<ScenarioMeasurement> {
+  if (target.pids.length === 0) return { load: await load() };
+  const before = await readTreeUsage(target.pids);
+  const result = await load();
+  const after = await readTreeUsage(target.pids);
+  return { load: result, proxyCpuMs: after.cpuMs - before.cpuMs };
+}
+
+function bulkScenario(streams: number): Scenario {
+  return {
+    id: `bulk-${streams}`,
+    describe: () =>
+      `bulk ${streams === 1 ? '1 stream' : `${streams} streams`}: the upstream writes 256 KiB buffers as fast as the path takes them; Gbit/s counted by the reader`,
+    rows: [
+      {
+        name: `bulk throughput, ${streams === 1 ? '1 stream' : `${streams} streams`}`,
+        unit: 'Gbit/s',
+        higherIsBetter: true,
+        value: (m) => (m.load.units * 8) / (m.load.elapsedMs * 1e6),
+      },
+    ],
+    run: (target, c) =>
+      withProxyCpu(target, () =>
+        runBulk({ endpoint: target.plain.bulk, streams, durationMs: c.durationMs, maxBytes: MAX_BYTES }),
+      ),
+  };
+}
+
+function httpLoad(target: RunningTarget, c: ScenarioContext, keepAlive: boolean): Promise<LoadResult> {
+  const endpoint = target.plain.http;
+  if (c.useWrk) {
+    return runWrk({
+      endpoint,
+      connections: HTTP_CONNECTIONS,
+      threads: 1,
+      durationMs: c.durationMs,
+      keepAlive,
+    });
+  }
+  return runRequests({
+    endpoint,
+    connections: HTTP_CONNECTIONS,
+    durationMs: c.durationMs,
+    maxRequests: MAX_UNITS,
+    keepAlive,
+  });
+}
+
+const keepAliveScenario: Scenario = {
+  id: 'keepalive',
+  describe: () =>
+    `keep-alive: ${HTTP_CONNECTIONS} persistent connections, one small HTTP request at a time each, through a plain TCP listener`,
+  rows: [
+    { name: 'keep-alive requests/s', unit: 'req/s', higherIsBetter: true, value: perSecond },
+    { name: 'proxy CPU per keep-alive request', unit: 'µs', higherIsBetter: false, value: cpuMicrosPerUnit },
+  ],
+  run: (target, c) => withProxyCpu(target, () => httpLoad(target, c, true)),
+};
+
+const newConnectionScenario: Scenario = {
+  id: 'connect',
+  describe: () =>
+    `new connections: ${HTTP_CONNECTIONS} at a time, one request each with \`Connection: close\`, through a plain TCP listener`,
+  rows: [
+    { name: 'new TCP connections/s', unit: 'conn/s', higherIsBetter: true, value: perSecond },
+    { name: 'proxy CPU per new connection', unit: 'µs', higherIsBetter: false, value: cpuMicrosPerUnit },
+  ],
+  run: (target, c) => withProxyCpu(target, () => httpLoad(target, c, false)),
+};
+
+function handshakeScenario(resume: boolean): Scenario {
+  const kind = resume ? 'resumed' : 'full';
+  return {
+    id: `mtls-${kind}`,
+    describe: () =>
+      `${kind} mTLS handshakes: ${HANDSHAKE_CONCURRENCY} at a time, ECDSA P-256 client certificate, TLS 1.3, one echoed byte each${resume ? ', resuming the previous session ticket' : ''}`,
+    rows: [
+      { name: `${kind} mTLS handshakes/s`, unit: 'hs/s', higherIsBetter: true, value: perSecond },
+      {
+        name: `proxy CPU per ${kind} mTLS handshake`,
+        unit: 'µs',
+        higherIsBetter: false,
+        value: cpuMicrosPerUnit,
+      },
+    ],
+    run: (target, c) =>
+      withProxyCpu(target, () =>
+        runHandshakes({
+          endpoint: target.mtls,
+          concurrency: HANDSHAKE_CONCURRENCY,
+          durationMs: c.durationMs,
+          maxHandshakes: MAX_UNITS,
+          tls: c.tls,
+          resume,
+        }),
+      ),
+  };
+}
+
+const idleMemoryScenario: Scenario = {
+  id: 'idle-memory',
+  freshTarget: true,
+  describe: (c) =>
+    `idle connections: ${c.idleConnections} plain TCP connections opened through the target, each proven with one echoed byte, then held; resident memory growth of the target per connection`,
+  rows: [
+    {
+      name: 'memory per idle proxied connection',
+      unit: 'KB',
+      higherIsBetter: false,
+      value: (m) =>
+        m.rssGrowthBytes === undefined || m.load.units === 0
+          ? undefined
+          : m.rssGrowthBytes / 1000 / m.load.units,
+    },
+  ],
+  async run(target, c) {
+    const before = target.pids.length > 0 ? await readTreeUsage(target.pids) : undefined;
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    const hold = await holdIdle({
+      endpoint: target.plain.echo,
+      count: c.idleConnections,
+      concurrency: IDLE_OPEN_CONCURRENCY,
+    });
+    try {
+      // let the target finish the bookkeeping of the last connections before reading its memory
+      await setTimeout(IDLE_SETTLE_MS);
+      const after = before === undefined ? undefined : await readTreeUsage(target.pids);
+      const cpu = process.cpuUsage(cpuStart);
+      const load: LoadResult = {
+        units: hold.held,
+        errors: hold.errors,
+        elapsedMs: performance.now() - started,
+        generatorCpuMs: (cpu.user + cpu.system) / 1000,
+        tool: 'switchyard',
+      };
+      if (before === undefined || after === undefined) return { load };
+      return { load, rssGrowthBytes: after.rssBytes - before.rssBytes };
+    } finally {
+      await hold.close();
+    }
+  },
+};
+
+/** Every scenario, in run and report order. */
+export const SCENARIOS: readonly Scenario[] = [
+  bulkScenario(1),
+  bulkScenario(8),
+  keepAliveScenario,
+  newConnectionScenario,
+  handshakeScenario(false),
+  handshakeScenario(true),
+  idleMemoryScenario,
+];

@@ -1,0 +1,205 @@
+/**
+ * Switchyard as a benchmark target, run fully featured as an operator would run it: the real
+ * `switchyard run` binary, JSON access log on (one line per session), per-client rate limit and
+ * concurrency cap on, the admin API and /metrics live. The limits are set far above any load the
+ * suite makes, so they cost their bookkeeping but never refuse.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { BENCH_CLIENT_ORG } from '../bench-certs.js';
+import {
+  type BenchCertFiles,
+  type BenchUpstreams,
+  type Endpoint,
+  type RunningTarget,
+  type Target,
+  type TargetContext,
+  UPSTREAM_KINDS,
+  type UpstreamKind,
+} from '../types.js';
+import { LOOPBACK } from './free-port.js';
+import { spawnTargetProcess, startFailure, stopTargetProcess, type TargetProcess } from './target-process.js';
+
+/** A running Switchyard, which also serves its admin API (and /metrics). */
+export interface SwitchyardRunningTarget extends RunningTarget {
+  admin: Endpoint;
+}
+
+// dist/src/bench/targets/switchyard.js -> the package root.
+const PACKAGE_ROOT = new URL('../../../../', import.meta.url);
+const BIN = fileURLToPath(new URL('bin/switchyard.js', PACKAGE_ROOT));
+const PACKAGE_JSON = fileURLToPath(new URL('package.json', PACKAGE_ROOT));
+const READY_TIMEOUT_MS = 10_000;
+const READY_POLL_MS = 25;
+// Far above anything the suite generates: the limiters do their work on every connection and refuse none.
+const NEVER_REACHED = 1_000_000_000;
+const MTLS_LISTENER = 'mtls-echo';
+
+/** Name of the plain TCP listener that reaches upstream `kind`. */
+export function plainListenerName(kind: UpstreamKind): string {
+  return `plain-${kind}`;
+}
+
+/**
+ * The configuration the suite runs Switchyard with (JSON, which the loader reads as such). Every
+ * listener and the admin API bind port 0; the ports the kernel picks are read from the log, so there
+ * is no window in which another process can take them.
+ */
+export function switchyardConfig(upstreams: BenchUpstreams, certs: BenchCertFiles): Record<string, unknown> {
+  // Every load-generator connection comes from 127.0.0.1, so the per-source guards must be at least
+  // as generous as the client limits, or they would refuse first.
+  const listenerLimits = {
+    maxConnections: NEVER_REACHED,
+    handshakeRate: { perSource: NEVER_REACHED, window: '1s' },
+    maxPendingHandshakes: NEVER_REACHED,
+  };
+  const groups: Record<string, unknown> = {};
+  for (const kind of UPSTREAM_KINDS) {
+    const { host, port } = upstreams.endpoints[kind];
+    groups[kind] = { balancer: 'least-connections', upstreams: [{ address: `${host}:${port}` }] };
+  }
+  return {
+    listeners: [
+      ...UPSTREAM_KINDS.map((kind) => ({
+        name: plainListenerName(kind),
+        bind: `${LOOPBACK}:0`,
+        ...listenerLimits,
+        group: kind,
+      })),
+      {
+        name: MTLS_LISTENER,
+        bind: `${LOOPBACK}:0`,
+        ...listenerLimits,
+        tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.caCert },
+        routes: [{ org: BENCH_CLIENT_ORG, group: 'echo' }],
+      },
+    ],
+    groups,
+    rateLimit: { algorithm: 'token-bucket', limit: NEVER_REACHED, window: '1s' },
+    concurrency: { perClient: NEVER_REACHED },
+    // A short grace: the suite stops a target only after its load has finished.
+    timeouts: { shutdownGrace: '1s', shutdownJitter: '0' },
+    admin: { bind: `${LOOPBACK}:0` },
+    log: { level: 'info', format: 'json' },
+  };
+}
+
+/**
+ * Extra Node.js flags for the Switchyard process from `SWITCHYARD_BENCH_NODE_ARGS`, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profiling pass (Node refuses those in NODE_OPTIONS).
+ */
+export function nodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.SWITCHYARD_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
+/** Writes the configuration into `workDir`, starts `switchyard run` and waits until it has started. */
+export async function startSwitchyard(context: TargetContext): Promise<SwitchyardRunningTarget> {
+  const configPath = join(context.workDir, 'switchyard.json');
+  await writeFile(
+    configPath,
+    `${JSON.stringify(switchyardConfig(context.upstreams, context.certs), null, 2)}\n`,
+  );
+  const target = await spawnTargetProcess(
+    process.execPath,
+    [...nodeArgs(), BIN, 'run', '--config', configPath],
+    {
+      workDir: context.workDir,
+      name: 'switchyard',
+      env: withoutSwitchyardVariables(process.env),
+    },
+  );
+  let ports: StartedPorts;
+  try {
+    ports = await waitUntilStarted(target);
+  } catch (err) {
+    await stopTargetProcess(target, { signal: 'SIGKILL' });
+    throw await startFailure('switchyard', target, (err as Error).message);
+  }
+  const endpoint = (port: number): Endpoint => ({ host: LOOPBACK, port });
+  let stopping: Promise<void> | undefined;
+  return {
+    name: 'switchyard',
+    plain: Object.fromEntries(
+      UPSTREAM_KINDS.map((kind) => [kind, endpoint(ports.listeners[plainListenerName(kind)])]),
+    ) as Record<UpstreamKind, Endpoint>,
+    mtls: endpoint(ports.listeners[MTLS_LISTENER]),
+    admin: endpoint(ports.admin),
+    pids: [target.pid],
+    stop: () => {
+      stopping ??= stopTargetProcess(target, { signal: 'SIGTERM', graceMs: 5000 });
+      return stopping;
+    },
+  };
+}
+
+/** Switchyard, run from this checkout's `bin/switchyard.js`. */
+export const switchyardTarget: Target = {
+  name: 'switchyard',
+  detect: async () => {
+    try {
+      const pkg = JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version?: unknown };
+      return typeof pkg.version === 'string' ? pkg.version : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  start: startSwitchyard,
+};
+
+/** The ports a started Switchyard bound: each listener's by name, and the admin API's. */
+export interface StartedPorts {
+  listeners: Record<string, number>;
+  admin: number;
+}
+
+/**
+ * Reads the JSON log until `switchyard started`, which comes after every `listening` line and the
+ * `admin API listening` line, and returns the ports those lines name.
+ */
+async function waitUntilStarted(target: TargetProcess): Promise<StartedPorts> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const ports = startedPorts(await readFile(target.stdoutPath, 'utf8'));
+    if (ports !== undefined) return ports;
+    if (target.hasExited()) throw new Error('it exited before logging "switchyard started"');
+    if (Date.now() > deadline) throw new Error(`no "switchyard started" log line in ${READY_TIMEOUT_MS} ms`);
+    await sleep(READY_POLL_MS);
+  }
+}
+
+/** The bound ports named by the log, once it holds `switchyard started`; undefined before. */
+export function startedPorts(log: string): StartedPorts | undefined {
+  const listeners: Record<string, number> = {};
+  let admin: number | undefined;
+  let started = false;
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue; // the last line may still be half written
+    }
+    if (entry.msg === 'listening' && typeof entry.listener === 'string' && typeof entry.port === 'number') {
+      listeners[entry.listener] = entry.port;
+    } else if (entry.msg === 'admin API listening' && typeof entry.address === 'string') {
+      admin = Number(entry.address.slice(entry.address.lastIndexOf(':') + 1));
+    } else if (entry.msg === 'switchyard started') {
+      started = true;
+      break;
+    }
+  }
+  if (!started) return undefined;
+  const expected = [...UPSTREAM_KINDS.map(plainListenerName), MTLS_LISTENER];
+  const missing = expected.filter((name) => listeners[name] === undefined);
+  if (missing.length > 0) throw new Error(`started without logging the port of ${missing.join(', ')}`);
+  if (admin === undefined) throw new Error('started without logging the admin API address');
+  return { listeners, admin };
+}
+
+/** The environment without `SWITCHYARD_*` variables, which would override the bench configuration. */
+function withoutSwitchyardVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('SWITCHYARD_')));
+}

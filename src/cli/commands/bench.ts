@@ -1,0 +1,94 @@
+/** `switchyard bench`: the proxy benchmark suite against direct, HAProxy and NGINX. */
+import { dirname, join, resolve } from 'node:path';
+import { toJson } from '../../bench/report/json.js';
+import { writeBenchmarksDoc } from '../../bench/report/markdown.js';
+import { createProgress } from '../../bench/report/progress.js';
+import { formatTable } from '../../bench/report/table.js';
+import { FULL_DEFAULTS, QUICK_DEFAULTS, runSuite, selectScenarios } from '../../bench/suite.js';
+import { isTargetName } from '../../bench/targets/registry.js';
+import type { TargetName } from '../../bench/types.js';
+import { ExitCodes } from '../exit-codes.js';
+
+/** Options of `switchyard bench`, as commander parses them. */
+export interface BenchOptions {
+  quick?: boolean;
+  json?: boolean;
+  targets: string;
+  scenarios?: string;
+  repetitions?: string;
+  duration?: string;
+  idle?: string;
+  wrk: boolean;
+  docs?: string;
+}
+
+/** Runs the suite, prints the table (or JSON) and, with `--docs`, rewrites the benchmarks doc. */
+export async function benchCommand(options: BenchOptions): Promise<void> {
+  const preset = options.quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
+  const targets = list(options.targets);
+  const unknown = targets.filter((t) => !isTargetName(t));
+  if (unknown.length > 0)
+    return usage(`unknown target ${unknown.join(', ')} (direct, switchyard, haproxy, nginx)`);
+  const scenarios = list(options.scenarios ?? '');
+  try {
+    selectScenarios(scenarios);
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const repetitions = count('--repetitions', options.repetitions, preset.repetitions);
+  const durationMs = count('--duration', options.duration, preset.durationMs);
+  const idleConnections = count('--idle', options.idle, preset.idleConnections);
+  if (repetitions === undefined || durationMs === undefined || idleConnections === undefined) return;
+
+  const stopping = () => {
+    process.stderr.write('\nbench interrupted\n');
+    process.exit(ExitCodes.failure);
+  };
+  process.once('SIGINT', stopping);
+  const report = await runSuite({
+    targets: targets as TargetName[],
+    scenarios,
+    repetitions,
+    durationMs,
+    idleConnections,
+    warmupMs: preset.warmupMs,
+    wrk: options.wrk,
+    quick: options.quick === true,
+    command: `switchyard ${process.argv.slice(2).join(' ')}`,
+    progress: (total) => createProgress({ total }),
+  });
+  process.removeListener('SIGINT', stopping);
+
+  if (options.json) process.stdout.write(toJson(report));
+  else {
+    process.stdout.write(formatTable(report.results, targets as TargetName[]));
+    for (const note of report.notes) process.stdout.write(`- ${note}\n`);
+  }
+  if (options.docs !== undefined) {
+    const doc = resolve(options.docs);
+    await writeBenchmarksDoc(doc, join(dirname(doc), 'bench'), report);
+    process.stderr.write(`wrote ${doc} and its charts\n`);
+  }
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function count(flag: string, value: string | undefined, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    usage(`${flag} must be a positive whole number, got "${value}"`);
+    return undefined;
+  }
+  return n;
+}
+
+function usage(message: string): void {
+  process.stderr.write(`switchyard bench: ${message}\n`);
+  process.exitCode = ExitCodes.usage;
+}

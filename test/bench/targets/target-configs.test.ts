@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { directTarget } from '../../../src/bench/targets/direct.js';
+import {
+  HAPROXY_MAX_CONNECTIONS,
+  haproxyConfig,
+  parseHaproxyVersion,
+} from '../../../src/bench/targets/haproxy.js';
+import { nginxConfig, parseNginxVersion } from '../../../src/bench/targets/nginx.js';
+import type { ProxyPorts } from '../../../src/bench/targets/proxy-ports.js';
+import { findTarget, isTargetName, TARGETS } from '../../../src/bench/targets/registry.js';
+import { startedPorts, switchyardConfig } from '../../../src/bench/targets/switchyard.js';
+import type { BenchCertFiles, BenchUpstreams } from '../../../src/bench/types.js';
+import { parseConfigText } from '../../../src/config/load-config.js';
+
+const upstreams: BenchUpstreams = {
+  endpoints: {
+    http: { host: '127.0.0.1', port: 9001 },
+    bulk: { host: '127.0.0.1', port: 9002 },
+    echo: { host: '127.0.0.1', port: 9003 },
+  },
+  tlsEcho: { host: '127.0.0.1', port: 9004 },
+  pid: 1234,
+  stop: async () => {},
+};
+const certs: BenchCertFiles = {
+  caCert: '/w/certs/ca.pem',
+  serverCert: '/w/certs/server.pem',
+  serverKey: '/w/certs/server.key',
+  serverCombined: '/w/certs/server-combined.pem',
+  clientCert: '/w/certs/client.pem',
+  clientKey: '/w/certs/client.key',
+};
+const ports: ProxyPorts = { plain: { http: 7001, bulk: 7002, echo: 7003 }, mtls: 7004 };
+
+describe('target registry', () => {
+  it('lists direct, switchyard, haproxy and nginx in that order', () => {
+    assert.deepEqual(
+      TARGETS.map((t) => t.name),
+      ['direct', 'switchyard', 'haproxy', 'nginx'],
+    );
+  });
+
+  it('finds a target by name', () => {
+    assert.equal(findTarget('haproxy')?.name, 'haproxy');
+    assert.equal(findTarget('envoy'), undefined);
+    assert.equal(isTargetName('nginx'), true);
+    assert.equal(isTargetName('Nginx'), false);
+  });
+});
+
+describe('direct target', () => {
+  it('hands out the upstreams themselves and has no process', async () => {
+    const running = await directTarget.start({ upstreams, certs, workDir: '/nonexistent' });
+    assert.deepEqual(running.plain, upstreams.endpoints);
+    assert.deepEqual(running.mtls, upstreams.tlsEcho);
+    assert.deepEqual(running.pids, []);
+    await running.stop();
+    assert.equal(typeof (await directTarget.detect()), 'string');
+  });
+});
+
+describe('switchyard configuration', () => {
+  it('is valid, and turns every feature on with limits that never refuse', () => {
+    const config = parseConfigText(JSON.stringify(switchyardConfig(upstreams, certs)), '/w/switchyard.json');
+    assert.deepEqual(
+      config.listeners.map((l) => [l.name, l.kind, l.bind]),
+      [
+        ['plain-http', 'tcp', '127.0.0.1:0'],
+        ['plain-bulk', 'tcp', '127.0.0.1:0'],
+        ['plain-echo', 'tcp', '127.0.0.1:0'],
+        ['mtls-echo', 'tls', '127.0.0.1:0'],
+      ],
+    );
+    for (const listener of config.listeners) {
+      assert.ok(listener.maxConnections >= 1_000_000);
+      assert.ok(listener.handshakeRate.perSource >= 1_000_000);
+      assert.ok(listener.maxPendingHandshakes >= 1_000_000);
+      if (listener.kind === 'tcp') {
+        assert.deepEqual(
+          config.groups[listener.group].upstreams.map((u) => u.address),
+          [`127.0.0.1:${upstreams.endpoints[listener.name.replace('plain-', '') as 'http'].port}`],
+        );
+        assert.equal(config.groups[listener.group].balancer, 'least-connections');
+      } else {
+        assert.deepEqual(listener.routes, [{ org: 'bench', group: 'echo' }]);
+        assert.equal(listener.tls.cert, certs.serverCert);
+        assert.equal(listener.tls.clientCa, certs.caCert);
+      }
+    }
+    assert.ok((config.rateLimit?.limit ?? 0) >= 1_000_000);
+    assert.ok(config.concurrency.perClient >= 1_000_000);
+    assert.equal(config.admin?.bind, '127.0.0.1:0');
+    assert.equal(config.log.level, 'info');
+    assert.equal(config.log.format, 'json');
+  });
+
+  it('takes the bound ports from the log once it says switchyard started', () => {
+    const line = (entry: object) => `${JSON.stringify({ level: 'info', ...entry })}\n`;
+    let log =
+      line({ msg: 'listening', listener: 'plain-http', port: 41001 }) +
+      line({ msg: 'listening', listener: 'plain-bulk', port: 41002 }) +
+      line({ msg: 'listening', listener: 'plain-echo', port: 41003 }) +
+      line({ msg: 'listening', listener: 'mtls-echo', port: 41004 }) +
+      line({ msg: 'admin API listening', address: '127.0.0.1:41005' });
+    assert.equal(startedPorts(log), undefined);
+    assert.equal(startedPorts(`${log}{"msg":"switchyard sta`), undefined);
+    log += line({ msg: 'switchyard started' });
+    assert.deepEqual(startedPorts(log), {
+      listeners: { 'plain-http': 41001, 'plain-bulk': 41002, 'plain-echo': 41003, 'mtls-echo': 41004 },
+      admin: 41005,
+    });
+    assert.throws(() => startedPorts(line({ msg: 'switchyard started' })), /plain-http/);
+  });
+});
+
+describe('haproxy configuration', () => {
+  const config = haproxyConfig(upstreams, certs, ports, 12_345);
+
+  it('runs two threads in TCP mode with the connection ceiling given', () => {
+    assert.match(config, /^global\n {2}nbthread 2\n {2}maxconn 12345\n/);
+    assert.match(config, /^defaults\n {2}mode tcp\n {2}maxconn 12345\n/m);
+    assert.match(config, /timeout connect 5s\n {2}timeout client 5m\n {2}timeout server 5m/);
+    assert.doesNotMatch(config, /^\s*(log|daemon)\b/m);
+    assert.ok(HAPROXY_MAX_CONNECTIONS >= 50_000);
+  });
+
+  it('has one frontend per upstream kind and a mutual-TLS one to the echo backend', () => {
+    for (const [kind, port] of Object.entries(ports.plain)) {
+      assert.match(
+        config,
+        new RegExp(`frontend plain_${kind}\\n {2}bind 127.0.0.1:${port}\\n {2}default_backend ${kind}\\n`),
+      );
+    }
+    assert.match(
+      config,
+      /frontend mtls_echo\n {2}bind 127\.0\.0\.1:7004 ssl crt '\/w\/certs\/server-combined\.pem' ca-file '\/w\/certs\/ca\.pem' verify required ssl-min-ver TLSv1\.2\n {2}default_backend echo\n/,
+    );
+    assert.match(config, /backend http\n {2}server s1 127\.0\.0\.1:9001\n/);
+    assert.match(config, /backend bulk\n {2}server s1 127\.0\.0\.1:9002\n/);
+    assert.match(config, /backend echo\n {2}server s1 127\.0\.0\.1:9003\n/);
+  });
+
+  it('reads the version from haproxy -v', () => {
+    assert.equal(
+      parseHaproxyVersion('HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/\nStatus: ...'),
+      '2.6.12-1+deb12u4',
+    );
+    assert.equal(parseHaproxyVersion('HA-Proxy version 1.8.19 2019/02/11'), '1.8.19');
+    assert.equal(parseHaproxyVersion('something else'), undefined);
+  });
+});
+
+describe('nginx configuration', () => {
+  const setup = {
+    ports,
+    streamModule: { kind: 'dynamic' as const, path: '/usr/lib/nginx/modules/ngx_stream_module.so' },
+    workDir: '/w/nginx',
+    asRoot: true,
+    openFiles: 65_536,
+  };
+
+  it('loads the stream module, runs two workers in the foreground and keeps its files in the work directory', () => {
+    const config = nginxConfig(upstreams, certs, setup);
+    assert.match(config, /^load_module "\/usr\/lib\/nginx\/modules\/ngx_stream_module\.so";\nuser root;\n/);
+    for (const directive of [
+      'worker_processes 2;',
+      'worker_rlimit_nofile 65536;',
+      'daemon off;',
+      'master_process on;',
+      'pid "/w/nginx/nginx.pid";',
+      'error_log "/w/nginx/error.log" warn;',
+      'worker_connections 20000;',
+    ]) {
+      assert.ok(config.includes(directive), directive);
+    }
+    assert.doesNotMatch(config, /\bhttp\s*\{/);
+  });
+
+  it('proxies each kind and terminates mutual TLS in front of the echo upstream', () => {
+    const config = nginxConfig(upstreams, certs, setup);
+    assert.match(config, /listen 127\.0\.0\.1:7001;\n {4}proxy_pass 127\.0\.0\.1:9001;/);
+    assert.match(config, /listen 127\.0\.0\.1:7002;\n {4}proxy_pass 127\.0\.0\.1:9002;/);
+    assert.match(config, /listen 127\.0\.0\.1:7003;\n {4}proxy_pass 127\.0\.0\.1:9003;/);
+    assert.match(
+      config,
+      /listen 127\.0\.0\.1:7004 ssl;\n {4}ssl_certificate "\/w\/certs\/server\.pem";\n {4}ssl_certificate_key "\/w\/certs\/server\.key";\n {4}ssl_client_certificate "\/w\/certs\/ca\.pem";\n {4}ssl_verify_client on;\n {4}ssl_protocols TLSv1\.2 TLSv1\.3;\n {4}proxy_pass 127\.0\.0\.1:9003;/,
+    );
+  });
+
+  it('follows a built-in stream module, a non-root start and a low descriptor limit', () => {
+    const config = nginxConfig(upstreams, certs, {
+      ...setup,
+      streamModule: { kind: 'static' },
+      asRoot: false,
+      openFiles: 4096,
+    });
+    assert.doesNotMatch(config, /load_module|user /);
+    assert.ok(config.includes('worker_rlimit_nofile 4096;'));
+    assert.ok(config.includes('worker_connections 3840;'));
+  });
+
+  it('refuses a path NGINX would read as a variable', () => {
+    assert.throws(() => nginxConfig(upstreams, { ...certs, serverCert: '/w/$x/server.pem' }, setup), /\$/);
+  });
+
+  it('reads the version from nginx -v', () => {
+    assert.equal(parseNginxVersion('nginx version: nginx/1.22.1\n'), '1.22.1');
+    assert.equal(parseNginxVersion('nginx version: openresty/1.21.4.1'), '1.21.4.1');
+    assert.equal(parseNginxVersion('bash: nginx: command not found'), undefined);
+  });
+});

@@ -45,8 +45,8 @@ export interface SuiteOptions {
 }
 
 /** Presets: `--quick` finishes in under two minutes on two cores, the full run in about eight. */
-export const QUICK_DEFAULTS = { repetitions: 1, durationMs: 1500, idleConnections: 500, warmupMs: 300 };
-export const FULL_DEFAULTS = { repetitions: 3, durationMs: 5000, idleConnections: 2000, warmupMs: 1000 };
+export const QUICK_DEFAULTS = { repetitions: 1, durationMs: 1500, idleConnections: 1000, warmupMs: 300 };
+export const FULL_DEFAULTS = { repetitions: 3, durationMs: 5000, idleConnections: 5000, warmupMs: 1000 };
 
 /** Runs the suite and returns everything the table, the JSON and the docs show. */
 export async function runSuite(options: SuiteOptions): Promise<RunReport> {

@@ -244,7 +244,7 @@ function addBench(program: Command): void {
     )
     .option('--repetitions <n>', 'runs of each scenario on each target (default 3, --quick 1)')
     .option('--duration <ms>', 'measured span of one run in ms (default 5000, --quick 1500)')
-    .option('--idle <n>', 'connections the idle-memory scenario holds (default 2000, --quick 500)')
+    .option('--idle <n>', 'connections the idle-memory scenario holds (default 5000, --quick 1000)')
     .option('--no-wrk', "drive the HTTP scenarios with the suite's own generator even when wrk is installed")
     .option(
       '--docs <file>',

@@ -87,6 +87,10 @@ export function switchyardConfig(upstreams: BenchUpstreams, certs: BenchCertFile
 }
 
 /**
+ * Two environment variables serve profiling and before/after comparisons:
+ * `SWITCHYARD_BENCH_BIN` runs another checkout's `bin/switchyard.js` (an earlier commit, say), and
+ * `SWITCHYARD_BENCH_NODE_ARGS` adds Node.js flags.
+ *
  * Extra Node.js flags for the Switchyard process from `SWITCHYARD_BENCH_NODE_ARGS`, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profiling pass (Node refuses those in NODE_OPTIONS).
  */
@@ -103,7 +107,7 @@ export async function startSwitchyard(context: TargetContext): Promise<Switchyar
   );
   const target = await spawnTargetProcess(
     process.execPath,
-    [...nodeArgs(), BIN, 'run', '--config', configPath],
+    [...nodeArgs(), process.env.SWITCHYARD_BENCH_BIN ?? BIN, 'run', '--config', configPath],
     {
       workDir: context.workDir,
       name: 'switchyard',

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { createBalancer } from '../lib/balancers/registry.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { GroupHealthOptions } from '../lib/health/group-health.js';
 import { parseHostPort } from '../lib/upstreams/address.js';
 import { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import { Authorizer } from '../proxy/authorize.js';
@@ -12,6 +12,8 @@ import {
   buildSourceGuard,
   type Stoppable,
 } from './build-admission.js';
+import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
+import { readPem } from './read-pem.js';
 import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from './types.js';
 
 /** A runtime model plus the background work (limiter sweeps) it owns. */
@@ -22,6 +24,10 @@ export interface BuiltRuntime {
   rateLimitUpkeep?: Stoppable;
   /** Upkeep of each listener's per-source guard, by listener name. */
   guardUpkeep: Map<string, Stoppable>;
+  /** What each group's health checking is built from, by group name; groups without any are absent. */
+  health: Map<string, GroupHealthOptions>;
+  /** The files the health checks name, as read. */
+  healthFiles: HealthFiles;
   /** Starts background timers (limiter sweeps). */
   start(): void;
   /** Stops every background timer, so shutdown leaves none behind. */
@@ -35,9 +41,9 @@ export interface BuildOptions {
 }
 
 /**
- * Turns a validated configuration into the data plane's typed model: reads certificate files,
- * builds groups with their balancers, limiters and route tables. Throws ERR_CONFIG_READ naming the
- * key whose file could not be used.
+ * Turns a validated configuration into the data plane's typed model: reads certificate files (the
+ * listeners' and the health checks'), builds groups with their balancers, limiters, route tables and
+ * health checking plans. Throws ERR_CONFIG_READ naming the key whose file could not be used.
  */
 export async function buildRuntime(
   config: SwitchyardConfig,
@@ -63,6 +69,8 @@ export async function buildRuntime(
     }
     listeners.push(await buildListener(l, i, groups, guard?.gate));
   }
+  const healthFiles = await loadHealthFiles(config);
+  const health = planHealth(config, healthFiles);
   const runtime: ProxyRuntime = {
     listeners,
     groups,
@@ -82,6 +90,8 @@ export async function buildRuntime(
     runtime,
     rateLimitUpkeep: admission.stoppables[0],
     guardUpkeep,
+    health,
+    healthFiles,
     start: () => {
       for (const s of stoppables) s.start();
     },
@@ -157,17 +167,6 @@ export async function loadTlsMaterial(tls: TlsConfig, keyPath: string): Promise<
       `${keyPath}: cannot use the certificate material: ${(err as Error).message}`,
       { cause: err },
     );
-  }
-}
-
-async function readPem(path: string, keyPath: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-    throw new SwitchyardError(ErrorCodes.ERR_CONFIG_READ, `${keyPath}: cannot read "${path}": ${why}`, {
-      cause: err,
-    });
   }
 }
 

@@ -4,7 +4,9 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes } from '../lib/errors.js';
 import { buildSecureContext } from '../proxy/tls.js';
+import { readHealthFiles } from './build-health.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
 import { type SourceMap, toConfigIssues } from './issues.js';
 import {
   type AppliedOverride,
@@ -129,7 +131,10 @@ function toIssues(
   return out;
 }
 
-/** Every TLS file that cannot be read, and every listener whose files do not make a usable context. */
+/**
+ * Every TLS file that cannot be read, and every listener or health check whose files do not make a
+ * usable context.
+ */
 async function fileProblems(config: SwitchyardConfig): Promise<z.core.$ZodIssue[]> {
   const problems: z.core.$ZodIssue[] = [];
   const problem = (path: (string | number)[], message: string) =>
@@ -158,6 +163,7 @@ async function fileProblems(config: SwitchyardConfig): Promise<z.core.$ZodIssue[
       if (why !== undefined) problem(['listeners', i, 'tls'], `cannot use the certificate material: ${why}`);
     }),
   );
+  for (const p of (await readHealthFiles(config)).problems) problem(p.path, p.message);
   return problems;
 }
 
@@ -244,7 +250,7 @@ function syntaxError(file: string, text: string, what: string, err: unknown): Co
   return ConfigError.invalid(file, [{ file, line, column, path: '', message: `${what}: ${why}` }]);
 }
 
-/** TLS file paths made absolute against the configuration file's directory. */
+/** TLS file paths (listeners' and health checks') made absolute against the configuration file's directory. */
 function resolvePaths(config: SwitchyardConfig, baseDir: string): SwitchyardConfig {
   for (const listener of config.listeners) {
     if (listener.kind !== 'tls') continue;
@@ -253,6 +259,12 @@ function resolvePaths(config: SwitchyardConfig, baseDir: string): SwitchyardConf
     tls.key = resolve(baseDir, tls.key);
     tls.clientCa = resolve(baseDir, tls.clientCa);
     if (tls.crl !== undefined) tls.crl = resolve(baseDir, tls.crl);
+  }
+  for (const { tls } of healthTlsBlocks(config)) {
+    for (const key of HEALTH_TLS_FILE_KEYS) {
+      const path = tls[key];
+      if (path !== undefined) tls[key] = resolve(baseDir, path);
+    }
   }
   return config;
 }

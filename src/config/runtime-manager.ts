@@ -1,7 +1,11 @@
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
 import { createBalancer } from '../lib/balancers/registry.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
-import type { GroupHealth, UpstreamHealthStatus } from '../lib/health/group-health.js';
+import {
+  GroupHealth,
+  type GroupHealthOptions,
+  type UpstreamHealthStatus,
+} from '../lib/health/group-health.js';
 import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
@@ -10,8 +14,9 @@ import type { Logger } from '../proxy/logger.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
 import type { Stoppable } from './build-admission.js';
-import { buildGroupHealth } from './build-health.js';
+import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
+import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
 import type { GroupConfig, SwitchyardConfig, TlsListenerConfig } from './types.js';
 
 /** What a reload did: the changes applied, or why nothing was. */
@@ -45,6 +50,7 @@ export class RuntimeManager {
   readonly #watched = new Map<string, StatWatcher>();
   #queue: Promise<unknown> = Promise.resolve();
   readonly #health = new Map<string, GroupHealth>();
+  #healthFiles: HealthFiles;
 
   constructor(
     proxy: ProxyServer,
@@ -59,7 +65,8 @@ export class RuntimeManager {
     this.#options = options;
     this.#rateLimitUpkeep = built.rateLimitUpkeep;
     this.#guardUpkeep = new Map(built.guardUpkeep);
-    this.#restartHealth();
+    this.#healthFiles = built.healthFiles;
+    this.#restartHealth(built.health);
   }
 
   /** What health checking last saw of an upstream, for the admin API. */
@@ -68,11 +75,11 @@ export class RuntimeManager {
   }
 
   /**
-   * (Re)starts health checking for every group as configured. Restarting on each reload is cheap and
+   * (Re)starts health checking for every group from its plan. Restarting on each reload is cheap and
    * loses nothing: health lives on the upstreams, and a checker keeps an unhealthy upstream out until
    * its first check says otherwise.
    */
-  #restartHealth(): void {
+  #restartHealth(plans: ReadonlyMap<string, GroupHealthOptions>): void {
     const rt = this.#proxy.runtime;
     for (const h of this.#health.values()) h.stop();
     this.#health.clear();
@@ -80,8 +87,14 @@ export class RuntimeManager {
     for (const [name, cfg] of Object.entries(this.#config.groups)) {
       const group = rt.groups.get(name);
       if (group === undefined) continue;
-      const health = buildGroupHealth(group, cfg);
-      if (health === undefined) continue;
+      const plan = plans.get(name);
+      if (plan?.active === undefined) {
+        // Nobody checks this group any more: an upstream a dropped check left unhealthy would
+        // otherwise stay out of rotation for good.
+        for (const u of group.upstreams) if (!u.healthy) group.setHealthy(u.id, true);
+      }
+      if (plan === undefined) continue;
+      const health = new GroupHealth(group, plan);
       health.on('change', (event) => this.#onHealthChange(event, cfg.shutdownSessionsOnDown));
       this.#health.set(name, health);
       rt.outcomes.set(name, health);
@@ -261,7 +274,8 @@ export class RuntimeManager {
     }
     rt.listeners = this.#proxy.listeners().map((l) => l.runtime);
     this.#config = next;
-    this.#restartHealth();
+    this.#healthFiles = built.healthFiles;
+    this.#restartHealth(built.health);
     this.#rewatch();
     return this.#report({ ok: true, changes });
   }
@@ -348,9 +362,35 @@ export class RuntimeManager {
     }
   }
 
+  /**
+   * Files named by health checks' `tls` blocks changed on disk: re-read them all and restart health
+   * checking with them; a set that cannot be used keeps the checks running with the old one.
+   */
+  reloadHealthCertificates(): Promise<boolean> {
+    return this.#serialize(async () => {
+      const config = this.#config;
+      let files: HealthFiles;
+      try {
+        files = await loadHealthFiles(config);
+      } catch (err) {
+        this.#logger.error(
+          { error: (err as Error).message },
+          'health check certificate reload refused; the checks keep the old ones',
+        );
+        return false;
+      }
+      if (sameFiles(files, this.#healthFiles)) return false;
+      this.#healthFiles = files;
+      this.#restartHealth(planHealth(config, files));
+      this.#logger.info({ files: [...files.keys()] }, 'health check certificates reloaded');
+      return true;
+    });
+  }
+
   #rewatch(): void {
     // Several listeners may share one certificate file: a change reloads every one of them.
     const wanted = new Map<string, Set<string>>();
+    const healthPaths = new Set<string>();
     const interval = this.#config.reload.interval;
     if (this.#config.reload.watchCertificates) {
       for (const l of this.#config.listeners) {
@@ -359,6 +399,14 @@ export class RuntimeManager {
           const names = wanted.get(path) ?? new Set<string>();
           names.add(l.name);
           wanted.set(path, names);
+        }
+      }
+      for (const { tls } of healthTlsBlocks(this.#config)) {
+        for (const key of HEALTH_TLS_FILE_KEYS) {
+          const path = tls[key];
+          if (path === undefined) continue;
+          healthPaths.add(path);
+          if (!wanted.has(path)) wanted.set(path, new Set());
         }
       }
     }
@@ -377,6 +425,7 @@ export class RuntimeManager {
           ? () => void this.reloadFromSource()
           : () => {
               for (const name of listeners) void this.reloadCertificates(name);
+              if (healthPaths.has(path)) void this.reloadHealthCertificates();
             };
       // Stat polling sees both in-place writes and atomic renames, which inotify on the file would not.
       const watcher = watchFile(path, { interval, persistent: false }, (curr, prev) => {
@@ -424,6 +473,9 @@ function mergeGroup(group: UpstreamGroup, before: GroupConfig, after: GroupConfi
       group.setState(u.id, u.state);
       changes.push(`upstream ${name}/${u.id} state ${was.state} -> ${u.state}`);
     }
+    // Applied by the health restart every reload ends with; listed so the log says what changed.
+    if (!sameJson(was.healthCheck, u.healthCheck))
+      changes.push(`upstream ${name}/${u.id} health check updated`);
   }
   for (const u of before.upstreams) {
     if (after.upstreams.some((a) => a.id === u.id) || group.get(u.id) === undefined) continue;
@@ -434,6 +486,15 @@ function mergeGroup(group: UpstreamGroup, before: GroupConfig, after: GroupConfi
     group.setBalancer(createBalancer(after.balancer, { boundedLoad: after.boundedLoad }));
     changes.push(`group ${name} balancer ${before.balancer} -> ${after.balancer}`);
   }
+  for (const key of ['healthCheck', 'passiveHealth', 'slowStart', 'shutdownSessionsOnDown'] as const) {
+    if (!sameJson(before[key], after[key])) changes.push(`group ${name} ${key} updated`);
+  }
+}
+
+function sameFiles(a: HealthFiles, b: HealthFiles): boolean {
+  if (a.size !== b.size) return false;
+  for (const [path, text] of a) if (b.get(path) !== text) return false;
+  return true;
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

@@ -160,10 +160,15 @@ export interface GroupConfig {
   upstreams: UpstreamConfig[];
 }
 
-/** Active health checking of a group's upstreams. Durations in milliseconds. */
+/** What an active health check does: connect, TLS handshake, send and expect, or an HTTP GET. */
+export type HealthCheckType = 'tcp' | 'tls' | 'send-expect' | 'http';
+
+/** Active health checking of a group's upstreams. Durations in milliseconds; file paths absolute. */
 export interface HealthCheckConfig {
-  /** What a check does: connect, TLS handshake, send and expect, or an HTTP GET. */
-  type: 'tcp' | 'tls' | 'send-expect' | 'http';
+  /** What a check does. */
+  type: HealthCheckType;
+  /** False checks no upstream unless its own `healthCheck` turns checking on. */
+  enabled: boolean;
   /** Time between checks of a healthy upstream. */
   interval: number;
   /** Time between checks of an unhealthy upstream; defaults to `interval`. */
@@ -174,7 +179,7 @@ export interface HealthCheckConfig {
   rise: number;
   /** Consecutive failures that make a healthy upstream unhealthy. */
   fall: number;
-  /** Random spread of each interval, as a fraction (0.1 = plus or minus 10 %). */
+  /** Random spread of each interval, as a fraction (0.1 = plus or minus 10 %), below 1. */
   jitter: number;
   /** Health assumed before the first check. */
   initialState: 'healthy' | 'unhealthy';
@@ -188,7 +193,29 @@ export interface HealthCheckConfig {
   send?: string;
   /** send-expect: text the reply must contain. */
   expect?: string;
+  /** Client TLS of the check: the handshake for `tls`, HTTPS for `http`, send-expect over TLS. */
+  tls?: HealthCheckTlsConfig;
 }
+
+/** The client side of a health check's TLS. Paths are absolute. */
+export interface HealthCheckTlsConfig {
+  /** Client certificate chain (PEM) shown to upstreams that require one; comes with `key`. */
+  cert?: string;
+  /** Private key (PEM) of `cert`. */
+  key?: string;
+  /** CA certificates (PEM) the upstream's certificate must chain to when verified. */
+  ca?: string;
+  /** SNI and the name verified; default the upstream's host when it is a DNS name. */
+  servername?: string;
+  /** Verify the upstream's certificate; absent means "verify when `ca` is given". */
+  verify?: boolean;
+}
+
+/**
+ * An upstream's changes to its group's health check, as written: every key optional, none
+ * defaulted, so only what the upstream sets replaces the group's setting (`tls` key by key).
+ */
+export type HealthCheckOverride = Partial<HealthCheckConfig>;
 
 /** Outlier ejection after consecutive connect failures. Durations in milliseconds. */
 export interface PassiveHealthConfig {
@@ -214,6 +241,8 @@ export interface UpstreamConfig {
   maxConnections: number;
   /** Initial administrative state. */
   state: UpstreamStateName;
+  /** This upstream's changes to the group's health check; with none in the group, its own check. */
+  healthCheck?: HealthCheckOverride;
 }
 
 /** Per-client admission rate limit. */

@@ -42,8 +42,21 @@ function contextOptions(m: TlsMaterial) {
   } as const;
 }
 
-/** Builds a SecureContext from the material; throws when the key does not match the certificate. */
+/**
+ * Builds a SecureContext from the material; throws when the key does not match the certificate, or
+ * when the client CA or CRL text holds no PEM block of its kind.
+ */
 export function buildSecureContext(m: TlsMaterial): SecureContext {
+  // tls.Server drops an empty `crl` as if none had been given, which would switch revocation checking
+  // off; refused here in so many words rather than left to createSecureContext's own parse error.
+  if (m.crl !== undefined && !m.crl.includes('-----BEGIN X509 CRL-----')) {
+    throw new Error('the CRL file holds no PEM CRL ("-----BEGIN X509 CRL-----")');
+  }
+  // createSecureContext takes a CA text without a certificate in silence; every client would then be
+  // refused as untrusted, with nothing pointing at the file.
+  if (!m.clientCa.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error('the client CA file holds no PEM certificate');
+  }
   return createSecureContext(contextOptions(m));
 }
 

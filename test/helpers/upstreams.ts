@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Worker } from 'node:worker_threads';
 
 /** A started test server; `close()` also destroys its live sockets. */
@@ -84,6 +85,78 @@ export function startNamedHttpUpstream(name: string, host = '127.0.0.1', port = 
     },
     port,
   );
+}
+
+/** The certificates of a {@link startMutualTlsUpstream}. */
+export interface MutualTlsUpstreamOptions {
+  /** Server certificate (PEM). */
+  cert: string;
+  /** Its key (PEM). */
+  key: string;
+  /** CA (PEM) client certificates must chain to. */
+  ca: string;
+}
+
+/** A mutual TLS upstream, which also counts the handshakes it refused. */
+export interface MutualTlsUpstream extends TestUpstream {
+  /** Handshakes refused: no client certificate, or one that does not chain to the CA. */
+  readonly refused: number;
+}
+
+/**
+ * Answers like {@link startNamedHttpUpstream}, over TLS, and only to clients whose certificate chains
+ * to `ca`: OpenSSL refuses the others in the handshake, as a server that requires client
+ * certificates does. `accepted` counts the handshakes that completed.
+ */
+export async function startMutualTlsUpstream(
+  name: string,
+  options: MutualTlsUpstreamOptions,
+  host = '127.0.0.1',
+): Promise<MutualTlsUpstream> {
+  const sockets = new Set<Socket>();
+  let refused = 0;
+  const server = createTlsServer({ ...options, requestCert: true, rejectUnauthorized: true }, (socket) => {
+    up.accepted++;
+    socket.on('error', () => {});
+    let seen = '';
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      if (!seen.includes('\r\n\r\n')) return;
+      socket.end(
+        `HTTP/1.1 200 OK\r\nContent-Length: ${name.length + 1}\r\nConnection: close\r\n\r\n${name}\n`,
+      );
+    });
+  });
+  // Every TCP connection, handshake done or not, so close() leaves none behind.
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('tlsClientError', () => {
+    refused++;
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const up: MutualTlsUpstream = {
+    name,
+    host,
+    port,
+    address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    accepted: 0,
+    sockets,
+    get refused() {
+      return refused;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  return up;
 }
 
 /** Echoes every byte back and ends its side when the client ends: exercises half-close. */

@@ -1,6 +1,7 @@
 /** The one-screen summary `switchyard check` prints for a valid configuration. */
 import { isAbsolute, relative } from 'node:path';
 import { formatDuration } from '../../config/duration.js';
+import { healthTlsBlocks } from '../../config/health-check.js';
 import type { GroupConfig, ListenerConfig, SwitchyardConfig, UpstreamConfig } from '../../config/types.js';
 
 /** What {@link formatSummary} describes. */
@@ -54,7 +55,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
   );
   out.push(`log             ${config.log.level}`);
   out.push('');
-  const tls = config.listeners.some((l) => l.kind === 'tls');
+  const tls = config.listeners.some((l) => l.kind === 'tls') || healthTlsBlocks(config).length > 0;
   const files = !tls
     ? ''
     : options.filesChecked

@@ -7,7 +7,7 @@ import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
 import { identityFromCertificate } from './identity.js';
 import type { Logger } from './logger.js';
-import { relay } from './relay.js';
+import { managedReadOptions, relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
 import type { ListenerStats, ProxyObserver, SessionRecord } from './stats.js';
 import { certificateRejection } from './tls.js';
@@ -307,6 +307,7 @@ export class Session {
       port: upstream.port,
       allowHalfOpen: true,
       noDelay: true,
+      onread: managedReadOptions,
     });
     this.#upstreamSocket = socket;
     this.#upstreamClosed = false;

@@ -93,6 +93,7 @@ describe('relay: half-close, bulk transfer, back-pressure', { timeout: 180_000 }
         { name: 'echo-tcp', bind: '127.0.0.1:0', group: 'echo' },
         await tlsListener('hash-tls', 'hash'),
         await tlsListener('source-tls', 'source'),
+        { name: 'source-tcp', bind: '127.0.0.1:0', group: 'source' },
         await tlsListener('slow-tls', 'slow'),
       ],
       groups: {
@@ -172,6 +173,39 @@ describe('relay: half-close, bulk transfer, back-pressure', { timeout: 180_000 }
     assert.equal(r.hash, deterministicHash(BIG));
     const record = await t.record((x) => x.listener === 'source-tls', from);
     assert.equal(record.termination, 'OK');
+  });
+
+  it('downloads 256 MiB over plain TCP to three clients at once intact, one of them reading in fits', async () => {
+    // Upstream sockets read into one buffer shared by every connection; interleaved streams and a
+    // reader that keeps stopping (so writes stay pending) are what could mix their bytes.
+    const from = t.records.length;
+    const sockets = await Promise.all([0, 1, 2].map(() => connectTcp(t.port('source-tcp'))));
+    clients.push(...sockets);
+    const stutter = sockets[2];
+    let seen = 0;
+    stutter.on('data', (c: Buffer) => {
+      seen += c.length;
+      if (seen >= 4 * MiB) {
+        seen = 0;
+        stutter.pause();
+        setTimeout(() => stutter.resume(), 5);
+      }
+    });
+    const results = await Promise.all(sockets.map((s) => hashReceived(s)));
+    for (const r of results) {
+      assert.equal(r.errorCode, undefined);
+      assert.equal(r.ended, true);
+      assert.equal(r.bytes, BIG);
+      assert.equal(r.hash, deterministicHash(BIG));
+    }
+    await until(
+      () => t.records.filter((x, i) => i >= from && x.listener === 'source-tcp').length === 3,
+      'three records',
+    );
+    for (const record of t.records.slice(from).filter((x) => x.listener === 'source-tcp')) {
+      assert.equal(record.termination, 'OK');
+      assert.equal(record.bytesToClient, BIG);
+    }
   });
 
   it('holds a fast upstream back while the client does not read, without buffering the stream', async () => {

@@ -1,3 +1,4 @@
+import { ACTIVE_CHECK_DEFAULTS } from '../lib/health/health-checker.js';
 import type {
   HealthCheckConfig,
   HealthCheckOverride,
@@ -20,13 +21,7 @@ export const HEALTH_CHECK_TYPES = [
  */
 export const HEALTH_CHECK_DEFAULTS = {
   type: 'tcp',
-  enabled: true,
-  interval: 5000,
-  timeout: 2000,
-  rise: 2,
-  fall: 3,
-  jitter: 0.1,
-  initialState: 'healthy',
+  ...ACTIVE_CHECK_DEFAULTS,
 } as const satisfies HealthCheckConfig;
 
 /** Keys only some check types read, with those types. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Worker } from 'node:worker_threads';
 
 /** A started test server; `close()` also destroys its live sockets. */
@@ -26,6 +26,34 @@ export interface TestUpstream {
   close(): Promise<void>;
 }
 
+/** Binds `server` on `host`:`port` and describes it as a test upstream that closes every live socket on close. */
+async function listening(
+  server: Server | TlsServer,
+  name: string,
+  host: string,
+  askedPort: number,
+  sockets: Set<Socket>,
+): Promise<TestUpstream> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(askedPort, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    name,
+    host,
+    port,
+    address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    accepted: 0,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 async function start(
   name: string,
   host: string,
@@ -40,24 +68,7 @@ async function start(
     socket.on('error', () => {});
     onSocket(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(askedPort, host, () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
-  const up: TestUpstream = {
-    name,
-    host,
-    port,
-    address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
-    accepted: 0,
-    sockets,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const up = await listening(server, name, host, askedPort, sockets);
   return up;
 }
 
@@ -135,27 +146,11 @@ export async function startMutualTlsUpstream(
   server.on('tlsClientError', () => {
     refused++;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
-  const up: MutualTlsUpstream = {
-    name,
-    host,
-    port,
-    address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
-    accepted: 0,
-    sockets,
-    get refused() {
-      return refused;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const up: MutualTlsUpstream = Object.defineProperty(
+    await listening(server, name, host, 0, sockets),
+    'refused',
+    { get: () => refused, enumerable: true },
+  ) as MutualTlsUpstream;
   return up;
 }
 

@@ -15,16 +15,10 @@ import {
 } from '../types.js';
 import { connectionsThatFit, readFileLimit } from './file-limit.js';
 import { LOOPBACK } from './free-port.js';
-import {
-  allPorts,
-  loopbackEndpoint,
-  type ProxyPorts,
-  pickProxyPorts,
-  proxyEndpoints,
-} from './proxy-ports.js';
+import { readyProxy } from './ported-proxy.js';
+import { type ProxyPorts, pickProxyPorts } from './proxy-ports.js';
 import { findTool, toolOutput } from './system-tool.js';
-import { spawnTargetProcess, startFailure, stopTargetProcess } from './target-process.js';
-import { waitForPorts } from './wait-for-ports.js';
+import { spawnTargetProcess } from './target-process.js';
 
 /** Most connections HAProxy is configured for when the descriptor limit allows it. */
 export const HAPROXY_MAX_CONNECTIONS = 50_000;
@@ -86,23 +80,7 @@ export async function startHaproxy(context: TargetContext): Promise<RunningTarge
     workDir: context.workDir,
     name: 'haproxy',
   });
-  try {
-    await waitForPorts(allPorts(ports).map(loopbackEndpoint), { gaveUp: target.hasExited });
-  } catch (err) {
-    await stopTargetProcess(target, { signal: 'SIGKILL' });
-    throw await startFailure('haproxy', target, (err as Error).message);
-  }
-  let stopping: Promise<void> | undefined;
-  return {
-    name: 'haproxy',
-    ...proxyEndpoints(ports),
-    pids: [target.pid],
-    stop: () => {
-      // SIGTERM is HAProxy's hard stop: it closes every connection at once.
-      stopping ??= stopTargetProcess(target, { signal: 'SIGTERM', graceMs: 5000 });
-      return stopping;
-    },
-  };
+  return readyProxy('haproxy', target, ports);
 }
 
 /** The version `haproxy -v` reports, e.g. `2.6.12-1+deb12u4`. */

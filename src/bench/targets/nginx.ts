@@ -17,16 +17,10 @@ import {
 } from '../types.js';
 import { readFileLimit } from './file-limit.js';
 import { LOOPBACK } from './free-port.js';
-import {
-  allPorts,
-  loopbackEndpoint,
-  type ProxyPorts,
-  pickProxyPorts,
-  proxyEndpoints,
-} from './proxy-ports.js';
+import { readyProxy } from './ported-proxy.js';
+import { type ProxyPorts, pickProxyPorts } from './proxy-ports.js';
 import { findTool, toolOutput } from './system-tool.js';
-import { spawnTargetProcess, startFailure, stopTargetProcess } from './target-process.js';
-import { waitForPorts } from './wait-for-ports.js';
+import { spawnTargetProcess } from './target-process.js';
 
 /** How this NGINX gets its stream module: a dynamic module file to load, or built in. */
 export type StreamModule = { kind: 'dynamic'; path: string } | { kind: 'static' };
@@ -127,24 +121,8 @@ export async function startNginx(context: TargetContext): Promise<RunningTarget>
     ['-p', workDir, '-c', configPath, '-e', join(workDir, 'error.log')],
     { workDir, name: 'nginx' },
   );
-  try {
-    await waitForPorts(allPorts(ports).map(loopbackEndpoint), { gaveUp: target.hasExited });
-  } catch (err) {
-    await stopTargetProcess(target, { signal: 'SIGKILL' });
-    throw await startFailure('nginx', target, (err as Error).message);
-  }
-  let stopping: Promise<void> | undefined;
-  return {
-    name: 'nginx',
-    ...proxyEndpoints(ports),
-    // The master; its workers are its children, so the measured tree includes them.
-    pids: [target.pid],
-    stop: () => {
-      // SIGTERM is NGINX's fast shutdown; SIGQUIT would wait for every open connection to finish.
-      stopping ??= stopTargetProcess(target, { signal: 'SIGTERM', graceMs: 5000 });
-      return stopping;
-    },
-  };
+  // the master is the root of the measured tree: its workers are its children
+  return readyProxy('nginx', target, ports);
 }
 
 /** The version `nginx -v` reports, e.g. `1.22.1`. */

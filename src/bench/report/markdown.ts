@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { replaceProxySection } from './doc-section.js';
+import { LOAD_DETAIL_HEADER, loadDetailRows } from './load-details.js';
 import type { RunReport } from './run-report.js';
 import { groupByScenario, scenarioSlugs, TARGET_ORDER } from './scenarios.js';
 import { summarize } from './summary.js';
@@ -53,6 +54,18 @@ export function renderBenchmarksSection(run: RunReport, options: SectionOptions 
         'alike; ✓ marks at least HAProxy’s figure. `—`: the target did not run.',
       '',
     );
+    const details = loadDetailRows(run.results);
+    if (details.length > 0) {
+      lines.push(
+        'Latency (medians of the runs) and the load generator’s own CPU in cores; near 1.0 the ' +
+          'generator, not the target, may have set the pace:',
+        '',
+        row(LOAD_DETAIL_HEADER),
+        `|---|---${'|---:'.repeat(LOAD_DETAIL_HEADER.length - 2)}|`,
+        ...details.map((cells) => row(cells)),
+        '',
+      );
+    }
   }
 
   if (run.notes.length > 0) lines.push(...run.notes.map((note) => `- ${oneLine(note)}`), '');

@@ -17,9 +17,12 @@ export function formatTable(results: BenchResult[], targets: TargetName[]): stri
     `${row.vsHaproxy}${row.meetsHaproxy ? ' ✓' : '  '}`,
     row.vsDirect,
   ]);
-  const widths = summary.header.map((title, i) =>
-    Math.max(width(title), ...lines.map((cells) => width(cells[i]))),
-  );
+  return alignColumns(summary.header, lines);
+}
+
+/** Plain-text columns under `header`: the first left-aligned, the rest right-aligned. */
+export function alignColumns(header: string[], lines: string[][]): string {
+  const widths = header.map((title, i) => Math.max(width(title), ...lines.map((cells) => width(cells[i]))));
   const layout = (cells: string[]) =>
     cells
       .map((cell, i) => {
@@ -29,7 +32,7 @@ export function formatTable(results: BenchResult[], targets: TargetName[]): stri
       .join(GAP)
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join(GAP);
-  return `${[layout(summary.header), rule, ...lines.map(layout)].join('\n')}\n`;
+  return `${[layout(header), rule, ...lines.map(layout)].join('\n')}\n`;
 }
 
 // Code points, not UTF-16 units; every character the table uses (µ, —, ✓) is one column wide.

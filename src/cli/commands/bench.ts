@@ -1,9 +1,10 @@
 /** `switchyard bench`: the proxy benchmark suite against direct, HAProxy and NGINX. */
 import { dirname, join, resolve } from 'node:path';
 import { toJson } from '../../bench/report/json.js';
+import { LOAD_DETAIL_HEADER, loadDetailRows } from '../../bench/report/load-details.js';
 import { writeBenchmarksDoc } from '../../bench/report/markdown.js';
 import { createProgress } from '../../bench/report/progress.js';
-import { formatTable } from '../../bench/report/table.js';
+import { alignColumns, formatTable } from '../../bench/report/table.js';
 import { FULL_DEFAULTS, QUICK_DEFAULTS, runSuite, selectScenarios } from '../../bench/suite.js';
 import { isTargetName } from '../../bench/targets/registry.js';
 import type { TargetName } from '../../bench/types.js';
@@ -62,6 +63,7 @@ export async function benchCommand(options: BenchOptions): Promise<void> {
   if (options.json) process.stdout.write(toJson(report));
   else {
     process.stdout.write(formatTable(report.results, targets as TargetName[]));
+    process.stdout.write(`\n${alignColumns(LOAD_DETAIL_HEADER, loadDetailRows(report.results))}\n`);
     for (const note of report.notes) process.stdout.write(`- ${note}\n`);
   }
   if (options.docs !== undefined) {

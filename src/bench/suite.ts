@@ -42,6 +42,8 @@ export interface SuiteOptions {
   command: string;
   /** Told before every measured run; undefined for none. */
   progress?: (total: number) => Progress;
+  /** Stops the suite before its next run; every process it started is stopped before it rejects. */
+  signal?: AbortSignal;
 }
 
 /** Presets: `--quick` finishes in under two minutes on two cores, the full run in about eight. */
@@ -91,13 +93,17 @@ export async function runSuite(options: SuiteOptions): Promise<RunReport> {
       },
       useWrk: wrkVersion !== undefined,
     };
-    for (const target of running) await warmUp(target, context, options.warmupMs);
+    for (const target of running) {
+      options.signal?.throwIfAborted();
+      await warmUp(target, context, options.warmupMs);
+    }
 
     const measured = new Map<string, ScenarioMeasurement[]>();
     const progress = options.progress?.(options.repetitions * scenarios.length * running.length);
     for (let rep = 0; rep < options.repetitions; rep++) {
       for (const scenario of scenarios) {
         for (const target of running) {
+          options.signal?.throwIfAborted();
           progress?.step(`${scenario.id} via ${target.name} (run ${rep + 1}/${options.repetitions})`);
           const key = `${scenario.id}/${target.name}`;
           const runs = measured.get(key) ?? [];

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { until } from '../helpers/clients.js';
 
 describe('switchyard bench', { timeout: 120_000 }, () => {
   let dir: string;
@@ -58,6 +59,33 @@ describe('switchyard bench', { timeout: 120_000 }, () => {
     const chart = await readFile(join(dir, 'bench', 'keep-alive-requests-s.svg'), 'utf8');
     assert.ok(chart.startsWith('<svg'));
     assert.match(chart, /switchyard/);
+  });
+
+  it('on Ctrl-C finishes the run in progress, stops every process it started and exits 1', async () => {
+    // the suite's work directory lands in this TMPDIR, so what it leaves behind can be seen
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    let cli: ReturnType<typeof startCli>;
+    try {
+      cli = startCli(['bench', '--quick', '--targets', 'direct,switchyard', '--duration', '500', '--no-wrk']);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    await until(() => cli.stderr.some((l) => /^1\/\d+ /.test(l)), 'the first run began');
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 1);
+    assert.ok(cli.stderr.some((l) => l.includes('stopping after the current run')));
+    assert.ok(cli.stderr.some((l) => l.includes('bench interrupted; every process it started is stopped')));
+    assert.deepEqual(await readdir(tmp), [], 'the work directory was removed');
+    const left: string[] = [];
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.includes(tmp)) left.push(cmdline.replaceAll('\0', ' '));
+    }
+    assert.deepEqual(left, [], 'processes the suite started are still running');
   });
 
   it('refuses an unknown target or scenario with a usage error and runs nothing', async () => {

@@ -41,24 +41,38 @@ export async function benchCommand(options: BenchOptions): Promise<void> {
   const idleConnections = count('--idle', options.idle, preset.idleConnections);
   if (repetitions === undefined || durationMs === undefined || idleConnections === undefined) return;
 
-  const stopping = () => {
-    process.stderr.write('\nbench interrupted\n');
-    process.exit(ExitCodes.failure);
+  // The first Ctrl-C lets the run in progress finish and stops every process the suite started;
+  // a second one exits at once.
+  const abort = new AbortController();
+  const interrupt = () => {
+    if (abort.signal.aborted) process.exit(ExitCodes.failure);
+    process.stderr.write('\nstopping after the current run (Ctrl-C again to quit at once)\n');
+    abort.abort();
   };
-  process.once('SIGINT', stopping);
-  const report = await runSuite({
-    targets: targets as TargetName[],
-    scenarios,
-    repetitions,
-    durationMs,
-    idleConnections,
-    warmupMs: preset.warmupMs,
-    wrk: options.wrk,
-    quick: options.quick === true,
-    command: `switchyard ${process.argv.slice(2).join(' ')}`,
-    progress: (total) => createProgress({ total }),
-  });
-  process.removeListener('SIGINT', stopping);
+  process.on('SIGINT', interrupt);
+  let report: Awaited<ReturnType<typeof runSuite>>;
+  try {
+    report = await runSuite({
+      targets: targets as TargetName[],
+      scenarios,
+      repetitions,
+      durationMs,
+      idleConnections,
+      warmupMs: preset.warmupMs,
+      wrk: options.wrk,
+      quick: options.quick === true,
+      command: `switchyard ${process.argv.slice(2).join(' ')}`,
+      progress: (total) => createProgress({ total }),
+      signal: abort.signal,
+    });
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    process.stderr.write('bench interrupted; every process it started is stopped\n');
+    process.exitCode = ExitCodes.failure;
+    return;
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+  }
 
   if (options.json) process.stdout.write(toJson(report));
   else {

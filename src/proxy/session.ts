@@ -5,7 +5,7 @@ import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
-import { identityFromCertificate } from './identity.js';
+import { identityFromPeerCertificate } from './identity.js';
 import type { Logger } from './logger.js';
 import { managedReadOptions, relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
@@ -179,8 +179,9 @@ export class Session {
   }
 
   #identify(tls: TLSSocket, authorizer: Authorizer): void {
-    const cert = tls.getPeerX509Certificate();
-    if (cert === undefined) {
+    // an empty object when the client sent no certificate (null once the socket is destroyed)
+    const cert = tls.getPeerCertificate();
+    if (cert === null || cert.subject === undefined) {
       this.fail(ErrorCodes.ERR_NO_CLIENT_CERT);
       return;
     }
@@ -188,7 +189,7 @@ export class Session {
       this.fail(certificateRejection(tls.authorizationError));
       return;
     }
-    const identity = identityFromCertificate(cert);
+    const identity = identityFromPeerCertificate(cert);
     if (identity.id === '') {
       this.fail(ErrorCodes.ERR_CERT_MISSING_CN);
       return;

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { identityFromCertificate, identityFromSubject } from '../../src/proxy/identity.js';
+import type { PeerCertificate } from 'node:tls';
+import {
+  identityFromCertificate,
+  identityFromPeerCertificate,
+  identityFromSubject,
+} from '../../src/proxy/identity.js';
 import { getTestPki } from '../helpers/certs.js';
 
 describe('identityFromSubject', () => {
@@ -37,4 +42,25 @@ describe('identityFromCertificate', () => {
       orgs: ['groupA'],
     });
   });
+});
+
+describe('identityFromPeerCertificate', () => {
+  const peer = (subject: Record<string, string | string[]>) => ({ subject }) as unknown as PeerCertificate;
+  const cases: [string, Record<string, string | string[]>, string, string[]][] = [
+    ['CN and O', { O: 'groupA', CN: 'client-a' }, 'client-a', ['groupA']],
+    [
+      'several O in certificate order',
+      { O: ['groupB', 'groupA'], CN: 'multi' },
+      'multi',
+      ['groupB', 'groupA'],
+    ],
+    ['no O', { CN: 'lonely' }, 'lonely', []],
+    ['no CN', { O: 'groupA' }, '', ['groupA']],
+    ['first CN wins', { CN: ['one', 'two'], O: 'g' }, 'one', ['g']],
+    ['empty O skipped', { O: ['', 'g'], CN: 'x' }, 'x', ['g']],
+    ['values kept as they are', { CN: 'a=b\nc', O: 'o,p' }, 'a=b\nc', ['o,p']],
+  ];
+  for (const [what, subject, id, orgs] of cases) {
+    it(what, () => assert.deepEqual(identityFromPeerCertificate(peer(subject)), { id, orgs }));
+  }
 });

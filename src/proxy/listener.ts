@@ -151,7 +151,8 @@ export class Listener {
 
   /**
    * Applies new settings to new connections; live sessions keep what they started with. New TLS
-   * material goes into the existing handshake server (keeping its session-ticket keys); a new
+   * material goes into the existing handshake server (Node gives the new context new session-ticket
+   * keys, so a client revoked by a new CRL cannot resume an old session past it); a new
    * handshake timeout needs a new handshake server, and handshakes in flight finish on the old one.
    * The bind address and the listener kind cannot change here: the caller replaces the listener.
    */

@@ -1,5 +1,5 @@
 import type { RateLimitAlgorithm } from './algorithm.js';
-import { checkPositiveInteger, type RateLimitParams, rejectBurst } from './rate-limit-config.js';
+import { checkRateParams, type RateLimitParams } from './rate-limit-config.js';
 
 /**
  * Fixed window over state `[window start, count]` at `at`: at most `limit` per window aligned to
@@ -51,10 +51,11 @@ export class FixedWindow implements RateLimitAlgorithm {
   readonly idleTtl: number;
 
   constructor(params: RateLimitParams) {
-    rejectBurst(this.name, params.burst);
-    this.limit = checkPositiveInteger('limit', params.limit);
-    this.window = checkPositiveInteger('window', params.window);
-    this.burst = this.limit;
+    ({
+      limit: this.limit,
+      window: this.window,
+      burst: this.burst,
+    } = checkRateParams(this.name, params, 'none'));
     // once the window of the last request has ended, the stored count is never read again
     this.idleTtl = this.window;
   }

@@ -1,5 +1,5 @@
 import type { RateLimitAlgorithm } from './algorithm.js';
-import { checkPositiveInteger, type RateLimitParams } from './rate-limit-config.js';
+import { checkRateParams, type RateLimitParams } from './rate-limit-config.js';
 
 /**
  * Generic cell rate algorithm over state `[theoretical arrival time]` at `at`. Each allowed request
@@ -43,9 +43,11 @@ export class Gcra implements RateLimitAlgorithm {
   readonly #tolerance: number;
 
   constructor(params: RateLimitParams) {
-    this.limit = checkPositiveInteger('limit', params.limit);
-    this.window = checkPositiveInteger('window', params.window);
-    this.burst = checkPositiveInteger('burst', params.burst ?? this.limit);
+    ({
+      limit: this.limit,
+      window: this.window,
+      burst: this.burst,
+    } = checkRateParams(this.name, params, 'optional'));
     this.interval = this.window / this.limit;
     this.#tolerance = (this.burst - 1) * this.interval;
     // the arrival time is at most burst × interval ahead of the last allowed request; once it is

@@ -39,3 +39,22 @@ export function rejectBurst(algorithm: string, burst: unknown): void {
     );
   }
 }
+
+/**
+ * The checked numbers of an algorithm: `limit` and `window` positive integers, and `burst` either
+ * refused (`burst: 'none'`, then it equals `limit`) or optional and defaulting to `limit`.
+ */
+export function checkRateParams(
+  algorithm: string,
+  params: RateLimitParams,
+  burst: 'none' | 'optional',
+): Required<RateLimitParams> {
+  if (burst === 'none') rejectBurst(algorithm, params.burst);
+  const limit = checkPositiveInteger('limit', params.limit);
+  const window = checkPositiveInteger('window', params.window);
+  return {
+    limit,
+    window,
+    burst: burst === 'none' ? limit : checkPositiveInteger('burst', params.burst ?? limit),
+  };
+}

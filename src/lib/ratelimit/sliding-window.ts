@@ -1,6 +1,6 @@
 import type { RateLimitAlgorithm } from './algorithm.js';
 import { windowStart } from './fixed-window.js';
-import { checkPositiveInteger, type RateLimitParams, rejectBurst } from './rate-limit-config.js';
+import { checkRateParams, type RateLimitParams } from './rate-limit-config.js';
 
 /**
  * Sliding-window counter over state `[window start, previous count, current count]` at `at`. The
@@ -64,10 +64,11 @@ export class SlidingWindow implements RateLimitAlgorithm {
   readonly idleTtl: number;
 
   constructor(params: RateLimitParams) {
-    rejectBurst(this.name, params.burst);
-    this.limit = checkPositiveInteger('limit', params.limit);
-    this.window = checkPositiveInteger('window', params.window);
-    this.burst = this.limit;
+    ({
+      limit: this.limit,
+      window: this.window,
+      burst: this.burst,
+    } = checkRateParams(this.name, params, 'none'));
     // two windows on, both the previous and the current count read as zero
     this.idleTtl = 2 * this.window;
   }

@@ -1,5 +1,5 @@
 import type { RateLimitAlgorithm } from './algorithm.js';
-import { checkPositiveInteger, type RateLimitParams } from './rate-limit-config.js';
+import { checkRateParams, type RateLimitParams } from './rate-limit-config.js';
 
 // Refill is fractional float math, so a token counts as whole this close to 1. The promised wait
 // aims half this slack short of 1, so rounding cannot make a retry at exactly that time fail.
@@ -55,9 +55,11 @@ export class TokenBucket implements RateLimitAlgorithm {
   readonly idleTtl: number;
 
   constructor(params: RateLimitParams) {
-    this.limit = checkPositiveInteger('limit', params.limit);
-    this.window = checkPositiveInteger('window', params.window);
-    this.burst = checkPositiveInteger('burst', params.burst ?? this.limit);
+    ({
+      limit: this.limit,
+      window: this.window,
+      burst: this.burst,
+    } = checkRateParams(this.name, params, 'optional'));
     // an empty bucket is full again after this long, and a full bucket is a fresh key's
     this.idleTtl = (this.burst * this.window) / this.limit;
   }

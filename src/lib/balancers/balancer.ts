@@ -22,3 +22,11 @@ export interface Balancer {
   /** The group has just counted the end of a connection on `upstream`. */
   released(upstream: Upstream): void;
 }
+
+/**
+ * Whether a connection starting or ending on `upstream` can change its availability for a balancer
+ * that keeps `list`: only a max-connections cap makes load matter to balancers that ignore it.
+ */
+export function capIsReachable(list: readonly Upstream[], upstream: Upstream): boolean {
+  return upstream.maxConnections !== 0 && list[upstream.index] === upstream;
+}

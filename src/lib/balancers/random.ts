@@ -1,5 +1,5 @@
 import type { Upstream } from '../upstreams/upstream.js';
-import type { Balancer } from './balancer.js';
+import { type Balancer, capIsReachable } from './balancer.js';
 import { FenwickTree } from './structures/fenwick-tree.js';
 
 /**
@@ -34,16 +34,11 @@ export class RandomBalancer implements Balancer {
   }
 
   acquired(upstream: Upstream): void {
-    // Only reaching maxConnections can change availability here.
-    if (upstream.maxConnections !== 0 && this.#list[upstream.index] === upstream) {
-      this.#sync(upstream.index, upstream);
-    }
+    if (capIsReachable(this.#list, upstream)) this.#sync(upstream.index, upstream);
   }
 
   released(upstream: Upstream): void {
-    if (upstream.maxConnections !== 0 && this.#list[upstream.index] === upstream) {
-      this.#sync(upstream.index, upstream);
-    }
+    if (capIsReachable(this.#list, upstream)) this.#sync(upstream.index, upstream);
   }
 
   #sync(i: number, u: Upstream): void {

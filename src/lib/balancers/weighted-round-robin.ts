@@ -1,5 +1,5 @@
 import type { Upstream } from '../upstreams/upstream.js';
-import type { Balancer } from './balancer.js';
+import { type Balancer, capIsReachable } from './balancer.js';
 import { ScoreHeap } from './structures/score-heap.js';
 
 // Past this, a weight class's base is folded back into its scores so sums stay exact integers.
@@ -83,16 +83,11 @@ export class WeightedRoundRobinBalancer implements Balancer {
   }
 
   acquired(upstream: Upstream): void {
-    // Only reaching maxConnections can change availability here.
-    if (upstream.maxConnections !== 0 && this.#list[upstream.index] === upstream) {
-      this.#sync(upstream.index, upstream);
-    }
+    if (capIsReachable(this.#list, upstream)) this.#sync(upstream.index, upstream);
   }
 
   released(upstream: Upstream): void {
-    if (upstream.maxConnections !== 0 && this.#list[upstream.index] === upstream) {
-      this.#sync(upstream.index, upstream);
-    }
+    if (capIsReachable(this.#list, upstream)) this.#sync(upstream.index, upstream);
   }
 
   // An unavailable upstream leaves its heap with its whole score, frozen as nginx freezes a skipped

@@ -102,13 +102,13 @@ export async function runSuite(options: SuiteOptions): Promise<RunReport> {
     const progress = options.progress?.(options.repetitions * scenarios.length * running.length);
     for (let rep = 0; rep < options.repetitions; rep++) {
       for (const scenario of scenarios) {
-        for (const target of running) {
+        for (const [i, target] of running.entries()) {
           options.signal?.throwIfAborted();
           progress?.step(`${scenario.id} via ${target.name} (run ${rep + 1}/${options.repetitions})`);
           const key = `${scenario.id}/${target.name}`;
           const runs = measured.get(key) ?? [];
           if (scenario.freshTarget === true) {
-            const fresh = await start(available[running.indexOf(target)]);
+            const fresh = await start(available[i]);
             try {
               runs.push(await scenario.run(fresh, context));
             } finally {

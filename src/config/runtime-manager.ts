@@ -10,6 +10,7 @@ import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import type { Listener } from '../proxy/listener.js';
 import type { Logger } from '../proxy/logger.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
@@ -222,6 +223,12 @@ export class RuntimeManager {
     const old = this.#config;
     const rt = this.#proxy.runtime;
     const changes: string[] = [];
+    let bound: Map<string, Listener>;
+    try {
+      bound = await this.#bindNewAddresses(old, next, built);
+    } catch (err) {
+      return this.#report({ ok: false, error: (err as Error).message });
+    }
 
     for (const [name, g] of Object.entries(next.groups)) {
       const group = rt.groups.get(name);
@@ -263,9 +270,12 @@ export class RuntimeManager {
     }
 
     try {
-      await this.#mergeListeners(old, next, built, changes);
+      await this.#mergeListeners(old, next, built, bound, changes);
     } catch (err) {
-      // Binding a new address can fail only now (port in use); what was applied before stays.
+      // Only a listener moving onto a port one of ours holds is bound this late (see
+      // #bindNewAddresses); if that fails, what was applied before stays.
+      const serving = new Set(this.#proxy.listeners());
+      await Promise.all([...bound.values()].filter((l) => !serving.has(l)).map((l) => l.close()));
       rt.listeners = this.#proxy.listeners().map((l) => l.runtime);
       return this.#report({
         ok: false,
@@ -280,10 +290,40 @@ export class RuntimeManager {
     return this.#report({ ok: true, changes });
   }
 
+  /**
+   * Binds the addresses of added and rebound listeners before anything else changes, so a port in
+   * use refuses the reload whole. A listener moving onto a port that one of ours holds now cannot
+   * be bound until that one lets go, so it is left for #mergeListeners to bind in turn.
+   */
+  async #bindNewAddresses(
+    old: SwitchyardConfig,
+    next: SwitchyardConfig,
+    built: BuiltRuntime,
+  ): Promise<Map<string, Listener>> {
+    const bound = new Map<string, Listener>();
+    const heldPorts = new Set(this.#proxy.listeners().map((l) => l.address().port));
+    const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
+    for (let i = 0; i < next.listeners.length; i++) {
+      const cfg = next.listeners[i];
+      const before = oldByName.get(cfg.name);
+      if (before !== undefined && before.bind === cfg.bind && before.kind === cfg.kind) continue;
+      const fresh = built.runtime.listeners[i];
+      if (fresh.port !== 0 && heldPorts.has(fresh.port)) continue;
+      try {
+        bound.set(cfg.name, await this.#proxy.bindListener(fresh, next.timeouts.handshake));
+      } catch (err) {
+        await Promise.all([...bound.values()].map((l) => l.close()));
+        throw new Error(`listeners[${i}].bind: cannot bind ${cfg.bind}: ${(err as Error).message}`);
+      }
+    }
+    return bound;
+  }
+
   async #mergeListeners(
     old: SwitchyardConfig,
     next: SwitchyardConfig,
     built: BuiltRuntime,
+    bound: Map<string, Listener>,
     changes: string[],
   ): Promise<void> {
     const proxy = this.#proxy;
@@ -296,7 +336,9 @@ export class RuntimeManager {
       if (before === undefined || before.bind !== cfg.bind || before.kind !== cfg.kind) {
         if (before !== undefined) await this.#dropListener(cfg.name);
         this.#takeGuard(cfg.name, built);
-        await proxy.addListener(fresh);
+        const early = bound.get(cfg.name);
+        if (early !== undefined) proxy.adoptListener(early);
+        else await proxy.addListener(fresh);
         changes.push(before === undefined ? `listener ${cfg.name} added` : `listener ${cfg.name} rebound`);
         continue;
       }

@@ -62,18 +62,30 @@ export class ProxyServer implements SessionHost {
 
   /** Binds one more listener (start, and reloads that add one). */
   async addListener(rt: ListenerRuntime): Promise<Listener> {
+    return this.adoptListener(await this.bindListener(rt, this.runtime.timeouts.handshake));
+  }
+
+  /**
+   * Binds a listener without registering it, so a reload can bind every new address before it
+   * changes anything: a port in use then refuses the whole reload. It accepts connections from the
+   * moment it is bound; close it if it is not adopted.
+   */
+  async bindListener(rt: ListenerRuntime, handshakeMs: number): Promise<Listener> {
     if (this.#listeners.has(rt.name)) throw new Error(`listener "${rt.name}" exists`);
-    const listener = new Listener(
-      rt,
-      this.runtime.timeouts.handshake,
-      this.#accept,
-      this.logger,
-      this.#handshakeDone,
-    );
+    const listener = new Listener(rt, handshakeMs, this.#accept, this.logger, this.#handshakeDone);
     await listener.listen();
-    this.#listeners.set(rt.name, listener);
+    return listener;
+  }
+
+  /** Starts serving a listener {@link bindListener} bound. */
+  adoptListener(listener: Listener): Listener {
+    if (this.#listeners.has(listener.name)) throw new Error(`listener "${listener.name}" exists`);
+    this.#listeners.set(listener.name, listener);
     const a = listener.address();
-    this.logger.info({ listener: rt.name, address: a.address, port: a.port, kind: rt.kind }, 'listening');
+    this.logger.info(
+      { listener: listener.name, address: a.address, port: a.port, kind: listener.runtime.kind },
+      'listening',
+    );
     return listener;
   }
 

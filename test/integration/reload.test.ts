@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -119,6 +120,54 @@ describe('hot reload', { timeout: 90_000 }, () => {
     await c.roundTrip('still serving\n');
     c.socket.end();
     await c.closed;
+  });
+
+  it('refuses a reload whose new listener cannot bind, before changing anything', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    const before = t.manager.config;
+    const group = t.proxy.runtime.groups.get('groupA')!;
+    const balancer = group.balancer.name;
+    const names = () => t.proxy.listeners().map((l) => l.name);
+    const listenersBefore = names();
+    try {
+      const result = await t.manager.reload(
+        asConfig({
+          ...base,
+          listeners: [
+            ...(base.listeners as object[]),
+            // binds fine, so it must be let go again when the next one fails
+            { name: 'early', bind: '127.0.0.1:0', tls: tlsBlock, routes: [{ org: '*', group: 'groupA' }] },
+            {
+              name: 'late',
+              bind: `127.0.0.1:${taken}`,
+              tls: tlsBlock,
+              routes: [{ org: '*', group: 'groupA' }],
+            },
+          ],
+          groups: {
+            groupA: { balancer: 'random', upstreams: [{ address: echoA.address, id: 'A' }] },
+            extra: { upstreams: [{ address: named.address }] },
+          },
+        }),
+      );
+      assert.equal(result.ok, false);
+      assert.match(
+        !result.ok ? result.error : '',
+        new RegExp(`^listeners\\[2\\]\\.bind: cannot bind 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE`),
+      );
+      assert.equal(t.manager.config, before);
+      assert.equal(group.balancer.name, balancer, 'the balancer swap was not applied');
+      assert.equal(t.proxy.runtime.groups.has('extra'), false, 'the new group was not added');
+      assert.deepEqual(names(), listenersBefore);
+      const c = await open();
+      await c.roundTrip('still serving\n');
+      c.socket.end();
+      await c.closed;
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 
   it('adds and removes listeners; sessions on a removed listener finish', async () => {

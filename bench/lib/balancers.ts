@@ -36,8 +36,13 @@ const CASES: Case[] = [
   },
   {
     balancer: 'least-connections',
-    name: 'least-connections pick+release (weights 1-16: heap)',
+    name: 'least-connections pick+release (weights 1-16: buckets per weight)',
     weights: 16,
+  },
+  {
+    balancer: 'least-connections',
+    name: 'least-connections pick+release (weights 1-64: heap)',
+    weights: 64,
   },
   { balancer: 'linear-scan', name: 'linear-scan baseline pick+release (least-connections)', weights: 1 },
   { balancer: 'round-robin', name: 'round-robin pick+release', weights: 1 },

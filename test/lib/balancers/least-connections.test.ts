@@ -16,11 +16,15 @@ function group(weights: readonly number[]): UpstreamGroup {
 const ids = (us: readonly Upstream[]) => us.map((u) => u.id);
 const at = (i: number) => `10.0.0.${i + 1}:80`;
 
+/** More distinct weights than the per-weight buckets take (16), so the balancer uses its heap. */
+const HEAP_WEIGHTS = Array.from({ length: 17 }, (_, i) => i + 1);
+
 /** Weight sets that exercise each index the balancer may choose. */
 const SHAPES: [string, number[]][] = [
   ['equal weights (count buckets)', [1, 1, 1, 1]],
   ['a few distinct weights (buckets per weight)', [1, 1, 2, 2]],
-  ['many distinct weights (heap)', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
+  ['sixteen distinct weights (buckets per weight)', HEAP_WEIGHTS.slice(0, 16)],
+  ['many distinct weights (heap)', HEAP_WEIGHTS],
 ];
 
 describe('least-connections', () => {
@@ -104,37 +108,41 @@ describe('least-connections', () => {
   });
 
   it('rebuilds its index when weights change, keeping counts', () => {
-    const g = group([1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    for (let i = 0; i < 9; i++) g.pick();
+    const n = HEAP_WEIGHTS.length + 1;
+    const g = group(new Array(n).fill(1));
+    for (let i = 0; i < n; i++) g.pick();
     g.setWeight(at(2), 2); // two distinct weights: buckets per weight
     assert.equal(g.pick().id, at(2));
-    for (let i = 0; i < 9; i++) g.setWeight(at(i), i + 1); // nine distinct: heap
+    for (let i = 0; i < n; i++) g.setWeight(at(i), i + 1); // all distinct: heap
+    const expected = new Array(n).fill(1);
+    expected[2] = 2;
     assert.deepEqual(
       g.upstreams.map((u) => u.active),
-      [1, 1, 2, 1, 1, 1, 1, 1, 1],
+      expected,
     );
-    assert.equal(g.pick().id, at(8));
-    for (let i = 0; i < 9; i++) g.setWeight(at(i), 1); // equal again: buckets
+    assert.equal(g.pick().id, at(n - 1));
+    for (let i = 0; i < n; i++) g.setWeight(at(i), 1); // equal again: buckets
     assert.equal(g.pick().id, at(0));
   });
 
   it('uses the heap for many weights and still removes and restores upstreams', () => {
-    const weights = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    const g = group(weights);
-    g.setState(at(9), 'down');
-    g.setMaxConnections(at(8), 2);
+    const g = group(HEAP_WEIGHTS);
+    const last = HEAP_WEIGHTS.length - 1;
+    g.setState(at(last), 'down');
+    g.setMaxConnections(at(last - 1), 2);
     const live = [];
     for (let i = 0; i < 45; i++) live.push(g.pick());
-    assert.equal(g.get(at(9))?.active, 0);
-    assert.equal(g.get(at(8))?.active, 2);
-    g.release(live[live.findIndex((u) => u.id === at(8))]);
-    g.setState(at(9), 'up');
+    assert.equal(g.get(at(last))?.active, 0);
+    assert.equal(g.get(at(last - 1))?.active, 2);
+    g.release(live[live.findIndex((u) => u.id === at(last - 1))]);
+    g.setState(at(last), 'up');
     const picked = new Set(ids([g.pick(), g.pick()]));
-    assert.ok(picked.has(at(9)));
+    assert.ok(picked.has(at(last)));
   });
 
   it('property: never picks above the lowest weighted load, whatever happens in between', () => {
-    const weightSets = [[1], [1, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]];
+    // 24 upstreams drawing from 40 weights usually have more than 16 distinct ones: the heap
+    const weightSets = [[1], [1, 2, 3], Array.from({ length: 40 }, (_, i) => i + 1)];
     const op = (n: number, weights: number[]) =>
       fc.oneof(
         { weight: 10, arbitrary: fc.constant({ kind: 'pick' as const }) },
@@ -169,7 +177,7 @@ describe('least-connections', () => {
         },
       );
     const scenario = fc
-      .record({ n: fc.integer({ min: 1, max: 12 }), weights: fc.constantFrom(...weightSets) })
+      .record({ n: fc.integer({ min: 1, max: 24 }), weights: fc.constantFrom(...weightSets) })
       .chain(({ n, weights }) =>
         fc.record({
           initial: fc.array(fc.constantFrom(...weights), { minLength: n, maxLength: n }),

@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { runBalancerBenchmarks } from './balancers.js';
 import { runRateLimitBenchmarks } from './ratelimit.js';
 import { type BenchRow, printTable } from './report.js';
+import { checkTargets, printTargets } from './targets.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -25,8 +26,9 @@ const machine = {
 };
 
 if (json) {
-  console.log(JSON.stringify({ machine, rows }, null, 2));
+  console.log(JSON.stringify({ machine, rows, targets: checkTargets(rows) }, null, 2));
 } else {
   console.log(`Node ${machine.node} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB)`);
   printTable(rows);
+  printTargets(checkTargets(rows));
 }

@@ -129,6 +129,7 @@ export async function buildListener(
     port,
     maxConnections: l.maxConnections,
     maxPendingHandshakes: l.maxPendingHandshakes,
+    proxyProtocol: l.proxyProtocol,
     sourceGuard,
   };
   if (l.kind === 'tcp') return { ...common, kind: 'tcp', group: l.group };

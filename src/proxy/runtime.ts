@@ -1,6 +1,7 @@
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
+import type { ProxyProtocolVersion } from './proxy-header.js';
 import type { TlsMaterial } from './tls.js';
 
 /** Anything that answers "may this key go ahead?": 0 means yes, otherwise ms until it may retry. */
@@ -73,6 +74,8 @@ export type ListenerRuntime = {
   sourceGuard?: SyncRateGate;
   /** Most handshakes in progress at once on this listener (0: no cap). */
   maxPendingHandshakes: number;
+  /** PROXY protocol header each upstream connection starts with. */
+  proxyProtocol: ProxyProtocolVersion;
 } & (TlsListenerRuntime | TcpListenerRuntime);
 
 /** The whole typed model the data plane runs on; built from config by the composition root. */

@@ -7,6 +7,7 @@ import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
 import { identityFromPeerCertificate } from './identity.js';
 import type { Logger } from './logger.js';
+import { proxyHeader } from './proxy-header.js';
 import { managedReadOptions, relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
 import type { ListenerStats, ProxyObserver, SessionRecord } from './stats.js';
@@ -341,7 +342,29 @@ export class Session {
     client.setTimeout(idle);
     const lifetime = this.#runtime.timeouts.maxLifetime;
     if (lifetime > 0) this.#lifetimeTimer = setTimeout(Session.#lifetimeEnd, lifetime, this);
+    // Written before relaying starts, so it is the first thing the upstream reads.
+    if (this.#listener.proxyProtocol !== 'none') upstream.write(this.#proxyHeader());
     relay(client, upstream);
+  }
+
+  /** The PROXY protocol header for this session's upstream connection. */
+  #proxyHeader(): Buffer {
+    const client = this.#client;
+    const connection = {
+      sourceAddress: this.#clientAddress,
+      sourcePort: this.#clientPort,
+      destinationAddress: client.localAddress ?? '',
+      destinationPort: client.localPort ?? 0,
+    };
+    const tls =
+      this.#listener.kind === 'tls'
+        ? {
+            version: (client as TLSSocket).getProtocol() ?? '',
+            clientCn: this.#clientId,
+            certOnThisConnection: !(client as TLSSocket).isSessionReused(),
+          }
+        : undefined;
+    return proxyHeader(this.#listener.proxyProtocol, connection, tls)!;
   }
 
   #onLifetimeEnd(): void {

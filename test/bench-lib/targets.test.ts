@@ -15,7 +15,8 @@ const HALF_SPEED: BenchRow[] = [
     bytesPerClient: 125,
   }),
   row('ratelimit', 'gcra MemoryStore.take, sweep', 1_000_000, 4e6, { bytesPerClient: 86 }),
-  row('ratelimit', 'gcra MemoryStore.take, random', 1_000_000, 1e6, { bytesPerClient: 86 }),
+  // paired with its baseline round for round: 1.25x, below the 5 / 3.8 the target asks for
+  row('ratelimit', 'gcra MemoryStore.take, random', 1_000_000, 1e6, { bytesPerClient: 86, vsNaive: 1.25 }),
   row('ratelimit', 'naive Map of window objects (baseline), random', 1_000_000, 0.9e6, {
     bytesPerClient: 125,
   }),
@@ -46,8 +47,8 @@ describe('library benchmark targets', () => {
     assert.equal(sweep.requiredHere, 2.5e6);
     assert.deepEqual([sweep.metAbsolute, sweep.metHere], [false, true]);
     const random = byName('gcra MemoryStore.take, random at 1 M clients');
-    assert.equal(random.baselineHere, 0.9e6);
-    assert.ok(Math.abs((random.requiredHere ?? 0) - 0.9e6 * (5 / 3.8)) < 1);
+    assert.equal(random.baselineHere, 0.8e6, 'the paired ratio wins over the separately timed row');
+    assert.ok(Math.abs((random.requiredHere ?? 0) - 0.8e6 * (5 / 3.8)) < 1);
     assert.deepEqual([random.metAbsolute, random.metHere], [false, false]);
     assert.equal(byName('token-bucket MemoryStore.take, sweep at 1 M clients').metAbsolute, true);
   });

@@ -7,7 +7,7 @@ import { LoadBuckets } from './structures/load-buckets.js';
  * Up to this many distinct weights, count buckets per weight beat the heap: a pick compares every
  * weight's minimum, which grows with the weights, while the heap's sifts grow with the upstreams.
  * Measured (docs/BENCHMARKS.md): with 16 weights the buckets tie the heap at 10 upstreams and win
- * 1.2x at 1 000 and 2.6x at 100 000; with 32 they lose 2.3x at 10 and 1.1x at 1 000.
+ * 1.2-2x at 1 000 and 1.7-2.7x at 100 000; with 32 they lose 2.3x at 10 and 1.1x at 1 000.
  */
 const MAX_WEIGHT_CLASSES = 16;
 

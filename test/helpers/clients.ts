@@ -17,6 +17,8 @@ export interface TlsClientOptions {
   /** Force a TLS version, e.g. 'TLSv1.2'. */
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';
   minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /** A session from an earlier connection's `getSession()`, to resume it. */
+  session?: Buffer;
 }
 
 /** Opens a mutual-TLS connection and resolves once the handshake is done from the client's side. */
@@ -31,6 +33,7 @@ export function connectTls(o: TlsClientOptions): Promise<TLSSocket> {
       servername: 'localhost',
       maxVersion: o.maxVersion,
       minVersion: o.minVersion,
+      session: o.session,
       // Not in the typings, but tls.connect hands it to the socket: needed to test half-close.
       allowHalfOpen: true,
     } as ConnectionOptions);

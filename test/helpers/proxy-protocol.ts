@@ -2,8 +2,7 @@
  * A PROXY protocol reader for tests, written from the specification separately from the sender in
  * src/proxy/proxy-header.ts, plus an upstream that reads the header and answers with what it read.
  */
-import { createServer, type Socket } from 'node:net';
-import type { TestUpstream } from './upstreams.js';
+import { startTcpUpstream, type TestUpstream } from './upstreams.js';
 
 /** What a header said. */
 export interface ParsedProxyHeader {
@@ -94,14 +93,8 @@ export function parseProxyHeader(data: Buffer): ParsedProxyHeader | undefined {
 }
 
 /** An upstream that reads the header, answers with it as one JSON line, then echoes everything after it. */
-export async function startProxyProtocolUpstream(): Promise<TestUpstream> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
+export function startProxyProtocolUpstream(): Promise<TestUpstream> {
+  return startTcpUpstream('proxy-protocol', '127.0.0.1', (socket) => {
     let pending = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
@@ -121,21 +114,4 @@ export async function startProxyProtocolUpstream(): Promise<TestUpstream> {
     };
     socket.on('data', onData);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    name: 'proxy-protocol',
-    host: '127.0.0.1',
-    port,
-    address: `127.0.0.1:${port}`,
-    get accepted() {
-      return accepted;
-    },
-    sockets,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -54,7 +54,8 @@ async function listening(
   };
 }
 
-async function start(
+/** A plain TCP test upstream on `host` that hands each accepted socket to `onSocket`. */
+export async function startTcpUpstream(
   name: string,
   host: string,
   onSocket: (s: Socket) => void,
@@ -77,7 +78,7 @@ async function start(
  * closes: the seed's "basic HTTP GET to confirm the client reached a matching upstream".
  */
 export function startNamedHttpUpstream(name: string, host = '127.0.0.1', port = 0): Promise<TestUpstream> {
-  return start(
+  return startTcpUpstream(
     name,
     host,
     (socket) => {
@@ -156,7 +157,7 @@ export async function startMutualTlsUpstream(
 
 /** Echoes every byte back and ends its side when the client ends: exercises half-close. */
 export function startEchoUpstream(name = 'echo', host = '127.0.0.1'): Promise<TestUpstream> {
-  return start(name, host, (socket) => {
+  return startTcpUpstream(name, host, (socket) => {
     socket.pipe(socket);
   });
 }
@@ -164,7 +165,7 @@ export function startEchoUpstream(name = 'echo', host = '127.0.0.1'): Promise<Te
 /** Reads until the client ends, then answers with the SHA-256 hex of everything it got and the byte count. */
 export async function startHashUpstream(name = 'hash', host = '127.0.0.1'): Promise<HashUpstream> {
   let receivedByAll = 0;
-  const up = await start(name, host, (socket) => {
+  const up = await startTcpUpstream(name, host, (socket) => {
     const hash = createHash('sha256');
     let bytes = 0;
     socket.on('data', (chunk: Buffer) => {
@@ -196,7 +197,7 @@ export async function startSourceUpstream(
   host = '127.0.0.1',
 ): Promise<SourceUpstream> {
   let sentByAll = 0;
-  const up = await start(name, host, (socket) => {
+  const up = await startTcpUpstream(name, host, (socket) => {
     let sent = 0;
     const chunk = deterministicChunk();
     const pump = () => {
@@ -228,7 +229,7 @@ export interface SourceUpstream extends TestUpstream {
 
 /** Holds connections open without answering, for least-connections spreading tests. */
 export function startSilentUpstream(name: string, host = '127.0.0.1'): Promise<TestUpstream> {
-  return start(name, host, (socket) => {
+  return startTcpUpstream(name, host, (socket) => {
     socket.resume();
     socket.on('end', () => socket.end());
   });

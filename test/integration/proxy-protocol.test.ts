@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { stringify } from 'yaml';
 import { freeLoopbackPorts } from '../../src/bench/targets/free-port.js';
 import { findStreamModule } from '../../src/bench/targets/nginx.js';
@@ -17,6 +16,7 @@ import {
 import { waitForPorts } from '../../src/bench/targets/wait-for-ports.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
+import { connectTcp, connectTls } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testTlsBlock } from '../helpers/proxy-harness.js';
 import { type ParsedProxyHeader, startProxyProtocolUpstream } from '../helpers/proxy-protocol.js';
 import type { TestUpstream } from '../helpers/upstreams.js';
@@ -47,29 +47,6 @@ function reader(socket: Socket) {
       }
     },
   };
-}
-
-function openTls(port: number, pki: TestPki, session?: Buffer): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({
-      host: '127.0.0.1',
-      port,
-      ca: pki.ca.cert,
-      cert: pki.groupA.cert,
-      key: pki.groupA.key,
-      servername: 'localhost',
-      session,
-    });
-    s.once('secureConnect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-function openTcp(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
 }
 
 describe('PROXY protocol to upstreams', { timeout: 60_000 }, () => {
@@ -103,7 +80,7 @@ describe('PROXY protocol to upstreams', { timeout: 60_000 }, () => {
   });
 
   it('starts a TLS client connection with a v2 header: its address, the listener port, its CommonName', async () => {
-    const client = await openTls(t.port('edge'), pki);
+    const client = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
     const r = reader(client);
     client.write('after the header\n');
     const header = JSON.parse(await r.line()) as ParsedProxyHeader;
@@ -123,7 +100,7 @@ describe('PROXY protocol to upstreams', { timeout: 60_000 }, () => {
     client.end();
 
     // a resumed session presented no certificate on this connection
-    const again = await openTls(t.port('edge'), pki, session);
+    const again = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA, session });
     assert.equal(again.isSessionReused(), true);
     const resumed = JSON.parse(await reader(again).line()) as ParsedProxyHeader;
     assert.equal(resumed.ssl?.client, 0x05);
@@ -132,7 +109,7 @@ describe('PROXY protocol to upstreams', { timeout: 60_000 }, () => {
   });
 
   it('starts a plain TCP connection with a v1 header', async () => {
-    const client = await openTcp(t.port('plain'));
+    const client = await connectTcp(t.port('plain'));
     const r = reader(client);
     client.write('payload\n');
     const header = JSON.parse(await r.line()) as ParsedProxyHeader;
@@ -151,7 +128,7 @@ describe('PROXY protocol to upstreams', { timeout: 60_000 }, () => {
     const next = parseConfigText(stringify({ ...config, listeners }), join(tmpdir(), 'switchyard-pp.yaml'));
     const result = await t.manager.reload(next);
     assert.ok(result.ok && result.changes.includes('listener plain updated'));
-    const client = await openTcp(t.port('plain'));
+    const client = await connectTcp(t.port('plain'));
     const header = JSON.parse(await reader(client).line()) as ParsedProxyHeader;
     assert.equal(header.version, 2);
     assert.equal(header.ssl, undefined, 'no TLS block for a plain TCP client');
@@ -212,10 +189,10 @@ describe('PROXY protocol read by NGINX', { timeout: 60_000 }, () => {
         ],
         groups: { nginx: { upstreams: [{ address: `127.0.0.1:${port}` }] } },
       });
-      const plain = await openTcp(t.port('plain'));
+      const plain = await connectTcp(t.port('plain'));
       assert.equal(await reader(plain).line(), `127.0.0.1 ${plain.localPort} 127.0.0.1 ${t.port('plain')}`);
       plain.destroy();
-      const tls = await openTls(t.port('edge'), pki);
+      const tls = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
       assert.equal(await reader(tls).line(), `127.0.0.1 ${tls.localPort} 127.0.0.1 ${t.port('edge')}`);
       tls.destroy();
     } finally {

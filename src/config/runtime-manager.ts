@@ -18,7 +18,7 @@ import type { Stoppable } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
-import type { GroupConfig, SwitchyardConfig, TlsListenerConfig } from './types.js';
+import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsListenerConfig } from './types.js';
 
 /** What a reload did: the changes applied, or why nothing was. */
 export type ReloadResult = { ok: true; changes: string[] } | { ok: false; error: string };
@@ -306,7 +306,7 @@ export class RuntimeManager {
     for (let i = 0; i < next.listeners.length; i++) {
       const cfg = next.listeners[i];
       const before = oldByName.get(cfg.name);
-      if (before !== undefined && before.bind === cfg.bind && before.kind === cfg.kind) continue;
+      if (keepsSocket(before, cfg)) continue;
       const fresh = built.runtime.listeners[i];
       if (fresh.port !== 0 && heldPorts.has(fresh.port)) continue;
       try {
@@ -333,7 +333,7 @@ export class RuntimeManager {
       const cfg = next.listeners[i];
       const fresh = built.runtime.listeners[i];
       const before = oldByName.get(cfg.name);
-      if (before === undefined || before.bind !== cfg.bind || before.kind !== cfg.kind) {
+      if (!keepsSocket(before, cfg)) {
         if (before !== undefined) await this.#dropListener(cfg.name);
         this.#takeGuard(cfg.name, built);
         const early = bound.get(cfg.name);
@@ -541,4 +541,12 @@ function sameFiles(a: HealthFiles, b: HealthFiles): boolean {
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * A listener that existed with the same address and kind is updated in place on its socket; a new
+ * one, or one whose address or kind changed, is bound afresh.
+ */
+function keepsSocket(before: ListenerConfig | undefined, next: ListenerConfig): before is ListenerConfig {
+  return before !== undefined && before.bind === next.bind && before.kind === next.kind;
 }

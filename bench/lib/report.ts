@@ -23,10 +23,22 @@ export function printTable(rows: readonly BenchRow[]): void {
       .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`)
       .join(' '),
   ]);
-  const head = ['suite', 'operation', 'size', 'rate', 'notes'];
+  printColumns(
+    ['suite', 'operation', 'size', 'rate', 'notes'],
+    lines,
+    (column) => column === 2 || column === 3,
+  );
+}
+
+/** Prints a header, a rule and the lines in columns as wide as their widest cell. */
+export function printColumns(
+  head: readonly string[],
+  lines: readonly string[][],
+  rightAligned: (column: number) => boolean,
+): void {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    cells.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const fmt = (cells: readonly string[]) =>
+    cells.map((c, i) => (rightAligned(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   console.log(fmt(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) console.log(fmt(l));

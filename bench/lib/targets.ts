@@ -1,4 +1,4 @@
-import type { BenchRow } from './report.js';
+import { type BenchRow, printColumns } from './report.js';
 
 // The library issue's targets and the baselines it quotes beside them. The issue measured its
 // baselines on a faster machine than some this suite runs on, so each target is also checked
@@ -127,12 +127,7 @@ export function printTargets(checks: readonly TargetCheck[]): void {
     figure(c, c.requiredHere),
     c.metAbsolute ? 'yes' : c.metHere ? 'scaled only' : 'no',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log('');
   console.log('Targets of the library issue (required here = required x baseline here / baseline quoted)');
-  console.log(fmt(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const l of lines) console.log(fmt(l));
+  printColumns(head, lines, (column) => column > 0);
 }

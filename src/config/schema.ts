@@ -158,12 +158,24 @@ const routeSchema = z.strictObject({
   group: text(),
 });
 
+/**
+ * `perSource` defaults by listener kind (see {@link DEFAULT_PER_SOURCE}), so it is left unset here and
+ * filled in once the kind is known.
+ */
 const handshakeRateSchema = z
   .strictObject({
-    perSource: integer(0).default(200),
+    perSource: integer(0).optional(),
     window: duration(false).default(1000),
   })
   .prefault({});
+
+/**
+ * The per-source guard's default per listener kind. A TLS listener protects its handshakes (CPU) from
+ * one address opening connections in a loop; 1000 per second lets a NAT gateway or a node's SNAT
+ * carry many clients. A plain TCP listener has no handshake to protect, and one busy source (a NAT,
+ * a load test) is normal traffic there, so the guard is off unless configured.
+ */
+export const DEFAULT_PER_SOURCE = { tls: 1000, tcp: 0 } as const;
 
 /** Exactly one of `tls` (+ `routes`) or `group`; runs on partly parsed input so it reports alongside other issues. */
 function checkListenerKind(value: unknown, ctx: Ctx): void {
@@ -207,11 +219,15 @@ const listenerSchema = z
   })
   .superRefine(checkListenerKind, { when: () => true })
   .transform((l): ListenerConfig => {
+    const kind = l.tls !== undefined ? 'tls' : 'tcp';
     const base = {
       name: l.name,
       bind: l.bind,
       maxConnections: l.maxConnections,
-      handshakeRate: l.handshakeRate,
+      handshakeRate: {
+        perSource: l.handshakeRate.perSource ?? DEFAULT_PER_SOURCE[kind],
+        window: l.handshakeRate.window,
+      },
       maxPendingHandshakes: l.maxPendingHandshakes,
       proxyProtocol: l.proxyProtocol,
     };

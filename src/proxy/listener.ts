@@ -195,10 +195,29 @@ export class Listener {
     }
     const suppressed = last?.suppressed ?? 0;
     this.#lastRefusalLog.set(code, { at: now, suppressed: 0 });
+    const hint = guardHint(code, this.name);
     this.#logger.warn(
-      { listener: this.name, reason: code, clientAddress, detail, suppressed },
+      { listener: this.name, reason: code, clientAddress, detail, hint, suppressed },
       'connection refused',
     );
+  }
+}
+
+/**
+ * Which guard refused and which key to change, for the refusals a listener's own settings cause: a
+ * guard that refuses legitimate traffic (a NAT gateway, a load test) must be easy to find and undo.
+ */
+function guardHint(code: ErrorCode, listener: string): string {
+  const of = `of listener "${listener}"`;
+  switch (code) {
+    case ErrorCodes.ERR_HANDSHAKE_RATE:
+      return `per-source handshake rate exceeded; raise handshakeRate.perSource ${of}, or set it to 0 to turn this guard off`;
+    case ErrorCodes.ERR_LISTENER_FULL:
+      return `connection cap reached; raise maxConnections ${of} (0: no cap)`;
+    case ErrorCodes.ERR_HANDSHAKE_BACKLOG:
+      return `too many TLS handshakes in progress; raise maxPendingHandshakes ${of} if the CPU has room (0: no cap)`;
+    default:
+      return '';
   }
 }
 

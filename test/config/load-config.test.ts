@@ -29,7 +29,7 @@ describe('loadConfigFile: the issue example (examples/mtls-by-org.yaml)', () => 
       name: 'edge',
       bind: '127.0.0.1:8443',
       maxConnections: 10000,
-      handshakeRate: { perSource: 200, window: 1000 },
+      handshakeRate: { perSource: 1000, window: 1000 },
       maxPendingHandshakes: 512,
       proxyProtocol: 'none',
       tls: {
@@ -184,7 +184,7 @@ describe('parseConfigText', () => {
       name: 'tcp',
       bind: '127.0.0.1:0',
       maxConnections: 10000,
-      handshakeRate: { perSource: 200, window: 1000 },
+      handshakeRate: { perSource: 0, window: 1000 },
       maxPendingHandshakes: 512,
       proxyProtocol: 'none',
       group: 'g',
@@ -214,6 +214,27 @@ describe('parseConfigText', () => {
       [
         ['a', 7],
         ['b', 7],
+      ],
+    );
+  });
+
+  it('defaults the per-source guard by listener kind: 1000/s on tls, off on tcp; a set value wins', () => {
+    const text = [
+      'listeners:',
+      '  - { name: tls, bind: "127.0.0.1:0", tls: { cert: c, key: k, clientCa: ca }, routes: [{ org: "*", group: g }] }',
+      '  - { name: tcp, bind: "127.0.0.1:0", group: g }',
+      '  - { name: tcp-guarded, bind: "127.0.0.1:0", group: g, handshakeRate: { perSource: 50 } }',
+      '  - { name: tls-open, bind: "127.0.0.1:0", tls: { cert: c, key: k, clientCa: ca }, routes: [{ org: "*", group: g }], handshakeRate: { perSource: 0, window: 2s } }',
+      'groups: { g: { upstreams: [{ address: "127.0.0.1:1" }] } }',
+    ].join('\n');
+    const config = parseConfigText(text, 'a.yaml');
+    assert.deepEqual(
+      config.listeners.map((l) => [l.name, l.handshakeRate]),
+      [
+        ['tls', { perSource: 1000, window: 1000 }],
+        ['tcp', { perSource: 0, window: 1000 }],
+        ['tcp-guarded', { perSource: 50, window: 1000 }],
+        ['tls-open', { perSource: 0, window: 2000 }],
       ],
     );
   });

@@ -94,7 +94,10 @@ function onManagedRead(this: RelaySocket, bytes: number, buffer: Buffer): boolea
 function startDirection(from: Socket): void {
   from.on('data', onData);
   from.on('drain', onDrain);
-  from.on('end', onEnd);
+  // A FIN read before the relay started has already emitted 'end' (Node reads the EOF at once, with
+  // nothing buffered): pass it on now, or the peer waits for the idle timeout.
+  if (from.readableEnded) onEnd.call(from as RelaySocket);
+  else from.on('end', onEnd);
 }
 
 function onData(this: RelaySocket, chunk: Buffer): void {

@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createSecureContext } from 'node:tls';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { GroupHealthOptions } from '../lib/health/group-health.js';
 import type { ActiveCheckOverrides } from '../lib/health/health-checker.js';
@@ -15,6 +14,7 @@ import {
   verifiesUpstream,
 } from './health-check.js';
 import { whyUnreadable } from './read-pem.js';
+import { certKeyProblem, type TlsProblem } from './tls-problem.js';
 import type { GroupConfig, HealthCheckConfig, HealthCheckTlsConfig, SwitchyardConfig } from './types.js';
 
 /** The contents of the files health checks name, by absolute path. */
@@ -55,9 +55,9 @@ export async function readHealthFiles(
         readable = false;
       }
     }
-    const why = readable ? clientMaterialProblem(pem) : undefined;
+    const why = readable ? clientMaterialProblem(pem, block.tls) : undefined;
     if (why !== undefined) {
-      problems.push({ path: block.path, message: `cannot use the certificate material: ${why}` });
+      problems.push({ path: why.key === '' ? block.path : [...block.path, why.key], message: why.message });
     }
   }
   return { files, problems };
@@ -73,17 +73,22 @@ export async function loadHealthFiles(config: SwitchyardConfig): Promise<HealthF
   return files;
 }
 
-// Node takes a CA file without a certificate in it silently, and every verified check would then fail.
-function clientMaterialProblem(pem: { cert?: string; key?: string; ca?: string }): string | undefined {
-  try {
-    if (pem.cert !== undefined) createSecureContext({ cert: pem.cert, key: pem.key });
-  } catch (err) {
-    return (err as Error).message;
+function clientMaterialProblem(
+  pem: { cert?: string; key?: string; ca?: string },
+  paths: HealthCheckTlsConfig,
+): TlsProblem | undefined {
+  if (pem.cert !== undefined && pem.key !== undefined) {
+    const pair = certKeyProblem({
+      pem: { cert: pem.cert, key: pem.key },
+      paths: { cert: paths.cert ?? '', key: paths.key ?? '' },
+    });
+    if (pair !== undefined) return pair;
   }
+  // Node takes a CA file without a certificate in it silently, and every verified check would then fail.
   try {
     if (pem.ca !== undefined) new X509Certificate(pem.ca);
   } catch {
-    return 'the CA file holds no PEM certificate';
+    return { key: 'ca', message: 'the CA file holds no PEM certificate' };
   }
   return undefined;
 }

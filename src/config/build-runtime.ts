@@ -5,7 +5,7 @@ import { parseHostPort } from '../lib/upstreams/address.js';
 import { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import { Authorizer } from '../proxy/authorize.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
-import { buildSecureContext, type TlsMaterial } from '../proxy/tls.js';
+import type { TlsMaterial } from '../proxy/tls.js';
 import {
   type AdmissionControls,
   buildAdmissionControls,
@@ -14,6 +14,7 @@ import {
 } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { readPem } from './read-pem.js';
+import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
 import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from './types.js';
 
 /** A runtime model plus the background work (limiter sweeps) it owns. */
@@ -149,26 +150,11 @@ export async function loadTlsMaterial(tls: TlsConfig, keyPath: string): Promise<
     readPem(tls.clientCa, `${keyPath}.clientCa`),
     tls.crl === undefined ? undefined : readPem(tls.crl, `${keyPath}.crl`),
   ]);
-  const material: TlsMaterial = {
-    cert,
-    key,
-    clientCa,
-    crl,
-    minVersion: tls.minVersion,
-    maxVersion: tls.maxVersion,
-    ciphers: tls.ciphers,
-    ecdhCurve: tls.ecdhCurve,
-  };
-  try {
-    buildSecureContext(material);
-    return material;
-  } catch (err) {
-    throw new SwitchyardError(
-      ErrorCodes.ERR_CONFIG_READ,
-      `${keyPath}: cannot use the certificate material: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  const material = tlsMaterial(tls, { cert, key, clientCa, crl });
+  const problem = listenerTlsProblem(tls, material);
+  if (problem === undefined) return material;
+  const at = problem.key === '' ? keyPath : `${keyPath}.${problem.key}`;
+  throw new SwitchyardError(ErrorCodes.ERR_CONFIG_READ, `${at}: ${problem.message}`);
 }
 
 /** Splits a bind address; port 0 is allowed here (tests), unlike upstream addresses. */

@@ -3,7 +3,6 @@ import { dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes } from '../lib/errors.js';
-import { buildSecureContext } from '../proxy/tls.js';
 import { readHealthFiles } from './build-health.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
@@ -17,7 +16,8 @@ import {
   overrideLabel,
 } from './overrides.js';
 import { configSchema } from './schema.js';
-import type { SwitchyardConfig, TlsConfig } from './types.js';
+import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
+import type { SwitchyardConfig } from './types.js';
 
 /** Options of {@link parseConfigText}. */
 export interface ParseConfigOptions {
@@ -159,33 +159,14 @@ async function fileProblems(config: SwitchyardConfig): Promise<z.core.$ZodIssue[
       );
       if (texts.some((t) => t === undefined)) return;
       const [cert, key, clientCa, crl] = texts as string[];
-      const why = secureContextProblem(l.tls, { cert, key, clientCa, crl });
-      if (why !== undefined) problem(['listeners', i, 'tls'], `cannot use the certificate material: ${why}`);
+      const why = listenerTlsProblem(l.tls, tlsMaterial(l.tls, { cert, key, clientCa, crl }));
+      if (why !== undefined) {
+        problem(['listeners', i, 'tls', ...(why.key === '' ? [] : [why.key])], why.message);
+      }
     }),
   );
   for (const p of (await readHealthFiles(config)).problems) problem(p.path, p.message);
   return problems;
-}
-
-function secureContextProblem(
-  tls: TlsConfig,
-  pem: { cert: string; key: string; clientCa: string; crl: string },
-): string | undefined {
-  try {
-    buildSecureContext({
-      cert: pem.cert,
-      key: pem.key,
-      clientCa: pem.clientCa,
-      crl: tls.crl === undefined ? undefined : pem.crl,
-      minVersion: tls.minVersion,
-      maxVersion: tls.maxVersion,
-      ciphers: tls.ciphers,
-      ecdhCurve: tls.ecdhCurve,
-    });
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }
 
 interface ParsedSource extends SourceMap {

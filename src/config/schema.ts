@@ -104,14 +104,27 @@ export function parseAddress(text: string, allowPortZero: boolean): HostPort {
   }
 }
 
-/** A `host:port` string, returned in canonical form. */
-function address(allowPortZero: boolean) {
+/**
+ * A `host:port` string, returned in canonical form. A bind address (`role: 'bind'`) may use port 0,
+ * and one without a host (`:8443`, `*:8443`, `8443`, as HAProxy and NGINX write it) gets a hint.
+ */
+function address(role: 'bind' | 'upstream') {
   return z.any().transform((value: unknown, ctx): string => {
     if (value === undefined) return fail(ctx, 'required');
+    if (typeof value !== 'string' && typeof value !== 'number')
+      return fail(ctx, `invalid address ${showValue(value)}: expected "host:port"`);
+    const text = String(value);
+    const port = role === 'bind' ? /^(?:\*?:)?(\d+)$/.exec(text)?.[1] : undefined;
+    if (port !== undefined) {
+      return fail(
+        ctx,
+        `invalid address ${showValue(value)}: no host; write "0.0.0.0:${port}" for every IPv4 address, "[::]:${port}" for every IPv6 (and, on most systems, IPv4) address, or "127.0.0.1:${port}" for this machine only`,
+      );
+    }
     if (typeof value !== 'string')
       return fail(ctx, `invalid address ${showValue(value)}: expected "host:port"`);
     try {
-      const hp = parseAddress(value, allowPortZero);
+      const hp = parseAddress(value, role === 'bind');
       return formatHostPort(hp.host, hp.port);
     } catch (err) {
       return fail(ctx, err instanceof SwitchyardError ? err.message : String(err));
@@ -208,7 +221,7 @@ function checkListenerKind(value: unknown, ctx: Ctx): void {
 const listenerSchema = z
   .strictObject({
     name: text(),
-    bind: address(true),
+    bind: address('bind'),
     maxConnections: integer(0).default(10000),
     handshakeRate: handshakeRateSchema,
     maxPendingHandshakes: integer(0).default(512),
@@ -322,7 +335,7 @@ const healthCheckSchema = z.strictObject({
 // The id default (the address) is filled in by the group, after its duplicate check has seen which
 // upstreams wrote an id.
 const upstreamSchema = z.strictObject({
-  address: address(false),
+  address: address('upstream'),
   id: text().optional(),
   weight: z
     .number()
@@ -595,7 +608,7 @@ export const configSchema: z.ZodType<SwitchyardConfig> = z
     connect: z.strictObject({ attempts: integer(1, 10).default(3) }).prefault({}),
     admin: z
       .strictObject({
-        bind: address(true).default('127.0.0.1:9090'),
+        bind: address('bind').default('127.0.0.1:9090'),
         token: text().optional(),
       })
       .optional(),
@@ -603,6 +616,7 @@ export const configSchema: z.ZodType<SwitchyardConfig> = z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info'),
         format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+        accessLog: text().default('stdout'),
       })
       .prefault({}),
     reload: z

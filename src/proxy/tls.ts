@@ -42,22 +42,42 @@ function contextOptions(m: TlsMaterial) {
   } as const;
 }
 
+/** Unusable TLS material; `field` names the part at fault, so callers can point at its setting. */
+export class TlsMaterialError extends Error {
+  constructor(
+    readonly field: keyof TlsMaterial,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TlsMaterialError';
+  }
+}
+
 /**
- * Builds a SecureContext from the material; throws when the key does not match the certificate, or
- * when the client CA or CRL text holds no PEM block of its kind.
+ * Builds a SecureContext from the material; throws when the key does not match the certificate
+ * ({@link TlsMaterialError} on `key`), or when the client CA or CRL text holds no PEM block of its kind.
  */
 export function buildSecureContext(m: TlsMaterial): SecureContext {
   // tls.Server drops an empty `crl` as if none had been given, which would switch revocation checking
   // off; refused here in so many words rather than left to createSecureContext's own parse error.
   if (m.crl !== undefined && !m.crl.includes('-----BEGIN X509 CRL-----')) {
-    throw new Error('the CRL file holds no PEM CRL ("-----BEGIN X509 CRL-----")');
+    throw new TlsMaterialError('crl', 'the CRL file holds no PEM CRL ("-----BEGIN X509 CRL-----")');
   }
   // createSecureContext takes a CA text without a certificate in silence; every client would then be
   // refused as untrusted, with nothing pointing at the file.
   if (!m.clientCa.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new Error('the client CA file holds no PEM certificate');
+    throw new TlsMaterialError('clientCa', 'the client CA file holds no PEM certificate');
   }
-  return createSecureContext(contextOptions(m));
+  try {
+    return createSecureContext(contextOptions(m));
+  } catch (err) {
+    // OpenSSL's own words ("x509 certificate routines::key values mismatch") name neither file.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH') {
+      throw new TlsMaterialError('key', 'the private key does not match the certificate', { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**

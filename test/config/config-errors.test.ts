@@ -85,6 +85,24 @@ describe('configuration errors: file:line:column key.path: message', () => {
     ]);
   });
 
+  it('a bind without a host (":8443", "*:8443", 8443) says what to write instead', () => {
+    const hint = (shown: string) =>
+      `invalid address ${shown}: no host; write "0.0.0.0:8443" for every IPv4 address, "[::]:8443" for every IPv6 (and, on most systems, IPv4) address, or "127.0.0.1:8443" for this machine only`;
+    assert.deepEqual(issues(edited({ line: 3, text: '    bind: ":8443"' })), [
+      `edge.yaml:3:11 listeners[0].bind: ${hint('":8443"')}`,
+    ]);
+    assert.deepEqual(issues(edited({ line: 3, text: '    bind: "*:8443"' })), [
+      `edge.yaml:3:11 listeners[0].bind: ${hint('"*:8443"')}`,
+    ]);
+    assert.deepEqual(issues(edited({ line: 3, text: '    bind: 8443' })), [
+      `edge.yaml:3:11 listeners[0].bind: ${hint('8443')}`,
+    ]);
+    // An upstream has no "every address": the plain message stays.
+    assert.deepEqual(issues(edited({ line: 24, text: '      - address: ":9012"' })), [
+      'edge.yaml:24:18 groups.groupB.upstreams[1].address: invalid address ":9012": expected "host:port"',
+    ]);
+  });
+
   it('a port outside 1-65535, and port 0 on an upstream', () => {
     assert.deepEqual(
       issues(

@@ -175,8 +175,8 @@ describe('certificate revocation lists on a mutual TLS listener', { timeout: 60_
     const empty = join(dir, 'empty.pem');
     writeFileSync(empty, '');
     const cases = [
-      [{ ...files, crl: empty }, 'the CRL file holds no PEM CRL'],
-      [{ ...files, crl: crlPath, clientCa: empty }, 'the client CA file holds no PEM certificate'],
+      [{ ...files, crl: empty }, 'crl: the CRL file holds no PEM CRL'],
+      [{ ...files, crl: crlPath, clientCa: empty }, 'clientCa: the client CA file holds no PEM certificate'],
     ] as const;
     for (const [tls, why] of cases) {
       const config = parseConfigText(
@@ -185,10 +185,7 @@ describe('certificate revocation lists on a mutual TLS listener', { timeout: 60_
       );
       await assert.rejects(buildRuntime(config), (err: Error) => {
         assert.ok(hasCode(err, ErrorCodes.ERR_CONFIG_READ));
-        assert.match(
-          err.message,
-          new RegExp(`^listeners\\[0\\]\\.tls: cannot use the certificate material: ${why}`),
-        );
+        assert.match(err.message, new RegExp(`^listeners\\[0\\]\\.tls\\.${why}`));
         return true;
       });
     }

@@ -41,7 +41,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
   out.push('limits');
   out.push(`  rate limit    ${rateLimit(config)}`);
   out.push(
-    `  concurrency   ${config.concurrency.perClient === 0 ? 'unlimited' : `${config.concurrency.perClient} connections`} per client id`,
+    `  concurrency   ${config.concurrency.perClient === 0 ? 'unlimited' : `${config.concurrency.perClient} connections`} ${admissionKey(config)}`,
   );
   out.push(
     `  connect       ${config.connect.attempts} ${config.connect.attempts === 1 ? 'attempt' : 'attempts'} per connection`,
@@ -104,7 +104,15 @@ function rateLimit(config: SwitchyardConfig): string {
   const r = config.rateLimit;
   if (r === undefined) return 'off';
   const burst = r.burst === undefined ? '' : `, burst ${r.burst}`;
-  return `${r.algorithm}, ${r.limit} per ${d(r.window)}${burst} per client id`;
+  return `${r.algorithm}, ${r.limit} per ${d(r.window)}${burst} ${admissionKey(config)}`;
+}
+
+/** What the limits count by: the certificate's CN on TLS listeners, the source address on plain TCP. */
+function admissionKey(config: SwitchyardConfig): string {
+  const kinds = new Set(config.listeners.map((l) => l.kind));
+  if (!kinds.has('tcp')) return 'per client id';
+  if (!kinds.has('tls')) return 'per source address';
+  return 'per client id (per source address on plain TCP listeners)';
 }
 
 function d(ms: number): string {

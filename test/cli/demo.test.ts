@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { tlsGet } from '../helpers/clients.js';
+import { startSilentUpstream } from '../helpers/upstreams.js';
 
 const ORGS = ['groupA', 'groupB', 'groupC', 'intruder'];
 
@@ -111,6 +112,56 @@ describe('switchyard demo', { timeout: 90_000 }, () => {
       assert.equal(await demo.exited, 0);
     } finally {
       demo.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('switchyard demo on a busy port', { timeout: 60_000 }, () => {
+  let root: string;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'switchyard-demo-busy-'));
+  });
+  after(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Runs the demo with `--listen` and `--admin` and returns its stderr; it must exit 1. */
+  const failedDemo = async (listen: string, admin: string) => {
+    const { code, stderr } = await runCli(
+      ['demo', '--dir', 'switchyard-demo', '--listen', listen, '--admin', admin],
+      root,
+    );
+    assert.equal(code, 1, stderr);
+    return stderr;
+  };
+
+  it('names the admin address and --admin when the admin port is taken', async () => {
+    const busy = await startSilentUpstream('busy-admin');
+    try {
+      const stderr = await failedDemo('127.0.0.1:0', busy.address);
+      assert.match(
+        stderr,
+        new RegExp(`^switchyard: ${busy.address} \\(the admin API, --admin\\) is already in use`, 'm'),
+      );
+      assert.ok(stderr.includes('pick another address with --admin'), stderr);
+      assert.ok(!stderr.includes('--listen'), `does not blame --listen: ${stderr}`);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('names the balancer address and --listen when the listener port is taken', async () => {
+    const busy = await startSilentUpstream('busy-listener');
+    try {
+      const stderr = await failedDemo(busy.address, '127.0.0.1:0');
+      assert.match(
+        stderr,
+        new RegExp(`^switchyard: ${busy.address} \\(the balancer, --listen\\) is already in use`, 'm'),
+      );
+      assert.ok(stderr.includes('pick another address with --listen'), stderr);
+      assert.ok(!stderr.includes('--admin'), `does not blame --admin: ${stderr}`);
+    } finally {
+      await busy.close();
     }
   });
 });

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { createLogger } from '../../control/logger.js';
 import { formatBanner } from '../demo/banner.js';
+import { describeBindFailure } from '../demo/bind-failure.js';
 import { ensureDemoCertificates } from '../demo/demo-certs.js';
 import { buildDemoConfig, DEMO_LISTENER } from '../demo/demo-config.js';
 import { type HttpUpstream, startHttpUpstream } from '../demo/http-upstream.js';
@@ -46,7 +47,16 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   try {
     for (const group of DEMO_GROUPS) {
       for (let i = 1; i <= UPSTREAMS_PER_GROUP; i++) {
-        const u = await startHttpUpstream({ name: `${group}-${i}`, group, logger });
+        const name = `${group}-${i}`;
+        const u = await startHttpUpstream({ name, group, logger }).catch((err: unknown) => {
+          // No flag places the upstreams: each takes a free loopback port, so name the upstream.
+          throw Object.assign(
+            new Error(`demo upstream ${name} cannot listen on a free port of 127.0.0.1: ${String(err)}`, {
+              cause: err,
+            }),
+            { code: (err as NodeJS.ErrnoException).code },
+          );
+        });
         upstreams.push(u);
         logger.info({ upstream: u.name, group, address: u.address }, 'demo upstream listening');
       }
@@ -82,15 +92,12 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
     });
   } catch (err) {
     await closeUpstreams();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw Object.assign(
-        new Error(`${options.listen} is already in use; pick another address with --listen`),
-        {
-          code: 'EADDRINUSE',
-        },
-      );
-    }
-    throw err;
+    throw (
+      describeBindFailure(err, [
+        { role: 'the balancer', flag: '--listen', address: options.listen },
+        { role: 'the admin API', flag: '--admin', address: options.admin },
+      ]) ?? err
+    );
   }
 }
 

@@ -4,10 +4,14 @@ import { RoundRobinBalancer } from '../../../src/lib/balancers/round-robin.js';
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
 import { UpstreamGroup } from '../../../src/lib/upstreams/upstream-group.js';
 
-function group(count: number): UpstreamGroup {
+/** `count` upstreams, all of weight `weight` unless `weights` gives each its own. */
+function group(count: number, weights: readonly number[] = []): UpstreamGroup {
   return new UpstreamGroup('g', {
     balancer: new RoundRobinBalancer(),
-    upstreams: Array.from({ length: count }, (_, i) => ({ address: `10.0.0.${i + 1}:80`, weight: i + 1 })),
+    upstreams: Array.from({ length: count }, (_, i) => ({
+      address: `10.0.0.${i + 1}:80`,
+      weight: weights[i] ?? 1,
+    })),
   });
 }
 
@@ -24,11 +28,55 @@ function order(g: UpstreamGroup, count: number): string[] {
 }
 
 describe('round-robin', () => {
-  it('hands out upstreams in configured order, ignoring weights and loads', () => {
+  it('hands out equally weighted upstreams in configured order, ignoring loads', () => {
     const g = group(3);
     g.pick();
     g.pick();
     assert.deepEqual(order(g, 4), [at(2), at(0), at(1), at(2)]);
+  });
+
+  it('splits 12 picks exactly 2:1 between weights 2 and 1, spread out (a b a, a b a, ...)', () => {
+    const seen = order(group(2, [2, 1]), 12);
+    assert.deepEqual(seen, Array.from({ length: 4 }, () => [at(0), at(1), at(0)]).flat());
+  });
+
+  it('follows a weight changed at runtime, and is the plain rotation again once weights are equal', () => {
+    const g = group(3);
+    assert.deepEqual(order(g, 3), [at(0), at(1), at(2)]);
+    g.setWeight(at(2), 2);
+    const weighted = order(g, 12);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => weighted.filter((u) => u === at(i)).length),
+      [3, 3, 6],
+    );
+    g.setWeight(at(1), 2);
+    g.setWeight(at(0), 2);
+    // The plain rotation resumes after the upstream picked last.
+    const next = [at(0), at(1), at(2)].indexOf(weighted[weighted.length - 1]) + 1;
+    assert.deepEqual(order(g, 3), [at(next % 3), at((next + 1) % 3), at((next + 2) % 3)]);
+  });
+
+  it('keeps weights across adds and removes', () => {
+    const g = group(2, [1, 1]);
+    g.add({ address: '10.0.0.9:80', weight: 2 });
+    const seen = order(g, 8);
+    assert.deepEqual(
+      [at(0), at(1), '10.0.0.9:80'].map((id) => seen.filter((u) => u === id).length),
+      [2, 2, 4],
+    );
+    g.remove('10.0.0.9:80');
+    assert.deepEqual(order(g, 4).sort(), [at(0), at(0), at(1), at(1)]);
+  });
+
+  it('skips a draining upstream under unequal weights and takes it back when it is up', () => {
+    const g = group(3, [2, 1, 1]);
+    g.setState(at(0), 'draining');
+    const seen = order(g, 6);
+    assert.ok(!seen.includes(at(0)));
+    assert.deepEqual(seen.sort(), [at(1), at(1), at(1), at(2), at(2), at(2)]);
+    g.setState(at(0), 'up');
+    const back = order(g, 8);
+    assert.equal(back.filter((u) => u === at(0)).length, 4);
   });
 
   const unavailable: [string, (g: UpstreamGroup) => void][] = [

@@ -104,7 +104,11 @@ export {
   type TimerHandle,
 } from './lib/ratelimit/memory-store.js';
 export type { RateLimitConfig, RateLimitParams } from './lib/ratelimit/rate-limit-config.js';
-export type { RateLimitStore } from './lib/ratelimit/rate-limit-store.js';
+export type {
+  AsyncRateLimitStore,
+  RateLimitStore,
+  SyncRateLimitStore,
+} from './lib/ratelimit/rate-limit-store.js';
 export {
   type RateLimitDecision,
   RateLimiter,

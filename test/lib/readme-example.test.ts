@@ -2,8 +2,12 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { ConcurrencyLimiter, ManualClock, RateLimiter, UpstreamGroup } from '../../src/index.js';
+import { AsyncStore } from './ratelimit/async-store.js';
 
-it('README library example works as written', () => {
+// Stands for the README's store that answers with a promise.
+const MyAsyncStore = AsyncStore;
+
+it('README library example works as written', async () => {
   const clock = new ManualClock(0);
   // --- README example start ---
   const web = new UpstreamGroup('web', {
@@ -31,7 +35,20 @@ it('README library example works as written', () => {
   }
   web.setState('10.0.0.1:8080', 'draining'); // no new connections, live ones finish
   web.setBalancer('power-of-two'); // counters survive the swap
+
+  // Over a store that answers with a promise (an AsyncRateLimitStore, such as one on Redis), take()
+  // returns Promise<number>: await it. Without the await, `=== 0` does not compile.
+  const shared = new RateLimiter(
+    { algorithm: 'gcra', limit: 100, window: 1000 },
+    { store: (algorithm) => new MyAsyncStore(algorithm) },
+  );
+  let admitted = 0;
+  if ((await shared.take(client)) === 0) {
+    // ...admitted, as above
+    admitted++;
+  }
   // --- README example end ---
+  assert.equal(admitted, 1);
   assert.equal(
     web.upstreams.reduce((n, u) => n + u.total, 0),
     1,

@@ -2,7 +2,7 @@ import { ErrorCodes, SwitchyardError } from '../errors.js';
 import type { RateLimitAlgorithm } from './algorithm.js';
 import { type Clock, systemClock } from './clock.js';
 import { KeyIndex } from './key-index.js';
-import type { RateLimitStore } from './rate-limit-store.js';
+import type { SyncRateLimitStore } from './rate-limit-store.js';
 
 /** What a periodic timer returns; unref'd when it has the method so a running store never holds the process open. */
 export interface TimerHandle {
@@ -69,7 +69,7 @@ function checkMs(what: string, value: number): number {
  * ones decided on since they were filed (their state now says a later time), so its work is what
  * expired plus at most one refile per live key per `idleTtl`, never a scan of everything.
  */
-export class MemoryStore implements RateLimitStore {
+export class MemoryStore implements SyncRateLimitStore {
   /** The algorithm every key is decided by. */
   readonly algorithm: RateLimitAlgorithm;
   readonly #now: Clock;

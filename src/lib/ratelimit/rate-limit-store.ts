@@ -1,6 +1,7 @@
 /**
  * Where rate-limit state lives: one algorithm's state for many keys. Sync or async alike, so an
- * in-memory store answers at once and a Redis store later answers with a promise.
+ * in-memory store answers at once and a Redis store later answers with a promise. A
+ * `RateLimiter` is typed by its store, so its `take` returns what the store's does.
  */
 export interface RateLimitStore {
   /**
@@ -14,4 +15,20 @@ export interface RateLimitStore {
   start(): void;
   /** Stops background upkeep and leaves no timer or connection behind; state is kept. */
   stop(): void | Promise<void>;
+}
+
+/** A store that answers at once, such as the in-memory one: a limiter over it returns numbers. */
+export interface SyncRateLimitStore extends RateLimitStore {
+  /** {@link RateLimitStore.take}, answered at once. */
+  take(key: string, now: number): number;
+  /** {@link RateLimitStore.reset}, done at once. */
+  reset(key: string): void;
+  /** {@link RateLimitStore.stop}, done at once. */
+  stop(): void;
+}
+
+/** A store that answers over the network, such as one on Redis: a limiter over it returns promises. */
+export interface AsyncRateLimitStore extends RateLimitStore {
+  /** {@link RateLimitStore.take}, answered by a promise. */
+  take(key: string, now: number): Promise<number>;
 }

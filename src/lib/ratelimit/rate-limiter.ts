@@ -2,18 +2,21 @@ import type { RateLimitAlgorithm } from './algorithm.js';
 import { type Clock, systemClock } from './clock.js';
 import { MemoryStore } from './memory-store.js';
 import type { RateLimitConfig } from './rate-limit-config.js';
-import type { RateLimitStore } from './rate-limit-store.js';
+import type { AsyncRateLimitStore, RateLimitStore, SyncRateLimitStore } from './rate-limit-store.js';
 import { createRateLimitAlgorithm } from './registry.js';
 
 /** Builds the store a limiter keeps its state in, for the limiter's algorithm and clock. */
-export type RateLimitStoreFactory = (algorithm: RateLimitAlgorithm, now: Clock) => RateLimitStore;
+export type RateLimitStoreFactory<S extends RateLimitStore = RateLimitStore> = (
+  algorithm: RateLimitAlgorithm,
+  now: Clock,
+) => S;
 
-/** How a {@link RateLimiter} is built besides its config. */
-export interface RateLimiterOptions {
+/** How a {@link RateLimiter} over store type `S` is built besides its config. */
+export interface RateLimiterOptions<S extends RateLimitStore = MemoryStore> {
   /** Time source; tests pass a manual clock. Default {@link systemClock}. */
   now?: Clock;
   /** Default an in-memory store. */
-  store?: RateLimitStoreFactory;
+  store?: RateLimitStoreFactory<S>;
 }
 
 /** A decision spelled out, for callers off the hot path. */
@@ -24,23 +27,30 @@ export interface RateLimitDecision {
   retryAfter: number;
 }
 
-/** Decides per client id whether a request may go ahead, by one algorithm over one store. */
-export class RateLimiter {
+/**
+ * Decides per client id whether a request may go ahead, by one algorithm over one store. Typed by
+ * its store `S`: over the default in-memory store (or any {@link SyncRateLimitStore}) `take`
+ * returns a number, over an {@link AsyncRateLimitStore} a `Promise<number>`, so forgetting the
+ * `await` (`limiter.take(k) === 0` on a promise) does not compile.
+ */
+export class RateLimiter<S extends RateLimitStore = MemoryStore> {
   /** The algorithm, built from the config by registry name. */
   readonly algorithm: RateLimitAlgorithm;
   /** Where the state lives. */
-  readonly store: RateLimitStore;
+  readonly store: S;
   readonly #now: Clock;
 
-  constructor(config: RateLimitConfig, options: RateLimiterOptions = {}) {
+  constructor(config: RateLimitConfig, options: RateLimiterOptions<S> = {}) {
     this.algorithm = createRateLimitAlgorithm(config);
     this.#now = options.now ?? systemClock;
-    this.store = (options.store ?? ((a, now) => new MemoryStore(a, { now })))(this.algorithm, this.#now);
+    // Without `options.store` nothing infers S, so it is its default, MemoryStore: what is built here.
+    const build = options.store ?? (memoryStore as RateLimitStoreFactory<S>);
+    this.store = build(this.algorithm, this.#now);
   }
 
   /** 0 when `key` may go ahead now (and counts it), else whole ms until a retry can succeed. */
-  take(key: string): number | Promise<number> {
-    return this.store.take(key, this.#now());
+  take(key: string): ReturnType<S['take']> {
+    return this.store.take(key, this.#now()) as ReturnType<S['take']>;
   }
 
   /** {@link take} as an object, for callers that prefer one over a bare number. */
@@ -50,8 +60,8 @@ export class RateLimiter {
   }
 
   /** Forgets `key`'s history, e.g. after an operator lifts a block. */
-  reset(key: string): void | Promise<void> {
-    return this.store.reset(key);
+  reset(key: string): ReturnType<S['reset']> {
+    return this.store.reset(key) as ReturnType<S['reset']>;
   }
 
   /** Starts the store's upkeep (expiring idle clients). */
@@ -60,7 +70,9 @@ export class RateLimiter {
   }
 
   /** Stops the store's upkeep so shutdown leaves no timer behind. */
-  stop(): void | Promise<void> {
-    return this.store.stop();
+  stop(): ReturnType<S['stop']> {
+    return this.store.stop() as ReturnType<S['stop']>;
   }
 }
+
+const memoryStore: RateLimitStoreFactory = (algorithm, now) => new MemoryStore(algorithm, { now });

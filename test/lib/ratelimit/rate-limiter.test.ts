@@ -1,38 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
-import type { RateLimitAlgorithm } from '../../../src/lib/ratelimit/algorithm.js';
 import { ManualClock, systemClock } from '../../../src/lib/ratelimit/clock.js';
 import { MemoryStore } from '../../../src/lib/ratelimit/memory-store.js';
-import type { RateLimitStore } from '../../../src/lib/ratelimit/rate-limit-store.js';
 import { RateLimiter } from '../../../src/lib/ratelimit/rate-limiter.js';
-
-/** A store that answers with promises, as a networked one will. */
-class AsyncStore implements RateLimitStore {
-  readonly inner: MemoryStore;
-  started = 0;
-  stopped = 0;
-
-  constructor(algorithm: RateLimitAlgorithm) {
-    this.inner = new MemoryStore(algorithm);
-  }
-
-  async take(key: string, now: number): Promise<number> {
-    return this.inner.take(key, now);
-  }
-
-  async reset(key: string): Promise<void> {
-    this.inner.reset(key);
-  }
-
-  start(): void {
-    this.started++;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped++;
-  }
-}
+import { AsyncStore } from './async-store.js';
 
 describe('RateLimiter', () => {
   it('decides per client on the injected clock', () => {

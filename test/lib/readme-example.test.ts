@@ -1,7 +1,7 @@
 // The library example in README.md, kept runnable: if this breaks, the README is wrong too.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { ConcurrencyLimiter, ManualClock, RateLimiter, UpstreamGroup } from '../../src/index.js';
+import { ConcurrencyLimiter, ManualClock, RateLimiter, UpstreamGroup } from '../../src/lib/index.js';
 import { AsyncStore } from './ratelimit/async-store.js';
 
 // Stands for the README's store that answers with a promise.

@@ -17,6 +17,7 @@ COPY package.json package-lock.json ./
 # The npm bundled with node:20 (10.x) is used on purpose: it installs from this lock file as it is.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 

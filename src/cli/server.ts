@@ -3,6 +3,7 @@
  * access log, and signals stop it gracefully.
  */
 import { buildRuntime } from '../config/build-runtime.js';
+import { adminLabel, listenerLabel } from '../config/config-origin.js';
 import { RuntimeManager } from '../config/runtime-manager.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { accessLogObserver } from '../control/access-log.js';
@@ -11,6 +12,7 @@ import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics } from '../control/metrics.js';
 import { combineObservers } from '../control/observers.js';
+import { BindError } from '../proxy/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
 
 /** Collaborators of {@link startServer}. */
@@ -52,7 +54,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     await proxy.start();
   } catch (err) {
     built.stop();
-    throw err;
+    throw explainBindError(err, config);
   }
   const manager = new RuntimeManager(proxy, config, built, logger, {
     load: options.reloadSource,
@@ -84,7 +86,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     } catch (err) {
       await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
       manager.stop();
-      throw err;
+      throw explainBindError(err, config);
     }
   }
   let stopped: Promise<void> | undefined;
@@ -161,6 +163,17 @@ export function reloadOnHangup(manager: RuntimeManager): void {
   process.on('SIGHUP', () => {
     void manager.reloadFromSource();
   });
+}
+
+/**
+ * A bind failure said with the key and line of what wanted the address: `listeners[0] "edge"
+ * (switchyard.yaml:12): cannot bind ...` or `admin API (admin.bind, switchyard.yaml:30): ...`.
+ */
+function explainBindError(err: unknown, config: SwitchyardConfig): unknown {
+  if (!(err instanceof BindError)) return err;
+  if (err.listener === undefined) return err.withSubject(adminLabel(config));
+  const index = config.listeners.findIndex((l) => l.name === err.listener);
+  return index < 0 ? err : err.withSubject(listenerLabel(config, index));
 }
 
 /** The admin API's changes, made by the same manager that applies reloads. */

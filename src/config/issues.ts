@@ -106,7 +106,7 @@ function knownKeys(schema: z.core.$ZodType, path: readonly Key[]): string[] {
 }
 
 /** Line and column of the node at `path` (or of its key), else of its nearest existing ancestor. */
-function locate(
+export function locate(
   source: SourceMap,
   path: readonly Key[],
   at: 'key' | 'value',

@@ -3,8 +3,10 @@ import { dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes } from '../lib/errors.js';
+import { findBindConflicts } from './bind-conflicts.js';
 import { readHealthFiles } from './build-health.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { recordOrigins } from './config-origin.js';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
 import { type SourceMap, toConfigIssues } from './issues.js';
 import {
@@ -98,7 +100,22 @@ function parseConfig(text: string, fileName: string, options: ParseConfigOptions
     }
     throw invalidConfig(fileName, toIssues(result.error, fileName, source, applied));
   }
-  return { config: resolvePaths(result.data, dirname(resolve(fileName))), source, applied };
+  const config = resolvePaths(result.data, dirname(resolve(fileName)));
+  recordOrigins(config, fileName, source, applied);
+  // Across listeners and the admin API, so checked once each bind is a valid address: a clash found
+  // here names both lines, where binding would only say EADDRINUSE for one of them.
+  const clashes = findBindConflicts(config).map(
+    (c): z.core.$ZodIssue => ({
+      code: 'custom',
+      path: c.path,
+      message: c.message,
+      input: undefined,
+      params: { at: 'value' },
+    }),
+  );
+  if (clashes.length > 0)
+    throw invalidConfig(fileName, toIssues(new z.ZodError(clashes), fileName, source, applied));
+  return { config, source, applied };
 }
 
 /**

@@ -10,13 +10,17 @@ import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import { BindError } from '../proxy/bind-error.js';
 import type { Listener } from '../proxy/listener.js';
 import type { Logger } from '../proxy/logger.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
+import type { ListenerStats } from '../proxy/stats.js';
+import { bindOverlap } from './bind-conflicts.js';
 import type { Stoppable } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
+import { listenerLabel } from './config-origin.js';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
 import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsListenerConfig } from './types.js';
 
@@ -291,9 +295,10 @@ export class RuntimeManager {
   }
 
   /**
-   * Binds the addresses of added and rebound listeners before anything else changes, so a port in
-   * use refuses the reload whole. A listener moving onto a port that one of ours holds now cannot
-   * be bound until that one lets go, so it is left for #mergeListeners to bind in turn.
+   * Binds the addresses of added and moved listeners before anything else changes, so a port in use
+   * refuses the reload whole; a moved listener's new socket shares the counters of its old one. A
+   * listener moving onto an address that collides with a socket of ours (its own old one included)
+   * cannot be bound until that one lets go, so it is left for #mergeListeners to bind last.
    */
   async #bindNewAddresses(
     old: SwitchyardConfig,
@@ -301,24 +306,30 @@ export class RuntimeManager {
     built: BuiltRuntime,
   ): Promise<Map<string, Listener>> {
     const bound = new Map<string, Listener>();
-    const heldPorts = new Set(this.#proxy.listeners().map((l) => l.address().port));
+    const held = this.#proxy.listeners().map((l) => ({ host: l.address().address, port: l.address().port }));
     const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
     for (let i = 0; i < next.listeners.length; i++) {
       const cfg = next.listeners[i];
-      const before = oldByName.get(cfg.name);
-      if (keepsSocket(before, cfg)) continue;
+      const live = this.#live(cfg.name);
+      if (keepsSocket(oldByName.get(cfg.name), cfg) && live !== undefined) continue;
       const fresh = built.runtime.listeners[i];
-      if (fresh.port !== 0 && heldPorts.has(fresh.port)) continue;
+      if (held.some((h) => bindOverlap(h, fresh) !== undefined)) continue;
       try {
-        bound.set(cfg.name, await this.#proxy.bindListener(fresh, next.timeouts.handshake));
+        bound.set(cfg.name, await this.#proxy.bindListener(fresh, next.timeouts.handshake, live?.stats));
       } catch (err) {
         await Promise.all([...bound.values()].map((l) => l.close()));
-        throw new Error(`listeners[${i}].bind: cannot bind ${cfg.bind}: ${(err as Error).message}`);
+        throw explainBindError(err, next, i);
       }
     }
     return bound;
   }
 
+  /**
+   * Applies the listeners of `next` in an order that never leaves a kept listener without a socket:
+   * settings (and kind) changed in place; early-bound listeners put in place of the ones they move
+   * (whose sockets then close) or added; removed ones closed; and last the ones that wait for a
+   * port those steps free, after letting go of their own old sockets (so two can swap ports).
+   */
   async #mergeListeners(
     old: SwitchyardConfig,
     next: SwitchyardConfig,
@@ -329,28 +340,30 @@ export class RuntimeManager {
     const proxy = this.#proxy;
     const handshakeMs = next.timeouts.handshake;
     const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
+    const late: number[] = [];
     for (let i = 0; i < next.listeners.length; i++) {
       const cfg = next.listeners[i];
       const fresh = built.runtime.listeners[i];
       const before = oldByName.get(cfg.name);
-      if (!keepsSocket(before, cfg)) {
-        if (before !== undefined) await this.#dropListener(cfg.name);
-        this.#takeGuard(cfg.name, built);
+      const listener = this.#live(cfg.name);
+      if (!keepsSocket(before, cfg) || listener === undefined) {
         const early = bound.get(cfg.name);
-        if (early !== undefined) proxy.adoptListener(early);
-        else await proxy.addListener(fresh);
-        changes.push(before === undefined ? `listener ${cfg.name} added` : `listener ${cfg.name} rebound`);
+        if (early === undefined) {
+          late.push(i);
+          continue;
+        }
+        this.#replaceGuard(cfg.name, built);
+        if (listener === undefined) proxy.adoptListener(early);
+        else await proxy.replaceListener(early);
+        changes.push(listenerMoved(before, cfg, listener !== undefined));
         continue;
       }
-      const listener = proxy.listener(cfg.name);
       let runtime: ListenerRuntime = fresh;
       if (sameJson(before.handshakeRate, cfg.handshakeRate)) {
         // Keep the guard that is running, with its per-source history.
         runtime = { ...fresh, sourceGuard: listener.runtime.sourceGuard };
       } else {
-        this.#guardUpkeep.get(cfg.name)?.stop();
-        this.#guardUpkeep.delete(cfg.name);
-        this.#takeGuard(cfg.name, built);
+        this.#replaceGuard(cfg.name, built);
       }
       if (
         runtime.kind === 'tls' &&
@@ -360,13 +373,46 @@ export class RuntimeManager {
         runtime = { ...runtime, tls: listener.runtime.tls };
       }
       listener.update(runtime, handshakeMs);
-      if (!sameJson(before, cfg)) changes.push(`listener ${cfg.name} updated`);
+      if (before.kind !== cfg.kind) {
+        changes.push(`listener ${cfg.name} changed from ${before.kind} to ${cfg.kind} on the same socket`);
+      } else if (!sameJson(before, cfg)) {
+        changes.push(`listener ${cfg.name} updated`);
+      }
     }
     for (const l of old.listeners) {
       if (next.listeners.some((n) => n.name === l.name)) continue;
       await this.#dropListener(l.name);
       changes.push(`listener ${l.name} removed (live sessions finish)`);
     }
+    const stats = new Map<string, ListenerStats>();
+    for (const i of late) {
+      const listener = this.#live(next.listeners[i].name);
+      if (listener === undefined) continue;
+      stats.set(listener.name, listener.stats);
+      await this.#dropListener(listener.name);
+    }
+    for (const i of late) {
+      const cfg = next.listeners[i];
+      this.#takeGuard(cfg.name, built);
+      try {
+        await proxy.addListener(built.runtime.listeners[i], stats.get(cfg.name));
+      } catch (err) {
+        throw explainBindError(err, next, i);
+      }
+      changes.push(listenerMoved(oldByName.get(cfg.name), cfg, stats.has(cfg.name)));
+    }
+  }
+
+  /** The bound listener called `name`, if there is one. */
+  #live(name: string): Listener | undefined {
+    return this.#proxy.listeners().find((l) => l.name === name);
+  }
+
+  /** Stops the guard upkeep of the listener's old settings and starts that of its new ones. */
+  #replaceGuard(name: string, built: BuiltRuntime): void {
+    this.#guardUpkeep.get(name)?.stop();
+    this.#guardUpkeep.delete(name);
+    this.#takeGuard(name, built);
   }
 
   #takeGuard(name: string, built: BuiltRuntime): void {
@@ -544,9 +590,22 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * A listener that existed with the same address and kind is updated in place on its socket; a new
- * one, or one whose address or kind changed, is bound afresh.
+ * A listener that existed with the same address is updated in place on its socket, even when its
+ * kind changed; a new one, or one whose address changed, is bound afresh.
  */
 function keepsSocket(before: ListenerConfig | undefined, next: ListenerConfig): before is ListenerConfig {
-  return before !== undefined && before.bind === next.bind && before.kind === next.kind;
+  return before !== undefined && before.bind === next.bind;
+}
+
+/** The change line of a listener bound afresh: added, or moved (with its counters) from its old address. */
+function listenerMoved(before: ListenerConfig | undefined, next: ListenerConfig, moved: boolean): string {
+  if (before === undefined || !moved) return `listener ${next.name} added`;
+  const kind = before.kind === next.kind ? '' : ` (${before.kind} -> ${next.kind})`;
+  return `listener ${next.name} moved ${before.bind} -> ${next.bind}${kind} (sessions on the old address finish)`;
+}
+
+/** A bind failure said with the listener's key and line in `config`; other errors as they are. */
+function explainBindError(err: unknown, config: SwitchyardConfig, index: number): Error {
+  if (err instanceof BindError) return err.withSubject(listenerLabel(config, index));
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import { formatHostPort, parseHostPort } from '../lib/upstreams/address.js';
 import { UPSTREAM_STATES, type UpstreamState } from '../lib/upstreams/upstream.js';
+import { BindError } from '../proxy/bind-error.js';
 import type { Logger } from '../proxy/logger.js';
 import { type AdminActions, type NewUpstream, requireGroup } from './admin-actions.js';
 import {
@@ -359,9 +360,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) =>
+      reject(new BindError('admin API', undefined, formatHostPort(host, port), err));
+    server.once('error', failed);
     server.listen({ host, port }, () => {
-      server.removeListener('error', reject);
+      server.removeListener('error', failed);
       resolve();
     });
   });

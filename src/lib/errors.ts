@@ -37,6 +37,8 @@ export const ErrorCodes = {
   // configuration
   ERR_CONFIG_INVALID: 'ERR_CONFIG_INVALID',
   ERR_CONFIG_READ: 'ERR_CONFIG_READ',
+  // a listener's or the admin API's address could not be bound (at start or on reload)
+  ERR_BIND_FAILED: 'ERR_BIND_FAILED',
   // admin API
   ERR_UNKNOWN_GROUP: 'ERR_UNKNOWN_GROUP',
   ERR_UNAUTHORIZED: 'ERR_UNAUTHORIZED',

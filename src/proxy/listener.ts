@@ -28,8 +28,8 @@ const REFUSAL_LOG_INTERVAL_MS = 1000;
  * are counted and logged at most once per interval per reason, with a count of those not logged.
  */
 export class Listener {
-  /** Live counters. */
-  readonly stats = new ListenerStats();
+  /** Live counters; a listener moved to a new address by a reload shares them with the one it replaces. */
+  readonly stats: ListenerStats;
   /** Current settings; replaced on reload, read at each accept. */
   runtime: ListenerRuntime;
   readonly #server: Server;
@@ -46,7 +46,9 @@ export class Listener {
     onAccept: AcceptHandler,
     logger: Logger,
     onHandshake: HandshakeTimer,
+    stats: ListenerStats = new ListenerStats(),
   ) {
+    this.stats = stats;
     this.runtime = runtime;
     this.#onAccept = onAccept;
     this.#onHandshake = onHandshake;
@@ -154,18 +156,20 @@ export class Listener {
    * material goes into the existing handshake server (Node gives the new context new session-ticket
    * keys, so a client revoked by a new CRL cannot resume an old session past it); a new
    * handshake timeout needs a new handshake server, and handshakes in flight finish on the old one.
-   * The bind address and the listener kind cannot change here: the caller replaces the listener.
+   * The kind may change too (tcp <-> tls on the same socket, so no connection is refused meanwhile):
+   * handshakes in flight finish on the handshake server they started on. The bind address cannot
+   * change here: the caller binds a new listener and replaces this one.
    */
   update(runtime: ListenerRuntime, handshakeTimeoutMs: number): void {
     const old = this.runtime;
-    if (runtime.kind === 'tls' && old.kind === 'tls') {
-      if (handshakeTimeoutMs !== this.#handshakeTimeoutMs) {
-        this.#handshakes = this.#createHandshakes(runtime.tls, handshakeTimeoutMs);
-        this.#handshakeTimeoutMs = handshakeTimeoutMs;
-      } else if (runtime.tls !== old.tls) {
-        updateHandshakeServer(this.#handshakes!, runtime.tls);
-      }
+    if (runtime.kind === 'tcp') {
+      this.#handshakes = null;
+    } else if (old.kind !== 'tls' || handshakeTimeoutMs !== this.#handshakeTimeoutMs) {
+      this.#handshakes = this.#createHandshakes(runtime.tls, handshakeTimeoutMs);
+    } else if (runtime.tls !== old.tls) {
+      updateHandshakeServer(this.#handshakes!, runtime.tls);
     }
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
     this.runtime = runtime;
   }
 

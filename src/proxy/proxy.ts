@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+import { formatHostPort } from '../lib/upstreams/address.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
+import { BindError } from './bind-error.js';
 import { Listener } from './listener.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
@@ -60,20 +62,25 @@ export class ProxyServer implements SessionHost {
     }
   }
 
-  /** Binds one more listener (start, and reloads that add one). */
-  async addListener(rt: ListenerRuntime): Promise<Listener> {
-    return this.adoptListener(await this.bindListener(rt, this.runtime.timeouts.handshake));
+  /** Binds one more listener (start, and reloads that add one); `stats` carries a moved listener's counters. */
+  async addListener(rt: ListenerRuntime, stats?: ListenerStats): Promise<Listener> {
+    return this.adoptListener(await this.bindListener(rt, this.runtime.timeouts.handshake, stats));
   }
 
   /**
    * Binds a listener without registering it, so a reload can bind every new address before it
    * changes anything: a port in use then refuses the whole reload. It accepts connections from the
-   * moment it is bound; close it if it is not adopted.
+   * moment it is bound; close it if it is neither adopted nor put in place of another. A listener
+   * moving to a new address is given the counters of the one it replaces (`stats`). Rejects with a
+   * {@link BindError} naming the listener.
    */
-  async bindListener(rt: ListenerRuntime, handshakeMs: number): Promise<Listener> {
-    if (this.#listeners.has(rt.name)) throw new Error(`listener "${rt.name}" exists`);
-    const listener = new Listener(rt, handshakeMs, this.#accept, this.logger, this.#handshakeDone);
-    await listener.listen();
+  async bindListener(rt: ListenerRuntime, handshakeMs: number, stats?: ListenerStats): Promise<Listener> {
+    const listener = new Listener(rt, handshakeMs, this.#accept, this.logger, this.#handshakeDone, stats);
+    try {
+      await listener.listen();
+    } catch (err) {
+      throw new BindError(`listener "${rt.name}"`, rt.name, formatHostPort(rt.host, rt.port), err);
+    }
     return listener;
   }
 
@@ -81,12 +88,35 @@ export class ProxyServer implements SessionHost {
   adoptListener(listener: Listener): Listener {
     if (this.#listeners.has(listener.name)) throw new Error(`listener "${listener.name}" exists`);
     this.#listeners.set(listener.name, listener);
+    this.#logListening(listener);
+    return listener;
+  }
+
+  /**
+   * Puts a listener {@link bindListener} bound (on a new address, or of another kind) in the place
+   * of the same-named one, which then stops accepting; sessions it accepted run to their end. The
+   * new socket is bound before the old one closes, so the listener is never without one.
+   */
+  async replaceListener(listener: Listener): Promise<void> {
+    const old = this.#listeners.get(listener.name);
+    if (old === undefined) throw new Error(`no listener "${listener.name}"`);
+    // Map.set on an existing key keeps its place, so listings keep the configured order.
+    this.#listeners.set(listener.name, listener);
+    this.#logListening(listener);
+    const from = old.address();
+    await old.close();
+    this.logger.info(
+      { listener: listener.name, address: from.address, port: from.port },
+      'listener moved; the old address is closed',
+    );
+  }
+
+  #logListening(listener: Listener): void {
     const a = listener.address();
     this.logger.info(
       { listener: listener.name, address: a.address, port: a.port, kind: listener.runtime.kind },
       'listening',
     );
-    return listener;
   }
 
   /** Stops a listener accepting and forgets it; its live sessions run to their end. */

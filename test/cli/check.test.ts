@@ -162,6 +162,42 @@ describe('switchyard check', { timeout: 60_000 }, () => {
     );
   });
 
+  it('refuses two listeners, or a listener and the admin API, on one port, naming both lines', async () => {
+    writeFileSync(
+      join(dir, 'clash.yaml'),
+      [
+        'listeners:', //                 1
+        '  - name: edge', //             2
+        '    bind: "0.0.0.0:8443"', //   3
+        '    group: web', //             4
+        '  - name: local', //            5
+        '    bind: "127.0.0.1:8443"', // 6
+        '    group: web', //             7
+        '  - name: v6', //               8
+        '    bind: "[::1]:8443"', //     9
+        '    group: web', //             10
+        'groups:', //                    11
+        '  web:', //                     12
+        '    upstreams:', //             13
+        '      - address: "127.0.0.1:9000"', // 14
+        'admin:', //                     15
+        '  bind: "[::1]:8443"', //       16
+        '',
+      ].join('\n'),
+    );
+    const { code, stdout, stderr } = await runCli(['check', '--config', 'clash.yaml', '--no-files'], dir);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.equal(
+      stderr,
+      [
+        'switchyard: invalid configuration clash.yaml (2 problems):',
+        '  clash.yaml:6:11 listeners[1].bind: port 8443 is bound twice: listeners[0] "edge" (clash.yaml:3) on 0.0.0.0:8443 and listeners[1] "local" (clash.yaml:6) on 127.0.0.1:8443 (0.0.0.0 takes the port on every IPv4 address); give one of them another port',
+        '  clash.yaml:16:9 admin.bind: port 8443 is bound twice: listeners[2] "v6" (clash.yaml:9) on [::1]:8443 and admin API (admin.bind, clash.yaml:16) on [::1]:8443 (the same address); give one of them another port',
+      ].join('\n'),
+    );
+  });
+
   it('prints the validated configuration as JSON with --json', async () => {
     const { code, stdout } = await runCli(['check', '--json', '--config', join(EXAMPLES, 'plain-tcp.yaml')]);
     assert.equal(code, 0);

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { connectTls, tlsGet } from '../helpers/clients.js';
+import { connectTcp, connectTls, tlsGet } from '../helpers/clients.js';
 import { testTlsBlock } from '../helpers/proxy-harness.js';
-import { startNamedHttpUpstream, startSilentUpstream, type TestUpstream } from '../helpers/upstreams.js';
+import {
+  heldPort,
+  refusedPort,
+  startNamedHttpUpstream,
+  startSilentUpstream,
+  type TestUpstream,
+} from '../helpers/upstreams.js';
 
 describe('switchyard run', { timeout: 60_000 }, () => {
   let pki: TestPki;
@@ -108,6 +114,66 @@ not: [valid`,
       assert.equal(await cli.exited, 0);
     } finally {
       await other.close();
+    }
+  });
+
+  it('moves a listener to a new address on SIGHUP: the new one serves, the old one is closed', async () => {
+    const path = await writeConfig('move.yaml', named, '5s');
+    const cli = startCli(['run', '--config', path]);
+    try {
+      const oldPort = (await cli.waitForLog('listening')).port as number;
+      const newPort = await refusedPort();
+      writeFileSync(path, readFileSync(path, 'utf8').replace('127.0.0.1:0', `127.0.0.1:${newPort}`));
+      cli.child.kill('SIGHUP');
+      const reloaded = await Promise.race([
+        cli.waitForLog('configuration reloaded'),
+        cli.waitForLog('reload refused; the running configuration is unchanged'),
+      ]);
+      assert.deepEqual(reloaded.changes, [
+        `listener edge moved 127.0.0.1:0 -> 127.0.0.1:${newPort} (sessions on the old address finish)`,
+      ]);
+      assert.equal(await tlsGet({ port: newPort, ca: pki.ca.cert, client: pki.groupA }), 'cli-upstream');
+      await assert.rejects(connectTcp(oldPort), /ECONNREFUSED/);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    assert.equal(await cli.exited, 0);
+  });
+
+  /** 1-based line of the first line of `text` containing `needle`. */
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  it('names the listener and its config line when its port is held at start, and exits 1', async () => {
+    const { port, release } = await heldPort();
+    try {
+      const path = await writeConfig('held.yaml', named, '5s');
+      const text = readFileSync(path, 'utf8').replace('127.0.0.1:0', `127.0.0.1:${port}`);
+      writeFileSync(path, text);
+      const { code, stderr } = await runCli(['run', '--config', path]);
+      assert.equal(code, 1);
+      assert.equal(
+        stderr,
+        `switchyard: listeners[0] "edge" (${path}:${lineOf(text, 'bind:')}): cannot bind 127.0.0.1:${port}: address already in use (EADDRINUSE)`,
+      );
+    } finally {
+      await release();
+    }
+  });
+
+  it('names the admin API and its config line when admin.bind is held at start, and exits 1', async () => {
+    const { port, release } = await heldPort();
+    try {
+      const path = await writeConfig('admin-held.yaml', named, '5s');
+      const text = `${readFileSync(path, 'utf8')}admin:\n  bind: "127.0.0.1:${port}"\n`;
+      writeFileSync(path, text);
+      const { code, stderr } = await runCli(['run', '--config', path]);
+      assert.equal(code, 1);
+      assert.equal(
+        stderr,
+        `switchyard: admin API (admin.bind, ${path}:${lineOf(text, `127.0.0.1:${port}`)}): cannot bind 127.0.0.1:${port}: address already in use (EADDRINUSE)`,
+      );
+    } finally {
+      await release();
     }
   });
 

@@ -261,6 +261,14 @@ export async function refusedPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/** A loopback port held by a server that accepts nothing useful, as another program holding it would. */
+export async function heldPort(host = '127.0.0.1'): Promise<{ port: number; release(): Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return { port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 /** SHA-256 hex of the first `totalBytes` of the stream {@link deterministicChunk} repeats. */
 export function deterministicHash(totalBytes: number): string {
   const chunk = deterministicChunk();

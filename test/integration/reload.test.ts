@@ -10,9 +10,15 @@ import { createServerCertificate } from '../../src/cli/certs/dev-authority.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import type { SwitchyardConfig } from '../../src/config/types.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
-import { connectTls, EchoClient, tlsGet, until } from '../helpers/clients.js';
+import { connectTcp, connectTls, EchoClient, tcpGet, tlsGet, until } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testPkiFiles } from '../helpers/proxy-harness.js';
-import { startEchoUpstream, startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
+import {
+  heldPort,
+  refusedPort,
+  startEchoUpstream,
+  startNamedHttpUpstream,
+  type TestUpstream,
+} from '../helpers/upstreams.js';
 
 const asConfig = (o: Record<string, unknown>): SwitchyardConfig =>
   parseConfigText(stringify(o), join(tmpdir(), 'switchyard-reload.yaml'));
@@ -57,6 +63,14 @@ describe('hot reload', { timeout: 90_000 }, () => {
 
   const open = async (port = t.port()) =>
     new EchoClient(await connectTls({ port, ca: pki.ca.cert, client: pki.groupA }));
+
+  /** One echoed line on a fresh session to `port`, closed cleanly. */
+  const echoOnce = async (port: number, line: string) => {
+    const c = await open(port);
+    await c.roundTrip(line);
+    c.socket.end();
+    await c.closed;
+  };
 
   it('adds and removes upstreams and swaps the balancer while transfers run, dropping none', async () => {
     const clients = [await open(), await open(), await open()];
@@ -155,7 +169,9 @@ describe('hot reload', { timeout: 90_000 }, () => {
       assert.equal(result.ok, false);
       assert.match(
         !result.ok ? result.error : '',
-        new RegExp(`^listeners\\[2\\]\\.bind: cannot bind 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE`),
+        new RegExp(
+          `^listeners\\[2\\] "late" \\(.*switchyard-reload\\.yaml:\\d+\\): cannot bind 127\\.0\\.0\\.1:${taken}: address already in use \\(EADDRINUSE\\)$`,
+        ),
       );
       assert.equal(t.manager.config, before);
       assert.equal(group.balancer.name, balancer, 'the balancer swap was not applied');
@@ -201,6 +217,127 @@ describe('hot reload', { timeout: 90_000 }, () => {
     held.socket.end();
     await held.closed;
     assert.equal((await t.manager.reload(asConfig(withSecond))).ok, true);
+  });
+
+  // manager.reload() runs the same code as SIGHUP and POST /api/reload (reloadFromSource loads the
+  // file, then both apply it here); test/cli/run.test.ts moves a listener through SIGHUP end to end.
+  const edgeAt = (bind: string, more: Record<string, unknown> = {}) => ({
+    ...base,
+    listeners: [{ ...(base.listeners as object[])[0], bind, ...more }],
+  });
+
+  it('moves a listener to a new address: bound first, the old one closed after, its sessions finish', async () => {
+    assert.equal((await t.manager.reload(asConfig(base))).ok, true, 'start from the base configuration');
+    const oldPort = t.port('edge');
+    const held = await open(oldPort);
+    await held.roundTrip('before the move\n');
+    const stats = t.proxy.stats('edge');
+    const acceptedBefore = stats.accepted;
+    const newPort = await refusedPort();
+
+    const result = await t.manager.reload(asConfig(edgeAt(`127.0.0.1:${newPort}`)));
+    assert.deepEqual(result, {
+      ok: true,
+      changes: [
+        `listener edge moved 127.0.0.1:0 -> 127.0.0.1:${newPort} (sessions on the old address finish)`,
+      ],
+    });
+    assert.equal(t.port('edge'), newPort);
+    assert.equal(t.proxy.stats('edge'), stats, 'the counters carry over: they never go backwards');
+    const moved = await open(newPort);
+    await moved.roundTrip('on the new address\n');
+    assert.equal(stats.accepted, acceptedBefore + 1);
+    await assert.rejects(connectTcp(oldPort), /ECONNREFUSED/);
+    await held.roundTrip('the old address is closed, this session lives on\n');
+    for (const c of [held, moved]) {
+      c.socket.end();
+      await c.closed;
+    }
+    await until(() => stats.active === 0, 'both sessions counted as ended on the shared counters');
+    assert.ok(t.logger.lines.some((l) => l.message === 'listener moved; the old address is closed'));
+  });
+
+  it('refuses a move onto a port another process holds; the old address keeps serving', async () => {
+    const { port: taken, release } = await heldPort();
+    const before = t.manager.config;
+    const concurrency = t.proxy.runtime.concurrency;
+    const port = t.port('edge');
+    try {
+      const result = await t.manager.reload(
+        asConfig({ ...edgeAt(`127.0.0.1:${taken}`), concurrency: { perClient: 7 } }),
+      );
+      assert.equal(result.ok, false);
+      assert.match(
+        !result.ok ? result.error : '',
+        new RegExp(
+          `^listeners\\[0\\] "edge" \\(.*switchyard-reload\\.yaml:\\d+\\): cannot bind 127\\.0\\.0\\.1:${taken}: address already in use \\(EADDRINUSE\\)$`,
+        ),
+      );
+      assert.equal(t.manager.config, before);
+      assert.equal(t.proxy.runtime.concurrency, concurrency, 'the concurrency change was not applied');
+      assert.equal(t.port('edge'), port);
+      await echoOnce(port, 'still on the old address\n');
+    } finally {
+      await release();
+    }
+  });
+
+  it('changes a listener between tls and tcp on its socket, and moves it with a kind change', async () => {
+    const port = t.port('edge');
+    const stats = t.proxy.stats('edge');
+    const asTcp = (bind: string) => ({
+      ...base,
+      listeners: [{ name: 'edge', bind, group: 'named' }],
+      groups: { ...(base.groups as object), named: { upstreams: [{ address: named.address }] } },
+    });
+    const toTcp = await t.manager.reload(asConfig(asTcp(`127.0.0.1:${port}`)));
+    assert.ok(toTcp.ok && toTcp.changes.includes('listener edge changed from tls to tcp on the same socket'));
+    assert.equal(t.port('edge'), port);
+    assert.equal(await tcpGet(port), 'N');
+
+    const newPort = await refusedPort();
+    const back = await t.manager.reload(asConfig(edgeAt(`127.0.0.1:${newPort}`)));
+    assert.ok(
+      back.ok &&
+        back.changes.includes(
+          `listener edge moved 127.0.0.1:${port} -> 127.0.0.1:${newPort} (tcp -> tls) (sessions on the old address finish)`,
+        ),
+      JSON.stringify(back),
+    );
+    assert.equal(t.proxy.stats('edge'), stats);
+    await assert.rejects(connectTcp(port), /ECONNREFUSED/);
+    await echoOnce(newPort, 'tls again\n');
+  });
+
+  it('binds last a listener moving onto a port its own listeners free in the same reload (swap, removal)', async () => {
+    const [p1, p2] = [await refusedPort(), await refusedPort()];
+    const second = { name: 'second', tls: tlsBlock, routes: [{ org: 'groupA', group: 'named' }] };
+    const twoAt = (edge: number, other: number | undefined) => ({
+      ...base,
+      listeners: [
+        { ...(base.listeners as object[])[0], bind: `127.0.0.1:${edge}` },
+        ...(other === undefined ? [] : [{ ...second, bind: `127.0.0.1:${other}` }]),
+      ],
+      groups: { ...(base.groups as object), named: { upstreams: [{ address: named.address }] } },
+    });
+    assert.equal((await t.manager.reload(asConfig(twoAt(p1, p2)))).ok, true);
+    const edgeStats = t.proxy.stats('edge');
+
+    const swapped = await t.manager.reload(asConfig(twoAt(p2, p1)));
+    assert.ok(swapped.ok, JSON.stringify(swapped));
+    assert.equal(await tlsGet({ port: p1, ca: pki.ca.cert, client: pki.groupA }), 'N', 'second now on p1');
+    await echoOnce(p2, 'edge now on p2\n');
+    assert.equal(t.proxy.stats('edge'), edgeStats);
+
+    // edge takes p1 from "second", which the same reload removes
+    const taken = await t.manager.reload(asConfig(twoAt(p1, undefined)));
+    assert.ok(taken.ok && taken.changes.includes('listener second removed (live sessions finish)'));
+    assert.deepEqual(
+      t.proxy.listeners().map((l) => [l.name, l.address().port]),
+      [['edge', p1]],
+    );
+    await echoOnce(p1, 'edge on the port second had\n');
+    assert.equal((await t.manager.reload(asConfig(base))).ok, true);
   });
 
   it('rotates the server certificate on disk: new handshakes see it, old sessions continue', async () => {

@@ -58,8 +58,8 @@ export function slowStartFraction(step: number, steps: number, minFraction: numb
  * configured weight at the end, on {@link cancel} and on {@link stop}; meanwhile `upstream.weight`
  * is the effective weight and {@link status} tells the configured one. A weight set by someone else
  * mid-ramp (a config reload) becomes the new configured weight, which the ramp continues towards.
- * Round-robin ignores weights, so there slow start has no effect; consistent-hash moves a few keys
- * at each step.
+ * Round-robin follows the ramp like the weighted balancers (it rotates by weight once weights
+ * differ); consistent-hash moves a few keys at each step.
  */
 export class SlowStart {
   /** The group whose weights are ramped. */

@@ -4,7 +4,8 @@ import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
 import type { Logger } from './logger.js';
 import type { ListenerRuntime } from './runtime.js';
 import { ListenerStats } from './stats.js';
-import { createHandshakeServer, type TlsMaterial, updateHandshakeServer } from './tls.js';
+import { certificateRefusal, createHandshakeServer, type TlsMaterial, updateHandshakeServer } from './tls.js';
+import { dropAlertSecret, refuseWithAlert } from './tls-alert.js';
 
 /** Receives each connection that passed the listener's cheap guards. */
 export type AcceptHandler = (listener: Listener, socket: Socket) => void;
@@ -129,7 +130,23 @@ export class Listener {
   };
 
   #onSecure = (socket: TLSSocket): void => {
-    this.stats.handshaking--;
+    const stats = this.stats;
+    stats.handshaking--;
+    // Decided here, while the handshake's last records are still unsent: a refused client gets a TLS
+    // alert during its handshake, as from a server that enforces verification itself.
+    const refusal = certificateRefusal(socket);
+    if (refusal !== undefined) {
+      stats.active--;
+      const clientAddress = socket.remoteAddress ?? '';
+      // OpenSSL's verification error; with no certificate it names a missing issuer, which misleads.
+      const detail =
+        refusal.code === ErrorCodes.ERR_NO_CLIENT_CERT ? '' : String(socket.authorizationError ?? '');
+      refuseWithAlert(socket, refusal.alert);
+      stats.reject(refusal.code);
+      this.#logRefusal(refusal.code, clientAddress, detail);
+      return;
+    }
+    dropAlertSecret(socket);
     // Node keeps the accepted socket a server-side TLSSocket wraps in `_parent` (since 0.x); no
     // public API links the two. Without it the time is simply not recorded.
     const start = (socket as unknown as { _parent?: TimedSocket })._parent?.[acceptedAt];

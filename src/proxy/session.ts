@@ -11,7 +11,7 @@ import { proxyHeader } from './proxy-header.js';
 import { managedReadOptions, relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
 import type { ListenerStats, ProxyObserver, SessionRecord } from './stats.js';
-import { certificateRejection } from './tls.js';
+import { certificateRefusal } from './tls.js';
 
 /** What a session needs from the proxy that owns it. */
 export interface SessionHost {
@@ -180,14 +180,16 @@ export class Session {
   }
 
   #identify(tls: TLSSocket, authorizer: Authorizer): void {
-    // an empty object when the client sent no certificate (null once the socket is destroyed)
+    // The listener refuses a missing or unverified certificate during the handshake, with an alert;
+    // these two checks only keep a session from ever reading an identity nobody verified.
+    // (An empty object when the client sent no certificate, null once the socket is destroyed.)
     const cert = tls.getPeerCertificate();
     if (cert === null || cert.subject === undefined) {
       this.fail(ErrorCodes.ERR_NO_CLIENT_CERT);
       return;
     }
     if (!tls.authorized) {
-      this.fail(certificateRejection(tls.authorizationError));
+      this.fail(certificateRefusal(tls)!.code);
       return;
     }
     const identity = identityFromPeerCertificate(cert);

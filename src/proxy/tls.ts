@@ -4,8 +4,10 @@ import {
   type SecureContext,
   type SecureVersion,
   type Server,
+  type TLSSocket,
 } from 'node:tls';
 import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+import { keepAlertSecret, TlsAlert, type TlsAlertDescription } from './tls-alert.js';
 
 /** PEM material and protocol settings for a listener's server side of mutual TLS. */
 export interface TlsMaterial {
@@ -83,16 +85,20 @@ export function buildSecureContext(m: TlsMaterial): SecureContext {
 /**
  * The handshake engine of a TLS listener: a tls.Server that never listens itself. The listener hands
  * it sockets that passed the cheap guards; it shares one context (and session-ticket keys) across all
- * handshakes. Verification is requested but not enforced here, so each failure can get its own reason
- * code once the handshake is done.
+ * handshakes. Node's own enforcement (`rejectUnauthorized`) would close a refused client's
+ * connection without an alert and without the reason, so verification is requested here and decided
+ * by the listener as the handshake ends ({@link certificateRefusal}, then `refuseWithAlert`).
  */
 export function createHandshakeServer(m: TlsMaterial, handshakeTimeoutMs: number): Server {
-  return createServer({
+  const server = createServer({
     ...contextOptions(m),
     requestCert: true,
     rejectUnauthorized: false,
     handshakeTimeout: handshakeTimeoutMs,
   });
+  // A TLS 1.3 alert after the server's Finished must be encrypted; this keeps the one secret it needs.
+  server.on('keylog', keepAlertSecret);
+  return server;
 }
 
 /** Applies new material to a handshake server: only handshakes that start afterwards see it. */
@@ -100,15 +106,55 @@ export function updateHandshakeServer(server: Server, m: TlsMaterial): void {
   server.setSecureContext(contextOptions(m));
 }
 
-/** Maps OpenSSL's verification result for a client certificate to our reason code. */
-export function certificateRejection(authorizationError: Error | string | null | undefined): ErrorCode {
-  const text =
-    typeof authorizationError === 'string' ? authorizationError : (authorizationError?.message ?? '');
-  switch (text) {
-    case 'CERT_HAS_EXPIRED':
-    case 'CERT_NOT_YET_VALID':
-      return ErrorCodes.ERR_CERT_EXPIRED;
-    default:
-      return ErrorCodes.ERR_CERT_UNTRUSTED;
+/** Why a client certificate is refused: the reason code for logs and metrics, the alert for the client. */
+export interface CertificateRefusal {
+  code: ErrorCode;
+  alert: TlsAlertDescription;
+}
+
+const NO_CERT_TLS13: CertificateRefusal = {
+  code: ErrorCodes.ERR_NO_CLIENT_CERT,
+  alert: TlsAlert.certificateRequired,
+};
+// TLS 1.2 has no certificate_required; handshake_failure is what OpenSSL sends there.
+const NO_CERT_TLS12: CertificateRefusal = {
+  code: ErrorCodes.ERR_NO_CLIENT_CERT,
+  alert: TlsAlert.handshakeFailure,
+};
+const EXPIRED: CertificateRefusal = { code: ErrorCodes.ERR_CERT_EXPIRED, alert: TlsAlert.certificateExpired };
+
+// OpenSSL's verification errors (Node's `authorizationError`) and the alert OpenSSL itself sends for
+// each when it enforces verification (ssl_x509err2alert), which is what HAProxy's clients see.
+// Revocation and an outdated CRL keep ERR_CERT_UNTRUSTED: the operator's fix is the trust setup.
+const UNTRUSTED_ALERTS: Record<string, TlsAlertDescription> = {
+  CERT_REVOKED: TlsAlert.certificateRevoked,
+  CRL_HAS_EXPIRED: TlsAlert.certificateExpired,
+  CRL_NOT_YET_VALID: TlsAlert.certificateExpired,
+  INVALID_PURPOSE: TlsAlert.unsupportedCertificate,
+  UNABLE_TO_GET_ISSUER_CERT: TlsAlert.unknownCa,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TlsAlert.unknownCa,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: TlsAlert.unknownCa,
+  DEPTH_ZERO_SELF_SIGNED_CERT: TlsAlert.unknownCa,
+  SELF_SIGNED_CERT_IN_CHAIN: TlsAlert.unknownCa,
+  CERT_UNTRUSTED: TlsAlert.unknownCa,
+  INVALID_CA: TlsAlert.unknownCa,
+  UNABLE_TO_GET_CRL: TlsAlert.unknownCa,
+};
+
+/**
+ * Decides a finished server-side handshake's client certificate: undefined when it is trusted and
+ * valid, otherwise the reason code and the alert to refuse it with.
+ */
+export function certificateRefusal(socket: TLSSocket): CertificateRefusal | undefined {
+  if (socket.authorized) return undefined;
+  // an empty object when the client sent no certificate
+  if (socket.getPeerCertificate().subject === undefined) {
+    return socket.getProtocol() === 'TLSv1.3' ? NO_CERT_TLS13 : NO_CERT_TLS12;
   }
+  const error = String(socket.authorizationError ?? '');
+  if (error === 'CERT_HAS_EXPIRED' || error === 'CERT_NOT_YET_VALID') return EXPIRED;
+  return {
+    code: ErrorCodes.ERR_CERT_UNTRUSTED,
+    alert: UNTRUSTED_ALERTS[error] ?? TlsAlert.certificateUnknown,
+  };
 }

@@ -91,13 +91,11 @@ describe('mTLS listener: identity, authorization and every refusal reason', { ti
     assert.match(await get('rsaClient'), /^groupA-/);
   });
 
+  // Valid certificates the routing refuses: the handshake completes, the session closes with close_notify.
   const refusals: [string, keyof TestPki | undefined, string][] = [
     ['an org no rule allows', 'intruder', ErrorCodes.ERR_UNAUTHORIZED_ORG],
     ['a certificate without O', 'noOrg', ErrorCodes.ERR_CERT_MISSING_ORG],
     ['a certificate without CN', 'noCn', ErrorCodes.ERR_CERT_MISSING_CN],
-    ['an expired certificate', 'expired', ErrorCodes.ERR_CERT_EXPIRED],
-    ['a certificate from another CA', 'untrusted', ErrorCodes.ERR_CERT_UNTRUSTED],
-    ['no client certificate', undefined, ErrorCodes.ERR_NO_CLIENT_CERT],
   ];
   for (const [what, client, code] of refusals) {
     it(`refuses ${what} with ${code}, counted, logged once, nothing sent`, async () => {
@@ -110,6 +108,28 @@ describe('mTLS listener: identity, authorization and every refusal reason', { ti
       assert.equal(record.upstream, '');
       assert.equal(stats.rejected(code as never), countBefore + 1);
       const lines = t.logger.lines.filter((l) => l.fields.termination === code);
+      assert.equal(lines.length, 1, 'exactly one log line for the refusal');
+    });
+  }
+
+  // Certificates that fail verification: refused during the handshake (with a TLS alert, see
+  // tls-alerts.test.ts), before a session exists.
+  const handshakeRefusals: [string, keyof TestPki | undefined, string][] = [
+    ['an expired certificate', 'expired', ErrorCodes.ERR_CERT_EXPIRED],
+    ['a certificate from another CA', 'untrusted', ErrorCodes.ERR_CERT_UNTRUSTED],
+    ['no client certificate', undefined, ErrorCodes.ERR_NO_CLIENT_CERT],
+  ];
+  for (const [what, client, code] of handshakeRefusals) {
+    it(`refuses ${what} in the handshake with ${code}, counted, logged once, no session`, async () => {
+      const stats = t.proxy.stats('edge');
+      const countBefore = stats.rejected(code as never);
+      const recordsBefore = t.records.length;
+      assert.equal(await get(client), '', 'the client must receive nothing');
+      assert.equal(stats.rejected(code as never), countBefore + 1);
+      assert.equal(t.records.length, recordsBefore);
+      const lines = t.logger.lines.filter(
+        (l) => l.message === 'connection refused' && l.fields.reason === code,
+      );
       assert.equal(lines.length, 1, 'exactly one log line for the refusal');
     });
   }

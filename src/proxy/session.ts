@@ -478,9 +478,23 @@ export class Session {
     if (this.#termination === 'OK') this.#termination = code;
   }
 
+  /**
+   * Cuts the session from our side (shutdown, idle timeout, max lifetime, upstream taken down). A
+   * TLS client is sent close_notify first, so it can tell our close from a truncated stream, and
+   * gets the refusal's short linger to answer before it is destroyed: the linger's 'timeout' comes
+   * back here, and a client whose side is already ended is destroyed at once.
+   */
   #destroyBoth(): void {
     if (this.#phase < Phase.Closing) this.#phase = Phase.Closing;
-    this.#client.destroy();
+    const client = this.#client;
+    if (this.#listener.kind === 'tls' && !client.writableEnded && !client.destroyed) {
+      client.setTimeout(CLOSE_LINGER_MS);
+      client.end();
+      // Read on (and drop: the upstream is gone) so the client's own close is seen.
+      client.resume();
+    } else {
+      client.destroy();
+    }
     this.#upstreamSocket?.destroy();
   }
 

@@ -6,7 +6,7 @@ import { buildRuntime } from '../config/build-runtime.js';
 import { adminLabel, listenerLabel } from '../config/config-origin.js';
 import { RuntimeManager } from '../config/runtime-manager.js';
 import type { SwitchyardConfig } from '../config/types.js';
-import { accessLogObserver } from '../control/access-log.js';
+import { type AccessLog, openAccessLog } from '../control/access-log.js';
 import type { AdminActions } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { ProcessLogger } from '../control/logger.js';
@@ -35,6 +35,8 @@ export interface RunningServer {
   manager: RuntimeManager;
   /** The admin API, when `admin` is configured. */
   admin: AdminServer | undefined;
+  /** Reopens the access log file (SIGUSR1, after logrotate moved it); nothing when it is stdout or off. */
+  reopenLogs(): void;
   /** Stops accepting, drains within the configured grace, stops background timers; idempotent. */
   stop(): Promise<void>;
 }
@@ -44,9 +46,16 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
   const { logger } = options;
   const built = await buildRuntime(config);
   const metrics = createMetrics();
+  let accessLog: AccessLog;
+  try {
+    accessLog = openAccessLog(config.log.accessLog, config.log.level, logger);
+  } catch (err) {
+    built.stop();
+    throw new Error(`log.accessLog: cannot open ${config.log.accessLog}: ${(err as Error).message}`);
+  }
   const proxy = new ProxyServer(built.runtime, {
     logger,
-    observer: combineObservers(accessLogObserver(logger), metrics.observer),
+    observer: combineObservers(accessLog.observer, metrics.observer),
   });
   metrics.watch(proxy);
   built.start();
@@ -95,6 +104,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     config,
     manager,
     admin,
+    reopenLogs: () => accessLog.reopen(),
     stop: () => {
       // The grace in force is the one of the latest reload, not the one we started with.
       const timeouts = manager.config.timeouts;
@@ -103,6 +113,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         .finally(async () => {
           manager.stop();
           await admin?.close();
+          await new Promise<void>((resolve) => accessLog.flush(resolve));
         });
       return stopped;
     },
@@ -156,6 +167,17 @@ export function stopOnSignals(options: SignalOptions): void {
       logger.warn({ signal: 'SIGHUP' }, 'this command does not reload; ignoring SIGHUP'),
     );
   }
+}
+
+/**
+ * SIGUSR1 reopens the access log file, for logrotate's `postrotate` (as NGINX does). Node would
+ * otherwise start its inspector on SIGUSR1; a balancer in production wants the reopen instead.
+ */
+export function reopenLogsOnUsr1(server: RunningServer, logger: ProcessLogger): void {
+  process.on('SIGUSR1', () => {
+    server.reopenLogs();
+    logger.info({ signal: 'SIGUSR1' }, 'access log reopened');
+  });
 }
 
 /** SIGHUP re-reads the configuration and applies it; a bad one is logged and changes nothing. */

@@ -248,8 +248,10 @@ function syntaxError(file: string, text: string, what: string, err: unknown): Co
   return ConfigError.invalid(file, [{ file, line, column, path: '', message: `${what}: ${why}` }]);
 }
 
-/** TLS file paths (listeners' and health checks') made absolute against the configuration file's directory. */
+/** File paths (TLS files, the access log file) made absolute against the configuration file's directory. */
 function resolvePaths(config: SwitchyardConfig, baseDir: string): SwitchyardConfig {
+  const access = config.log.accessLog;
+  if (access !== 'stdout' && access !== 'off') config.log.accessLog = resolve(baseDir, access);
   for (const listener of config.listeners) {
     if (listener.kind !== 'tls') continue;
     const tls = listener.tls;

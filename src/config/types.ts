@@ -301,4 +301,9 @@ export interface LogConfig {
   level: LogLevel;
   /** `json` lines, `pretty` lines for people, or `auto`: pretty when stdout is a terminal. */
   format: 'auto' | 'json' | 'pretty';
+  /**
+   * Where the per-session access lines go: `stdout` (with the other lines), `off`, or a file path
+   * (absolute, or relative to the configuration file) written as JSON lines and reopened on SIGUSR1.
+   */
+  accessLog: string;
 }

@@ -1,9 +1,17 @@
 import type { Logger } from '../proxy/logger.js';
 import type { ProxyObserver, SessionRecord } from '../proxy/stats.js';
+import { createFileLogger, type ProcessLogger } from './logger.js';
+
+/** Milliseconds to three decimals: microseconds are as fine as a log line needs. */
+function ms(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
 
 /**
  * One line per session at its end, refused or not: the line operators grep for. Normal ends log at
- * info, refusals and bad endings at warn with their reason code.
+ * info, refusals and bad endings at warn with their reason code. The fields are those HAProxy's and
+ * Envoy's TCP logs carry: who (address, id, org), where (group, upstream id and address), how (TLS
+ * version, cipher, SNI), how long (handshake, connect, whole session) and how many connect attempts.
  */
 export function accessLogObserver(logger: Logger): Required<Pick<ProxyObserver, 'sessionEnded'>> {
   return {
@@ -16,13 +24,47 @@ export function accessLogObserver(logger: Logger): Required<Pick<ProxyObserver, 
         org: r.org,
         group: r.group,
         upstream: r.upstream,
+        upstreamAddress: r.upstreamAddress,
         bytesFromClient: r.bytesFromClient,
         bytesToClient: r.bytesToClient,
-        durationMs: Math.round(r.durationMs * 1000) / 1000,
+        tlsVersion: r.tlsVersion,
+        tlsCipher: r.tlsCipher,
+        serverName: r.serverName,
+        handshakeMs: ms(r.handshakeMs),
+        connectMs: ms(r.connectMs),
+        retries: r.connectAttempts > 0 ? r.connectAttempts - 1 : 0,
+        durationMs: ms(r.durationMs),
         termination: r.termination,
       };
       if (r.termination === 'OK') logger.info(fields, 'session');
       else logger.warn(fields, 'session');
     },
+  };
+}
+
+/** Where the access lines go, as `log.accessLog` chose. */
+export interface AccessLog {
+  /** The observer to give the proxy; undefined when the access log is off. */
+  readonly observer: ProxyObserver | undefined;
+  /** Opens the file again (SIGUSR1 after logrotate moved it); nothing for stdout or off. */
+  reopen(): void;
+  /** Writes out what is buffered; for a file, before exiting. */
+  flush(callback: () => void): void;
+}
+
+/**
+ * The access log `log.accessLog` names: `stdout` writes through the process logger, `off` writes
+ * nothing, anything else is a file path (made absolute by the loader) with its own batched writer.
+ */
+export function openAccessLog(target: string, level: string, processLogger: ProcessLogger): AccessLog {
+  if (target === 'off') return { observer: undefined, reopen() {}, flush: (cb) => cb() };
+  if (target === 'stdout') {
+    return { observer: accessLogObserver(processLogger), reopen() {}, flush: (cb) => cb() };
+  }
+  const file = createFileLogger(target, level);
+  return {
+    observer: accessLogObserver(file),
+    reopen: () => file.reopen(),
+    flush: (cb) => file.flush(() => cb()),
   };
 }

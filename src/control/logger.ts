@@ -1,3 +1,5 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from '../proxy/logger.js';
 import { prettyDestination } from './pretty-log.js';
@@ -17,12 +19,7 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
  */
 export function createLogger(level: string, format: LogFormat = 'auto'): ProcessLogger {
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
-  const options = {
-    level,
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
+  const options = lineOptions(level);
   if (pretty) return pino(options, prettyDestination(process.stdout));
   // One write(2) per line costs a new connection about as much as the rest of its bookkeeping, so
   // JSON lines are gathered into writes of up to 4 KiB and flushed at least every FLUSH_MS: under
@@ -35,6 +32,44 @@ export function createLogger(level: string, format: LogFormat = 'auto'): Process
     periodicFlush: FLUSH_MS,
   });
   return pino(options, destination);
+}
+
+/** What every JSON line carries: level as a word, the pid, an ISO timestamp. */
+function lineOptions(level: string) {
+  return {
+    level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+}
+
+/** A logger writing JSON lines to a file, which `reopen()` opens afresh (after logrotate moved it). */
+export interface FileLogger extends ProcessLogger {
+  /** Closes the file and opens the same path again, creating it if it was moved away. */
+  reopen(): void;
+}
+
+/**
+ * JSON lines appended to `path` (created with mode 0640, its directory too), batched like the
+ * stdout lines. Throws when the file cannot be opened, so `run` fails at start, not at the first line.
+ */
+export function createFileLogger(path: string, level: string): FileLogger {
+  // sonic-boom opens asynchronously and reports a bad path as an event later; opening it here first
+  // makes that a start error with the path in it.
+  mkdirSync(dirname(path), { recursive: true });
+  closeSync(openSync(path, 'a', 0o640));
+  const destination = pino.destination({
+    dest: path,
+    sync: false,
+    mkdir: true,
+    mode: 0o640,
+    minLength: BUFFER_BYTES,
+    periodicFlush: FLUSH_MS,
+  });
+  const logger = pino(lineOptions(level), destination) as unknown as FileLogger;
+  logger.reopen = () => destination.reopen();
+  return logger;
 }
 
 const BUFFER_BYTES = 4096;

@@ -7,8 +7,8 @@ import { ListenerStats } from './stats.js';
 import { certificateRefusal, createHandshakeServer, type TlsMaterial, updateHandshakeServer } from './tls.js';
 import { dropAlertSecret, refuseWithAlert } from './tls-alert.js';
 
-/** Receives each connection that passed the listener's cheap guards. */
-export type AcceptHandler = (listener: Listener, socket: Socket) => void;
+/** Receives each connection that passed the listener's cheap guards, with its TLS handshake's ms (0 on plain TCP). */
+export type AcceptHandler = (listener: Listener, socket: Socket, handshakeMs?: number) => void;
 
 /** Receives the length of each successful handshake; the proxy passes its observer's hook. */
 export type HandshakeTimer = (listener: string, ms: number) => void;
@@ -150,8 +150,9 @@ export class Listener {
     // Node keeps the accepted socket a server-side TLSSocket wraps in `_parent` (since 0.x); no
     // public API links the two. Without it the time is simply not recorded.
     const start = (socket as unknown as { _parent?: TimedSocket })._parent?.[acceptedAt];
-    if (start !== undefined) this.#onHandshake(this.runtime.name, performance.now() - start);
-    this.#onAccept(this, socket);
+    const handshakeMs = start === undefined ? 0 : performance.now() - start;
+    if (start !== undefined) this.#onHandshake(this.runtime.name, handshakeMs);
+    this.#onAccept(this, socket, handshakeMs);
   };
 
   #onHandshakeError = (err: NodeJS.ErrnoException, socket: TLSSocket): void => {

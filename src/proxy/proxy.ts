@@ -176,7 +176,7 @@ export class ProxyServer implements SessionHost {
     if (this.#sessions.size === 0) for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
-  #accept = (listener: Listener, socket: Socket): void => {
+  #accept = (listener: Listener, socket: Socket, handshakeMs?: number): void => {
     if (this.#stopping) {
       // A handshake that was under way when shutdown began finishes after the listener closed; a
       // session started now would outlive a shutdown that may already have resolved.
@@ -187,7 +187,7 @@ export class ProxyServer implements SessionHost {
       socket.destroy();
       return;
     }
-    this.#sessions.add(new Session(this, listener.runtime, listener.stats, socket));
+    this.#sessions.add(new Session(this, listener.runtime, listener.stats, socket, handshakeMs));
   };
 
   /**

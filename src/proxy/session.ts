@@ -92,6 +92,11 @@ export class Session {
   readonly #startedAt = performance.now();
   #connectStartedAt = 0;
   #connectMs = 0;
+  readonly #handshakeMs: number;
+  /** What the TLS handshake agreed, for the access log; empty on plain TCP. */
+  #tlsVersion = '';
+  #tlsCipher = '';
+  #serverName = '';
 
   // One handler per event for every session: each finds its session through the socket, so a
   // session registers shared functions instead of allocating a closure per event.
@@ -120,10 +125,18 @@ export class Session {
 
   /**
    * Starts a session on a connection that passed the listener's guards: for TLS listeners the
-   * handshake is already done, for plain TCP the raw socket.
+   * handshake is already done, for plain TCP the raw socket. `handshakeMs` is how long the TLS
+   * handshake took from accept (0 on plain TCP).
    */
-  constructor(host: SessionHost, listener: ListenerRuntime, stats: ListenerStats, client: Socket) {
+  constructor(
+    host: SessionHost,
+    listener: ListenerRuntime,
+    stats: ListenerStats,
+    client: Socket,
+    handshakeMs = 0,
+  ) {
     this.#host = host;
+    this.#handshakeMs = handshakeMs;
     this.#runtime = host.runtime;
     this.#listener = listener;
     this.#stats = stats;
@@ -137,6 +150,7 @@ export class Session {
     client.on('timeout', Session.#clientTimeout);
     client.once('close', Session.#clientClose);
     if (listener.kind === 'tls') {
+      this.#noteTls(client as TLSSocket);
       this.#identify(client as TLSSocket, listener.authorizer);
     } else {
       this.#admissionKey = this.#clientAddress;
@@ -211,6 +225,14 @@ export class Session {
     this.#org = identity.orgs.length === 1 ? identity.orgs[0] : this.#orgFor(identity.orgs, group);
     this.#admissionKey = identity.id;
     this.#admit(group);
+  }
+
+  /** Read while the socket is open: once destroyed it no longer knows what was negotiated. */
+  #noteTls(tls: TLSSocket): void {
+    this.#tlsVersion = tls.getProtocol() ?? '';
+    this.#tlsCipher = tls.getCipher()?.name ?? '';
+    const sni = (tls as TLSSocket & { servername?: string | false }).servername;
+    this.#serverName = typeof sni === 'string' ? sni : '';
   }
 
   #orgFor(orgs: readonly string[], group: string): string {
@@ -528,10 +550,16 @@ export class Session {
       org: this.#org,
       group: this.#group?.name ?? '',
       upstream: upstream?.id ?? '',
+      upstreamAddress: upstream?.address ?? '',
       bytesFromClient: client.bytesRead,
       bytesToClient: client.bytesWritten,
       durationMs: performance.now() - this.#startedAt,
+      handshakeMs: this.#handshakeMs,
       connectMs: this.#connectMs,
+      connectAttempts: this.#attempt,
+      tlsVersion: this.#tlsVersion,
+      tlsCipher: this.#tlsCipher,
+      serverName: this.#serverName,
       termination,
     };
     this.#host.observer.sessionEnded?.(record);

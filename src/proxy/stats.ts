@@ -43,14 +43,26 @@ export interface SessionRecord {
   group: string;
   /** Upstream id; empty when none was reached. */
   upstream: string;
+  /** The upstream's `host:port` (IPv6 in brackets), also when it has an id; empty when none was picked. */
+  upstreamAddress: string;
   /** Bytes read from the client. */
   bytesFromClient: number;
   /** Bytes written to the client. */
   bytesToClient: number;
   /** Milliseconds from session start (handshake done, or accept on plain TCP) to close. */
   durationMs: number;
+  /** Milliseconds the TLS handshake took from accept (0 on plain TCP). */
+  handshakeMs: number;
   /** Milliseconds the successful upstream connect took (0 when none). */
   connectMs: number;
+  /** Upstream connects tried, the successful one included; retries are this minus one. */
+  connectAttempts: number;
+  /** Negotiated TLS version (`TLSv1.3`); empty on plain TCP. */
+  tlsVersion: string;
+  /** Negotiated cipher suite, OpenSSL's name; empty on plain TCP. */
+  tlsCipher: string;
+  /** Server name (SNI) the client asked for; empty when it sent none. */
+  serverName: string;
   /** `OK` for a normal end, otherwise the reason code. */
   termination: ErrorCode | 'OK';
 }

@@ -81,7 +81,7 @@ describe('loadConfigFile: the issue example (examples/mtls-by-org.yaml)', () => 
     });
     assert.deepEqual(config.concurrency, { perClient: 0 });
     assert.deepEqual(config.connect, { attempts: 3 });
-    assert.deepEqual(config.log, { level: 'info', format: 'auto' });
+    assert.deepEqual(config.log, { level: 'info', format: 'auto', accessLog: 'stdout' });
     assert.equal(config.admin, undefined);
   });
 });

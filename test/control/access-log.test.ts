@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
-import { tlsGet } from '../helpers/clients.js';
+import { tcpGet, tlsGet } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testTlsBlock } from '../helpers/proxy-harness.js';
-import { startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
+import { refusedPort, startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
 
 describe('access log', { timeout: 30_000 }, () => {
   let pki: TestPki;
@@ -44,12 +44,19 @@ describe('access log', { timeout: 30_000 }, () => {
       'clientAddress',
       'clientId',
       'clientPort',
+      'connectMs',
       'durationMs',
       'group',
+      'handshakeMs',
       'listener',
       'org',
+      'retries',
+      'serverName',
       'termination',
+      'tlsCipher',
+      'tlsVersion',
       'upstream',
+      'upstreamAddress',
     ]);
     assert.equal(fields.listener, 'edge');
     assert.equal(fields.clientAddress, '127.0.0.1');
@@ -59,6 +66,14 @@ describe('access log', { timeout: 30_000 }, () => {
     assert.equal(fields.org, 'groupA');
     assert.equal(fields.group, 'groupA');
     assert.equal(fields.upstream, 'up-1');
+    // the id names the upstream, the address says where it is
+    assert.equal(fields.upstreamAddress, up.address);
+    assert.equal(fields.tlsVersion, 'TLSv1.3');
+    assert.match(String(fields.tlsCipher), /^TLS_(AES_\d+_GCM|CHACHA20_POLY1305)_SHA\d+$/);
+    assert.equal(fields.serverName, 'localhost');
+    assert.ok(typeof fields.handshakeMs === 'number' && fields.handshakeMs > 0);
+    assert.ok(typeof fields.connectMs === 'number' && fields.connectMs > 0);
+    assert.equal(fields.retries, 0);
     const request = 'GET / HTTP/1.1\r\nHost: switchyard\r\nConnection: close\r\n\r\n';
     assert.equal(fields.bytesFromClient, request.length);
     assert.ok((fields.bytesToClient as number) > 'logged\n'.length);
@@ -76,5 +91,44 @@ describe('access log', { timeout: 30_000 }, () => {
     assert.equal(line?.fields.org, 'intruder');
     assert.equal(line?.fields.group, '');
     assert.equal(line?.fields.upstream, '');
+  });
+});
+
+describe('access log on a plain TCP listener with a retry', { timeout: 30_000 }, () => {
+  let up: TestUpstream;
+  let t: TestProxy;
+  let deadAddress: string;
+
+  before(async () => {
+    up = await startNamedHttpUpstream('second');
+    deadAddress = `127.0.0.1:${await refusedPort()}`;
+    t = await startTestProxy({
+      listeners: [{ name: 'plain', bind: '127.0.0.1:0', group: 'g' }],
+      groups: {
+        g: {
+          balancer: 'round-robin',
+          upstreams: [{ address: deadAddress }, { address: up.address, id: 'alive' }],
+        },
+      },
+      connect: { attempts: 3 },
+    });
+  });
+
+  after(async () => {
+    await t.stop();
+    await up.close();
+  });
+
+  it('counts the failed attempt as a retry, names the upstream that served, and leaves the TLS fields empty', async () => {
+    assert.equal(await tcpGet(t.port('plain')), 'second');
+    await t.record((r) => r.termination === 'OK');
+    const line = t.logger.lines.find((l) => l.message === 'session');
+    assert.equal(line?.fields.retries, 1);
+    assert.equal(line?.fields.upstream, 'alive');
+    assert.equal(line?.fields.upstreamAddress, up.address);
+    assert.equal(line?.fields.tlsVersion, '');
+    assert.equal(line?.fields.tlsCipher, '');
+    assert.equal(line?.fields.serverName, '');
+    assert.equal(line?.fields.handshakeMs, 0);
   });
 });

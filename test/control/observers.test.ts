@@ -14,10 +14,16 @@ const record: SessionRecord = {
   org: '',
   group: '',
   upstream: '',
+  upstreamAddress: '',
   bytesFromClient: 0,
   bytesToClient: 0,
   durationMs: 1,
+  handshakeMs: 0,
   connectMs: 0,
+  connectAttempts: 0,
+  tlsVersion: '',
+  tlsCipher: '',
+  serverName: '',
   termination: 'OK',
 };
 

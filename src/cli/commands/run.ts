@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../control/logger.js';
 import { type ConfigFlags, loadConfiguration } from '../config-source.js';
-import { reloadOnHangup, startServer, stopOnSignals } from '../server.js';
+import { reloadOnHangup, reopenLogsOnUsr1, startServer, stopOnSignals } from '../server.js';
 
 /** Options of `switchyard run`. */
 export interface RunOptions extends ConfigFlags {}
@@ -18,5 +18,6 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   const server = await startServer(config, { logger, reloadSource, configPath: path });
   logger.info({ config: path, listeners: config.listeners.length, overrides }, 'switchyard started');
   reloadOnHangup(server.manager);
+  reopenLogsOnUsr1(server, logger);
   stopOnSignals({ logger, graceMs: () => server.manager.config.timeouts.shutdownGrace, stop: server.stop });
 }

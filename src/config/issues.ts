@@ -2,6 +2,7 @@ import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type 
 import type { z } from 'zod';
 import { type ConfigIssue, formatKeyPath } from './config-error.js';
 import { defOf, unwrap } from './schema-walk.js';
+import { isSecretPath, REDACTED, redactValue } from './secrets.js';
 import { showValue } from './show-value.js';
 import { didYouMean } from './suggest.js';
 
@@ -38,7 +39,7 @@ export function toConfigIssues(
         add([...path, key], `unknown key "${key}"${didYouMean(key, known)}`, 'key');
     } else {
       const at = issue.code === 'custom' && issue.params?.at === 'key' ? 'key' : 'value';
-      add(path, describe(issue), at);
+      add(path, describe(issue, isSecretPath(path)), at);
     }
   }
   // Stable, so issues at one spot keep zod's order.
@@ -55,16 +56,20 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   array: 'a list',
 };
 
-/** What was expected, in words; zod's own wording only for issue kinds the schema does not produce. */
-function describe(issue: z.core.$ZodIssue): string {
-  const got = showValue(issue.input);
+/**
+ * What was expected, in words; zod's own wording only for issue kinds the schema does not produce.
+ * A `secret` value (the admin token) is never repeated: an error message is printed and logged.
+ */
+function describe(issue: z.core.$ZodIssue, secret: boolean): string {
+  const got = secret ? REDACTED : showValue(issue.input);
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'required';
       return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${got}`;
     case 'invalid_value': {
       const values = issue.values.map((v) => JSON.stringify(v));
-      const hint = typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : '';
+      const hint =
+        typeof issue.input === 'string' && !secret ? didYouMean(issue.input, issue.values.map(String)) : '';
       const expected = values.length === 1 ? values[0] : `one of ${values.join(', ')}`;
       return `expected ${expected}, got ${got}${hint}`;
     }
@@ -81,7 +86,7 @@ function describe(issue: z.core.$ZodIssue): string {
       if (issue.origin === 'string') return `expected at most ${issue.maximum} characters`;
       return `expected a number ${issue.inclusive ? '<=' : '<'} ${issue.maximum}, got ${got}`;
     default:
-      return issue.message;
+      return secret ? redactValue(issue.message, issue.input) : issue.message;
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -255,6 +255,49 @@ describe('switchyard check', { timeout: 60_000 }, () => {
       unknown.stderr,
       /SWITCHYARD_TIMEOUT__IDLE \(environment\): unknown configuration key "TIMEOUT" \(did you mean "SWITCHYARD_TIMEOUTS__IDLE"\?\)/,
     );
+  });
+
+  it('never prints the admin token: not in the summary, --json, nor an error about its value', async () => {
+    const token = 's3cret-Admin-T0ken-7731';
+    const path = join(dir, 'token.yaml');
+    writeFileSync(
+      path,
+      'listeners: [{ name: tcp, bind: "127.0.0.1:7000", group: web }]\n' +
+        'groups: { web: { upstreams: [{ address: "127.0.0.1:9001" }] } }\n' +
+        `admin: { token: "${token}" }\n`,
+    );
+    const summary = await runCli(['check', '-c', path]);
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(summary.stdout, /^admin {11}127\.0\.0\.1:9090, token set$/m);
+    const fromFile = await runCli(['check', '--json', '-c', path]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal(JSON.parse(fromFile.stdout).admin.token, '<redacted>');
+    const fromEnv = await runWithEnv({ SWITCHYARD_ADMIN__TOKEN: `${token}-env` }, [
+      'check',
+      '--json',
+      '-c',
+      path,
+    ]);
+    assert.equal(JSON.parse(fromEnv.stdout).admin.token, '<redacted>');
+    const fromFlag = await runCli(['check', '--json', '-c', path, '--set', `admin.token=${token}-flag`]);
+    assert.equal(JSON.parse(fromFlag.stdout).admin.token, '<redacted>');
+    // A token of digits is read as a number, which the schema refuses; the message must not echo it.
+    const digits = '90817263544536';
+    const badFile = join(dir, 'token-number.yaml');
+    writeFileSync(badFile, readFileSync(path, 'utf8').replace(`"${token}"`, digits));
+    const refused = await runCli(['check', '-c', badFile]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /admin\.token: expected a string, got <redacted>$/m);
+    const refusedFlag = await runCli(['check', '-c', path, '--set', `admin.token=${digits}`]);
+    assert.equal(refusedFlag.code, 1);
+    assert.match(
+      refusedFlag.stderr,
+      /--set admin\.token \(flag\) admin\.token: expected a string, got <redacted>$/m,
+    );
+    for (const out of [summary, fromFile, fromEnv, fromFlag, refused, refusedFlag]) {
+      assert.ok(!`${out.stdout}${out.stderr}`.includes(token), `${out.stdout}${out.stderr}`);
+      assert.ok(!`${out.stdout}${out.stderr}`.includes(digits), `${out.stdout}${out.stderr}`);
+    }
   });
 
   it('is a usage error (exit 2) without --config or SWITCHYARD_CONFIG', async () => {

@@ -146,7 +146,7 @@ file is ever replaced without --force (exit 1 naming the file). Typical use:
       .description('create a client certificate signed by <dir>/ca.*: CN is the client id, O the org')
       .requiredOption('--cn <name>', 'common name: the client id rate and concurrency limits count')
       .requiredOption('--org <org>', 'organization: what routes match; repeat for several O values', collect)
-      .option('--out <basename>', 'file names: <basename>.pem and <basename>.key (default: client-<cn>)'),
+      .option('--out <basename>', 'file names: <basename>.pem and <basename>.key (default: the --cn value)'),
   ).action(async (opts) => {
     const { certsClient } = await import('./commands/certs.js');
     await certsClient(opts);

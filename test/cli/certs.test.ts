@@ -93,7 +93,7 @@ describe('switchyard certs', { timeout: 60_000 }, () => {
       /DNS:localhost, DNS:lb\.example\.test, IP Address:127\.0\.0\.1, IP Address:0:0:0:0:0:0:0:1, IP Address:10\.1\.2\.3/,
     );
     assert.match(await run('client', '--cn', 'alice', '--org', 'groupA'), /subject {2}O=groupA, CN=alice/);
-    await run('client', '--cn', 'bob', '--org', 'groupB', '--org', 'ops', '--out', 'bob');
+    await run('client', '--cn', 'bob', '--org', 'groupB', '--org', 'ops', '--out', 'bob-ops');
 
     const ca = new X509Certificate(readFileSync(join(dir, 'ca.pem')));
     assert.equal(ca.ca, true);
@@ -103,18 +103,18 @@ describe('switchyard certs', { timeout: 60_000 }, () => {
     assert.equal(server.checkIP('::1'), '::1');
 
     // By IP (SAN 127.0.0.1), by name (SAN localhost) and by a given name.
-    const byIp = await handshake(dir, 'server', 'client-alice', { host: '127.0.0.1' });
+    const byIp = await handshake(dir, 'server', 'alice', { host: '127.0.0.1' });
     assert.deepEqual(byIp, { authorized: true, subject: { O: 'groupA', CN: 'alice' }, reply: 'ok' });
-    const byName = await handshake(dir, 'server', 'bob', {
+    const byName = await handshake(dir, 'server', 'bob-ops', {
       host: '127.0.0.1',
       servername: 'lb.example.test',
     });
     assert.deepEqual(byName.subject, { O: ['groupB', 'ops'], CN: 'bob' });
     assert.equal(byName.authorized, true);
-    const v6 = await handshake(dir, 'server', 'client-alice', { host: '::1', servername: 'localhost' });
+    const v6 = await handshake(dir, 'server', 'alice', { host: '::1', servername: 'localhost' });
     assert.equal(v6.reply, 'ok');
 
-    for (const base of ['ca', 'server', 'client-alice', 'bob']) {
+    for (const base of ['ca', 'server', 'alice', 'bob-ops']) {
       assert.equal(modeOf(join(dir, `${base}.key`)), 0o600, `${base}.key is 0600`);
       assert.equal(modeOf(join(dir, `${base}.pem`)), 0o644, `${base}.pem is 0644`);
     }
@@ -131,9 +131,9 @@ describe('switchyard certs', { timeout: 60_000 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /key {6}RSA 2048/);
     }
-    const cert = new X509Certificate(readFileSync(join(dir, 'client-rsa.pem')));
+    const cert = new X509Certificate(readFileSync(join(dir, 'rsa.pem')));
     assert.equal(cert.publicKey.asymmetricKeyType, 'rsa');
-    const seen = await handshake(dir, 'server', 'client-rsa', { host: '127.0.0.1' });
+    const seen = await handshake(dir, 'server', 'rsa', { host: '127.0.0.1' });
     assert.deepEqual(seen.subject, { O: 'groupA', CN: 'rsa' });
   });
 
@@ -142,7 +142,7 @@ describe('switchyard certs', { timeout: 60_000 }, () => {
     assert.equal((await runCli(['certs', 'init', '--dir', dir])).code, 0);
     assert.equal((await runCli(['certs', 'client', '--dir', dir, '--cn', 'c', '--org', 'o'])).code, 0);
     const before = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    const clientBefore = readFileSync(join(dir, 'client-c.key'), 'utf8');
+    const clientBefore = readFileSync(join(dir, 'c.key'), 'utf8');
 
     const refused = await runCli(['certs', 'init', '--dir', dir]);
     assert.equal(refused.code, 1);
@@ -152,9 +152,9 @@ describe('switchyard certs', { timeout: 60_000 }, () => {
     );
     const refusedClient = await runCli(['certs', 'client', '--dir', dir, '--cn', 'c', '--org', 'o']);
     assert.equal(refusedClient.code, 1);
-    assert.match(refusedClient.stderr, /client-c\.pem already exists; use --force to overwrite it/);
+    assert.match(refusedClient.stderr, /\/c\.pem already exists; use --force to overwrite it/);
     assert.equal(readFileSync(join(dir, 'ca.pem'), 'utf8'), before, 'nothing replaced');
-    assert.equal(readFileSync(join(dir, 'client-c.key'), 'utf8'), clientBefore);
+    assert.equal(readFileSync(join(dir, 'c.key'), 'utf8'), clientBefore);
 
     const forced = await runCli(['certs', 'init', '--dir', dir, '--force', '--cn', 'Second CA']);
     assert.equal(forced.code, 0, forced.stderr);
@@ -171,5 +171,43 @@ describe('switchyard certs', { timeout: 60_000 }, () => {
     const noOrg = await runCli(['certs', 'client', '--dir', dir, '--cn', 'x']);
     assert.equal(noOrg.code, 2);
     assert.match(noOrg.stderr, /required option '--org <org>' not specified/);
+  });
+
+  it('names a client certificate after its CN, and asks for --out when the CN cannot be a file name', async () => {
+    const dir = fresh();
+    assert.equal((await runCli(['certs', 'init', '--dir', dir])).code, 0);
+    const made = await runCli(['certs', 'client', '--dir', dir, '--cn', 'client-a', '--org', 'groupA']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^wrote .*\/client-a\.pem \(client certificate\)$/m);
+    assert.equal(
+      new X509Certificate(readFileSync(join(dir, 'client-a.pem'))).subject,
+      'O=groupA\nCN=client-a',
+    );
+    assert.equal(modeOf(join(dir, 'client-a.key')), 0o600);
+    for (const [cn, why] of [
+      ['../escape', /the common name "\.\.\/escape" is not a plain file name; give the file name with --out/],
+      [
+        'ca',
+        /a client certificate named "ca" would sit on ca\.pem\/ca\.key; give another file name with --out/,
+      ],
+    ] as const) {
+      const refused = await runCli(['certs', 'client', '--dir', dir, '--cn', cn, '--org', 'o', '--force']);
+      assert.equal(refused.code, 1, cn);
+      assert.match(refused.stderr, why);
+    }
+    assert.equal(new X509Certificate(readFileSync(join(dir, 'ca.pem'))).ca, true, 'the CA is untouched');
+    const withOut = await runCli([
+      'certs',
+      'client',
+      '--dir',
+      dir,
+      '--cn',
+      'ca',
+      '--org',
+      'o',
+      '--out',
+      'ca-client',
+    ]);
+    assert.equal(withOut.code, 0, withOut.stderr);
   });
 });

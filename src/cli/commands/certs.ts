@@ -63,16 +63,36 @@ export async function certsServer(options: CertsServerOptions): Promise<void> {
   );
 }
 
-/** Writes `<dir>/<out>.pem` and `.key` (default `client-<cn>`): a client certificate signed by `<dir>/ca.*`. */
+/** Writes `<dir>/<out>.pem` and `.key` (default `<cn>`): a client certificate signed by `<dir>/ca.*`. */
 export async function certsClient(options: CertsClientOptions): Promise<void> {
+  const out = options.out ?? clientBaseName(options.cn);
   const ca = await readAuthority(options.dir);
   const pair = await createClientCertificate(ca, {
     commonName: options.cn,
     organizations: options.org,
     algorithm: algorithm(options),
   });
-  const out = options.out ?? `client-${options.cn}`;
   report(await writePemPair(options.dir, out, pair, { force: options.force }), pair, 'client certificate');
+}
+
+/**
+ * The file name a client certificate gets from its CN: the CN itself, as people look for it. A CN
+ * that is no plain file name, or one that would replace the CA's or the server's files, needs --out.
+ */
+function clientBaseName(cn: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/.test(cn)) {
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INVALID_ARGUMENT,
+      `the common name "${cn}" is not a plain file name; give the file name with --out, e.g. --out client-1`,
+    );
+  }
+  if (cn === 'ca' || cn === 'server') {
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INVALID_ARGUMENT,
+      `a client certificate named "${cn}" would sit on ${cn}.pem/${cn}.key; give another file name with --out, e.g. --out client-${cn}`,
+    );
+  }
+  return cn;
 }
 
 function algorithm(options: CommonOptions): KeyAlgorithm {

@@ -52,8 +52,10 @@ function addRun(program: Command): void {
     .addHelpText(
       'after',
       `
-Logs are JSON lines on stdout ("listening" per listener, "switchyard started", one "session" line
-per connection). TLS files are read and checked before anything listens.
+Logs go to stdout ("listening" per listener, "switchyard started", one "session" line per
+connection): JSON lines, or readable lines when stdout is a terminal and log.format is auto (the
+default); --set log.format=json (or SWITCHYARD_LOG__FORMAT=json) forces JSON, pretty forces the
+readable form. TLS files are read and checked before anything listens.
 Examples:
   switchyard run --config examples/mtls-by-org.yaml
   SWITCHYARD_LOG__LEVEL=debug switchyard run -c lb.yaml --set timeouts.idle=10m`,
@@ -182,8 +184,9 @@ function addDemo(program: Command): void {
       `
 Writes ca.pem, server.pem/.key and client-<org>.pem/.key for orgs groupA, groupB, groupC and
 intruder (which no route allows) into --dir, starts two HTTP upstreams per group on loopback, then
-the balancer with route { org: "*", group: "{org}" }, and prints a curl command per org. Logs are
-JSON lines on stdout; Ctrl-C (SIGINT) or SIGTERM drains and exits 0.
+the balancer with route { org: "*", group: "{org}" }, and prints a curl command per org. Logs go to
+stdout, readable on a terminal and JSON lines otherwise (pipe through cat for JSON); Ctrl-C
+(SIGINT) or SIGTERM drains and exits 0.
 Example:
   switchyard demo --dir /tmp/sy-demo --listen 127.0.0.1:9443`,
     )
@@ -214,8 +217,8 @@ function addUpstream(program: Command): void {
     .addHelpText(
       'after',
       `
-Answers every request with HTTP/1.1 200, Connection: close and that one line. Logs a JSON
-"listening" line with the bound port; SIGINT/SIGTERM closes it and exits 0.
+Answers every request with HTTP/1.1 200, Connection: close and that one line. Logs a "listening"
+line with the bound port (JSON, or readable on a terminal); SIGINT/SIGTERM closes it and exits 0.
 Example:
   switchyard upstream --name groupA-1 --listen 0.0.0.0:9000`,
     )

@@ -1,7 +1,7 @@
 # Switchyard container image.
 #
 #   docker build -t switchyard .
-#   docker run --rm -p 8443:8443 \
+#   docker run --rm -p 8443:8443 -p 127.0.0.1:9090:9090 -e SWITCHYARD_ADMIN__TOKEN="$(openssl rand -hex 32)" \
 #     -v "$PWD/switchyard.yaml:/etc/switchyard/switchyard.yaml:ro" \
 #     -v "$PWD/certs:/etc/switchyard/certs:ro" \
 #     switchyard
@@ -40,16 +40,18 @@ RUN ln -s /app/bin/switchyard.js /usr/local/bin/switchyard \
 
 # The `node` user of the base image (uid 1000, gid 1000).
 USER node
-EXPOSE 8443
+# 8443: the listener of the shipped configurations. 9090: the admin API (health, readiness, metrics),
+# which the configuration must enable with admin.bind on port 9090 for the health check below.
+EXPOSE 8443 9090
 STOPSIGNAL SIGTERM
 
-# There is no HTTP health endpoint yet, so this checks that the listener accepts TCP connections on
-# 127.0.0.1:8443 (change the port if your listener uses another, and bind it on 0.0.0.0 or [::]).
-# Each check shows up in the log as a "connection refused" line with reason ERR_TLS_HANDSHAKE,
-# because the probe closes without a handshake. It switches to the admin API's /readyz endpoint
-# once that exists.
+# Asks the admin API's /healthz over HTTP: it answers 200 while the event loop turns, and the probe
+# never touches the TLS listener (a TCP probe there would be logged and counted in
+# switchyard_rejections_total as ERR_TLS_HANDSHAKE). Reads need no admin token. The image has no
+# curl, so node makes the request. A configuration without admin.bind on port 9090 must replace it
+# (`docker run --health-cmd ...`) or turn it off (`--no-healthcheck`).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "require('node:net').connect(8443, '127.0.0.1').setTimeout(3000).on('connect', () => process.exit(0)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))"]
+  CMD ["node", "-e", "require('node:http').get('http://127.0.0.1:9090/healthz', { timeout: 3000 }, (res) => process.exit(res.statusCode === 200 ? 0 : 1)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))"]
 
 ENTRYPOINT ["node", "/app/bin/switchyard.js"]
 CMD ["run", "--config", "/etc/switchyard/switchyard.yaml"]

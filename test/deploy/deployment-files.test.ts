@@ -23,13 +23,16 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { buildRuntime } from '../../src/config/build-runtime.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import type { SwitchyardConfig, TlsListenerConfig } from '../../src/config/types.js';
 import { parseHostPort } from '../../src/lib/upstreams/address.js';
-import { BIN, runCli, startCli } from '../helpers/cli.js';
+import { writeTestPki } from '../helpers/certs.js';
+import { BIN, type CliProcess, runCli, startCli } from '../helpers/cli.js';
+import { connectTcp } from '../helpers/clients.js';
+import { startNamedHttpUpstream } from '../helpers/upstreams.js';
 
 // Compiled to dist/test/deploy, so the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -238,12 +241,175 @@ const K8S = 'deploy/kubernetes';
 const kustomization = asRecord(parse(readRepoFile(`${K8S}/kustomization.yaml`)), 'kustomization.yaml');
 const k8sResources = asArray(kustomization.resources, 'kustomization resources').map(String);
 
-function k8sObject(kind: string): Yaml {
+/** The one object of `kind` (and `name`, when given) among the kustomization's resources. */
+function k8sObject(kind: string, name?: string): Yaml {
   const found = k8sResources
     .map((file) => asRecord(parse(readRepoFile(`${K8S}/${file}`)), file))
-    .filter((o) => o.kind === kind);
-  assert.equal(found.length, 1, `exactly one ${kind} among the kustomization's resources`);
+    .filter((o) => o.kind === kind && (name === undefined || asRecord(o.metadata, 'metadata').name === name));
+  assert.equal(found.length, 1, `exactly one ${kind} ${name ?? ''} among the kustomization's resources`);
   return found[0];
+}
+
+/** Every port the runtime image EXPOSEs. */
+function exposedPorts(): number[] {
+  return runtimeStage.instructions
+    .filter((i) => i.keyword === 'EXPOSE')
+    .flatMap((i) => i.args.split(/\s+/))
+    .map((p) => Number(p.split('/')[0]));
+}
+
+/** The admin API's port of a shipped configuration, which must bind every interface to be probed. */
+function adminPort(config: SwitchyardConfig): number {
+  assert.ok(config.admin !== undefined, 'the configuration enables the admin API');
+  const bind = parseHostPort(config.admin.bind);
+  assert.ok(
+    bind.host === '0.0.0.0' || bind.host === '::',
+    `admin.bind on all interfaces, got ${config.admin.bind}`,
+  );
+  return bind.port;
+}
+
+/** The image's HEALTHCHECK command, exec form. */
+function healthcheckCommand(): string[] {
+  const health = last(runtimeStage, 'HEALTHCHECK');
+  assert.ok(health, 'the runtime stage has a HEALTHCHECK');
+  const { rest } = splitFlags(health.args);
+  assert.match(rest, /^CMD\s/, 'HEALTHCHECK runs a command');
+  return execForm(rest.slice(3).trim(), 'HEALTHCHECK CMD');
+}
+
+/** The `http://127.0.0.1:PORT/PATH` a `node -e` health check requests. */
+function probedUrl(command: readonly string[]): URL {
+  const url = /'(http:\/\/127\.0\.0\.1:\d+\/[^']*)'/.exec(command.join(' '))?.[1];
+  assert.ok(url, `the check requests a loopback URL: ${command.join(' ')}`);
+  return new URL(url);
+}
+
+/** Runs a `node -e` health check with its port replaced by `port`; returns its exit code. */
+function runHealthcheck(command: readonly string[], fromPort: number, port: number): number | null {
+  assert.equal(command[0], 'node', 'the check runs node (the image has no curl)');
+  const args = command.slice(1).map((a) => a.replaceAll(`127.0.0.1:${fromPort}/`, `127.0.0.1:${port}/`));
+  return spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 }).status;
+}
+
+/** GET `url`: status and body. */
+async function httpGetText(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text() };
+}
+
+/** The sum of every `switchyard_rejections_total` sample in a /metrics text. */
+function rejectionsTotal(metrics: string): number {
+  let sum = 0;
+  for (const line of metrics.split('\n')) {
+    const m = /^switchyard_rejections_total(?:\{[^}]*\})? (\S+)$/.exec(line);
+    if (m !== null) sum += Number(m[1]);
+  }
+  return sum;
+}
+
+/** A shipped configuration running for real on loopback: its ports and the process. */
+interface RunningDeployConfig {
+  cli: CliProcess;
+  listenerPort: number;
+  adminPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `switchyard run` with a shipped configuration moved onto loopback: the listener and the admin
+ * API on free ports, the certificates made by the test helpers, every upstream a real HTTP server,
+ * and the admin token in `tokenVariable` as the deployment passes it.
+ */
+async function runDeployConfig(
+  configText: string,
+  tokenVariable: string,
+  token: string,
+): Promise<RunningDeployConfig> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-deploy-run-'));
+  const pki = await writeTestPki(dir);
+  const upstream = await startNamedHttpUpstream('deploy-upstream');
+  const doc = asRecord(parse(configText), 'configuration');
+  const listener = asRecord(asArray(doc.listeners, 'listeners')[0], 'listener');
+  listener.bind = '127.0.0.1:0';
+  listener.tls = { cert: pki.server.certPath, key: pki.server.keyPath, clientCa: pki.caPath };
+  for (const group of Object.values(asRecord(doc.groups, 'groups'))) {
+    for (const u of asArray(asRecord(group, 'group').upstreams, 'upstreams'))
+      asRecord(u, 'upstream').address = upstream.address;
+  }
+  asRecord(doc.admin, 'admin').bind = '127.0.0.1:0';
+  const configPath = join(dir, 'switchyard.yaml');
+  writeFileSync(configPath, stringify(doc));
+  // The child gets the token the way the container does: in its environment.
+  const saved = process.env[tokenVariable];
+  process.env[tokenVariable] = token;
+  let cli: CliProcess;
+  try {
+    cli = startCli(['run', '--config', configPath, '--log-level', 'info']);
+  } finally {
+    if (saved === undefined) delete process.env[tokenVariable];
+    else process.env[tokenVariable] = saved;
+  }
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+      await upstream.close();
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  try {
+    // A configuration without the admin API never logs this line: fail rather than wait forever.
+    const admin = await Promise.race([
+      cli.waitForLog('admin API listening'),
+      new Promise<never>((_, reject) => {
+        setTimeout(() => reject(new Error('no "admin API listening" line within 20 s')), 20_000).unref();
+      }),
+    ]);
+    assert.equal(admin.token, true, 'the admin API runs with the token from the environment');
+    const listening = await cli.waitForLog('listening');
+    return {
+      cli,
+      listenerPort: Number(listening.port),
+      adminPort: parseHostPort(String(admin.address)).port,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Polls `check` until it holds (bounded: about 10 s). */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail('the condition never held');
+}
+
+/** Probes of a running configuration: each answers 200 without a token and none counts as a rejection. */
+async function assertProbesAnswer(run: RunningDeployConfig, paths: readonly string[]): Promise<void> {
+  const base = `http://127.0.0.1:${run.adminPort}`;
+  const before = rejectionsTotal((await httpGetText(`${base}/metrics`)).body);
+  for (let round = 0; round < 3; round++) {
+    for (const path of paths) {
+      const res = await httpGetText(`${base}${path}`);
+      assert.equal(res.status, 200, `GET ${path}: ${res.body}`);
+    }
+  }
+  const metrics = await httpGetText(`${base}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.equal(
+    rejectionsTotal(metrics.body),
+    before,
+    'probes are not counted in switchyard_rejections_total',
+  );
+  // Changes still need the token.
+  const reload = await fetch(`${base}/api/reload`, { method: 'POST' });
+  await reload.text();
+  assert.equal(reload.status, 401, 'a change without the token is refused');
 }
 
 /** The value after `flag` in an argument list. */
@@ -326,15 +492,14 @@ describe('Dockerfile', () => {
     assert.ok(!['root', '0', ''].includes(name), `USER ${user.args} is not root`);
   });
 
-  it('has a HEALTHCHECK that probes the exposed port', () => {
-    const health = last(runtimeStage, 'HEALTHCHECK');
-    assert.ok(health, 'the runtime stage has a HEALTHCHECK');
-    const { rest } = splitFlags(health.args);
-    assert.match(rest, /^CMD\s/, 'HEALTHCHECK runs a command');
-    const cmd = execForm(rest.slice(3).trim(), 'HEALTHCHECK CMD');
-    const exposed = Number(last(runtimeStage, 'EXPOSE')?.args.split('/')[0]);
-    assert.ok(Number.isInteger(exposed), 'the runtime stage EXPOSEs a port');
-    assert.ok(cmd.join(' ').includes(`connect(${exposed},`), `the check connects to port ${exposed}`);
+  it('has a HEALTHCHECK that asks the admin API /healthz on an exposed port, not the listener', () => {
+    const url = probedUrl(healthcheckCommand());
+    assert.equal(url.pathname, '/healthz');
+    const port = Number(url.port);
+    assert.ok(exposedPorts().includes(port), `the runtime stage EXPOSEs ${port}`);
+    const compose = parseConfigText(readRepoFile(COMPOSE_CONFIG), '/etc/switchyard/switchyard.yaml');
+    assert.equal(adminPort(compose), port, 'the compose configuration serves the admin API there');
+    assert.notEqual(listenerPort(compose), port, 'the check never opens a connection to the TLS listener');
   });
 
   it('copies only files that exist and are in the build context', () => {
@@ -456,10 +621,12 @@ describe('docker-compose.yml', () => {
       const listen = parseHostPort(flagValue(command, '--listen') ?? '');
       assert.equal(listen.host, '0.0.0.0', 'reachable from the balancer container');
       const health = asRecord(s.healthcheck, `upstream-${name}.healthcheck`);
-      const test = asArray(health.test, 'healthcheck.test').map(String).join(' ');
-      assert.ok(
-        test.includes(`connect(${listen.port},`),
-        `the health check probes ${listen.port}, not the balancer port`,
+      const test = asArray(health.test, 'healthcheck.test').map(String);
+      assert.equal(test[0], 'CMD');
+      assert.equal(
+        Number(probedUrl(test.slice(1)).port),
+        listen.port,
+        `the health check asks ${listen.port}, not the balancer's admin port`,
       );
     }
   });
@@ -501,8 +668,7 @@ describe('docker-compose.yml', () => {
       published.some((p) => p.split(':').at(-1)?.split('/')[0] === String(port)),
       `port ${port} is published`,
     );
-    const exposed = Number(last(runtimeStage, 'EXPOSE')?.args.split('/')[0]);
-    assert.equal(exposed, port, 'the image EXPOSEs the listener port');
+    assert.ok(exposedPorts().includes(port), 'the image EXPOSEs the listener port');
   });
 
   it('hands the certificate volume from the job to the balancer where the configuration looks', () => {
@@ -601,6 +767,52 @@ describe('docker-compose.yml', () => {
       `stop_grace_period ${stopGrace} ms exceeds shutdownGrace + shutdownJitter`,
     );
   });
+
+  it('passes `switchyard check`', async () => {
+    const { code, stderr } = await runCli(['check', '--no-files', '--config', repoPath(COMPOSE_CONFIG)]);
+    assert.equal(code, 0, stderr);
+  });
+
+  it('gives the admin API a token from the environment and publishes it on the host loopback only', () => {
+    const balancer = service('balancer');
+    const env = asRecord(balancer.environment, 'balancer.environment');
+    const token = String(env.SWITCHYARD_ADMIN__TOKEN ?? '');
+    const m = /^\$\{SWITCHYARD_ADMIN_TOKEN:-([^}]*)\}$/.exec(token);
+    assert.ok(m, `SWITCHYARD_ADMIN__TOKEN comes from the shell's SWITCHYARD_ADMIN_TOKEN: ${token}`);
+    // The default can never be sent as a bearer token, so without the variable every change is refused.
+    assert.match(m[1], /\s/, 'the default holds whitespace');
+    const port = adminPort(composeConfig());
+    const published = asArray(balancer.ports, 'balancer.ports').map(String);
+    assert.ok(published.includes(`127.0.0.1:${port}:${port}`), `admin port ${port} on the host loopback`);
+    assert.equal(balancer.healthcheck, undefined, 'the balancer keeps the image HEALTHCHECK');
+  });
+
+  it('answers the image health check, /healthz, /readyz and /metrics when run, and a probe is no rejection', async () => {
+    const run = await runDeployConfig(
+      readRepoFile(COMPOSE_CONFIG),
+      'SWITCHYARD_ADMIN__TOKEN',
+      'compose-test-token',
+    );
+    try {
+      const command = healthcheckCommand();
+      const probed = Number(probedUrl(command).port);
+      const metricsUrl = `http://127.0.0.1:${run.adminPort}/metrics`;
+      const before = rejectionsTotal((await httpGetText(metricsUrl)).body);
+      for (let i = 0; i < 3; i++) assert.equal(runHealthcheck(command, probed, run.adminPort), 0, 'healthy');
+      assert.equal(rejectionsTotal((await httpGetText(metricsUrl)).body), before);
+      await assertProbesAnswer(run, ['/healthz', '/readyz', '/metrics']);
+      // What the old TCP probe of the listener did, for contrast: it is counted.
+      const socket = await connectTcp(run.listenerPort);
+      socket.end();
+      await waitFor(async () => rejectionsTotal((await httpGetText(metricsUrl)).body) > before);
+      // The same check against a port with nothing behind it fails.
+      const stopped = run.adminPort;
+      await run.stop();
+      assert.notEqual(runHealthcheck(command, probed, stopped), 0, 'unhealthy when nothing answers');
+    } finally {
+      await run.stop();
+    }
+  });
 });
 
 describe('deploy/kubernetes', () => {
@@ -634,8 +846,10 @@ describe('deploy/kubernetes', () => {
 
   it('lists files that exist, one object each', () => {
     assert.deepEqual([...k8sResources].sort(), [
+      'admin-secret.yaml',
       'configmap.yaml',
       'deployment.yaml',
+      'pdb.yaml',
       'secret.yaml',
       'service.yaml',
     ]);
@@ -661,23 +875,159 @@ describe('deploy/kubernetes', () => {
     for (const m of mounts()) assert.equal(m.subPath, undefined, `${String(m.mountPath)} has no subPath`);
   });
 
-  it('agrees on one port: ConfigMap listener, containerPort, probes, Service targetPort, image EXPOSE', () => {
+  it('agrees on one port: ConfigMap listener, containerPort, Service targetPort, image EXPOSE', () => {
     const port = listenerPort(k8sConfig());
     assert.ok(
       containerPorts().some((p) => p.containerPort === port),
       `containerPort ${port}`,
     );
-    for (const probe of ['readinessProbe', 'livenessProbe']) {
-      const p = asRecord(container()[probe], probe);
-      const tcp = asRecord(p.tcpSocket, `${probe}.tcpSocket`);
-      assert.equal(resolvePort(tcp.port, containerPorts()), port, `${probe} checks the listener`);
-    }
     const service = asRecord(k8sObject('Service').spec, 'Service spec');
     const ports = asArray(service.ports, 'Service ports').map((p) => asRecord(p, 'Service port'));
-    assert.equal(ports.length, 1);
+    assert.equal(ports.length, 1, 'the Service exposes the listener only, not the admin API');
     assert.equal(resolvePort(ports[0].targetPort, containerPorts()), port, 'Service targetPort');
     assert.equal(ports[0].port, port, 'Service port');
-    assert.equal(Number(last(runtimeStage, 'EXPOSE')?.args.split('/')[0]), port, 'image EXPOSE');
+    assert.ok(exposedPorts().includes(port), 'image EXPOSE');
+  });
+
+  it('probes the admin API over HTTP: liveness /healthz, readiness /readyz, on the admin port', () => {
+    const admin = adminPort(k8sConfig());
+    assert.ok(
+      containerPorts().some((p) => p.containerPort === admin),
+      `containerPort ${admin}`,
+    );
+    for (const [probe, path] of [
+      ['livenessProbe', '/healthz'],
+      ['readinessProbe', '/readyz'],
+    ] as const) {
+      const p = asRecord(container()[probe], probe);
+      assert.equal(p.tcpSocket, undefined, `${probe} opens no bare TCP connection`);
+      const http = asRecord(p.httpGet, `${probe}.httpGet`);
+      assert.equal(http.path, path);
+      assert.equal(resolvePort(http.port, containerPorts()), admin, `${probe} asks the admin API`);
+      assert.ok(Number(p.periodSeconds) >= 10, `${probe} every 10 s or less often`);
+    }
+    const annotations = asRecord(
+      asRecord(asRecord(asRecord(deployment().spec, 'spec').template, 'template').metadata, 'metadata')
+        .annotations,
+      'pod annotations',
+    );
+    assert.equal(annotations['prometheus.io/scrape'], 'true');
+    assert.equal(Number(annotations['prometheus.io/port']), admin);
+    assert.equal(annotations['prometheus.io/path'], '/metrics');
+  });
+
+  it('passes the admin token from its Secret in the variable that sets admin.token', () => {
+    const env = asArray(container().env, 'env').map((e) => asRecord(e, 'env entry'));
+    const token = env.find((e) => e.name === 'SWITCHYARD_ADMIN__TOKEN');
+    assert.ok(token, 'SWITCHYARD_ADMIN__TOKEN is set');
+    const ref = asRecord(asRecord(token.valueFrom, 'valueFrom').secretKeyRef, 'secretKeyRef');
+    const secret = k8sObject('Secret', String(ref.name));
+    const data = asRecord(secret.data, 'admin Secret data');
+    assert.ok(String(ref.key) in data, `the Secret has the key ${String(ref.key)}`);
+    // The template's placeholder can never be sent as a bearer token, so changes stay refused until it is replaced.
+    assert.match(Buffer.from(String(data[String(ref.key)]), 'base64').toString('utf8'), /^REPLACE ME.*\s/);
+    const mounted = asArray(podSpec().volumes, 'volumes').map((v) =>
+      asRecord(asRecord(v, 'volume').secret ?? {}, 'secret'),
+    );
+    assert.ok(!mounted.some((v) => v.secretName === ref.name), 'the token is not mounted as a file');
+  });
+
+  it('passes `switchyard check` with the ConfigMap configuration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-k8s-check-'));
+    try {
+      const path = join(dir, 'switchyard.yaml');
+      writeFileSync(path, String(asRecord(k8sObject('ConfigMap').data, 'data')[basename(configPath())]));
+      const { code, stderr } = await runCli(['check', '--no-files', '--config', path]);
+      assert.equal(code, 0, stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers its probe paths and /metrics when the ConfigMap configuration runs, and probes are no rejections', async () => {
+    const data = asRecord(k8sObject('ConfigMap').data, 'data');
+    const run = await runDeployConfig(
+      String(data[basename(configPath())]),
+      'SWITCHYARD_ADMIN__TOKEN',
+      'k8s-test-token',
+    );
+    try {
+      const paths = ['livenessProbe', 'readinessProbe'].map((probe) =>
+        String(asRecord(asRecord(container()[probe], probe).httpGet, 'httpGet').path),
+      );
+      await assertProbesAnswer(run, [...paths, '/metrics']);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('keeps one pod through voluntary disruptions: a PodDisruptionBudget over its pods', () => {
+    const pdb = k8sObject('PodDisruptionBudget');
+    assert.equal(pdb.apiVersion, 'policy/v1');
+    const spec = asRecord(pdb.spec, 'PodDisruptionBudget spec');
+    assert.equal(spec.maxUnavailable, 1);
+    assert.ok(Number(asRecord(deployment().spec, 'spec').replicas) > Number(spec.maxUnavailable));
+    assert.deepEqual(
+      asRecord(spec.selector, 'selector').matchLabels,
+      asRecord(asRecord(deployment().spec, 'spec').selector, 'selector').matchLabels,
+    );
+  });
+
+  it('has an optional ServiceMonitor, outside the default resources, scraping /metrics on the admin port', () => {
+    const file = 'optional/servicemonitor.yaml';
+    assert.ok(!k8sResources.includes(file), 'not applied by default: it needs the Prometheus Operator');
+    const objects = parseAllDocuments(readRepoFile(`${K8S}/${file}`)).map((d) => asRecord(d.toJS(), file));
+    const service = objects.find((o) => o.kind === 'Service');
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor');
+    assert.ok(service && monitor, 'a Service for the admin port and the ServiceMonitor');
+    const serviceSpec = asRecord(service.spec, 'Service spec');
+    assert.equal(serviceSpec.clusterIP, 'None', 'headless: no address for clients');
+    const [port] = asArray(serviceSpec.ports, 'ports').map((p) => asRecord(p, 'port'));
+    assert.equal(resolvePort(port.targetPort, containerPorts()), adminPort(k8sConfig()));
+    const labels = asRecord(asRecord(service.metadata, 'metadata').labels, 'labels');
+    const selector = asRecord(
+      asRecord(asRecord(monitor.spec, 'spec').selector, 'selector').matchLabels,
+      'matchLabels',
+    );
+    for (const [k, v] of Object.entries(selector)) assert.equal(labels[k], v, `the Service carries ${k}`);
+    const [endpoint] = asArray(asRecord(monitor.spec, 'spec').endpoints, 'endpoints').map((e) =>
+      asRecord(e, 'endpoint'),
+    );
+    assert.equal(endpoint.port, port.name);
+    assert.equal(endpoint.path, '/metrics');
+  });
+
+  it('quotes in the certificate Secret template what a pod started with it prints', async () => {
+    const file = `${K8S}/secret.yaml`;
+    const comment = readRepoFile(file)
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .map((l) => l.replace(/^# ?/, ''));
+    const start = comment.findIndex((l) => l.trim().startsWith('switchyard: '));
+    assert.ok(start >= 0, 'the comment quotes the error');
+    const quoted = comment.slice(start, start + 2).map((l) => l.trim());
+    // The pod's paths, moved into a temporary directory holding the template's placeholder data.
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-k8s-secret-'));
+    try {
+      const certDir = join(dir, 'certs');
+      mkdirSync(certDir);
+      const data = asRecord(k8sObject('Secret', 'switchyard-certs').data, 'data');
+      for (const [key, value] of Object.entries(data))
+        writeFileSync(join(certDir, key), Buffer.from(String(value), 'base64'));
+      const configFile = join(dir, 'switchyard.yaml');
+      const config = String(asRecord(k8sObject('ConfigMap').data, 'data')[basename(configPath())]);
+      writeFileSync(configFile, config.replaceAll('/etc/switchyard/certs', certDir));
+      const { code, stderr } = await runCli(['run', '--config', configFile]);
+      assert.equal(code, 1);
+      const printed = stderr
+        .replaceAll(configFile, configPath())
+        .replaceAll(certDir, '/etc/switchyard/certs')
+        .split('\n')
+        .map((l) => l.trim());
+      assert.deepEqual(printed.slice(0, 2), quoted);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('selects its own pods from the Service', () => {
@@ -722,7 +1072,7 @@ describe('deploy/kubernetes', () => {
 
   it('mounts the Secret where the configuration looks for each certificate file, by its key', () => {
     const tls = tlsListener(k8sConfig()).tls;
-    const secret = k8sObject('Secret');
+    const secret = k8sObject('Secret', 'switchyard-certs');
     const data = asRecord(secret.data, 'Secret data');
     for (const value of Object.values(data)) {
       assert.match(String(value), /^[A-Za-z0-9+/]+={0,2}$/, 'Secret data is base64');
@@ -734,6 +1084,114 @@ describe('deploy/kubernetes', () => {
       const source = asRecord(volume(String(mount.name)).secret, `volume ${String(mount.name)} secret`);
       assert.equal(source.secretName, asRecord(secret.metadata, 'metadata').name);
       assert.ok(basename(file) in data, `the Secret has a key "${basename(file)}" for ${file}`);
+    }
+  });
+});
+
+describe('deploy/systemd/switchyard.service', () => {
+  const UNIT = 'deploy/systemd/switchyard.service';
+  /** The unit's keys per section; a key given several times keeps every value, in order. */
+  const unit = () => {
+    const sections = new Map<string, Map<string, string[]>>();
+    let current: Map<string, string[]> | undefined;
+    for (const raw of readRepoFile(UNIT).split('\n')) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+      const section = /^\[(.+)\]$/.exec(line);
+      if (section !== null) {
+        current = new Map();
+        sections.set(section[1], current);
+        continue;
+      }
+      assert.ok(current, `"${line}" is inside a section`);
+      const eq = line.indexOf('=');
+      assert.ok(eq > 0, `"${line}" is key=value`);
+      const key = line.slice(0, eq).trim();
+      current.set(key, [...(current.get(key) ?? []), line.slice(eq + 1).trim()]);
+    }
+    return sections;
+  };
+  const service = () => {
+    const s = unit().get('Service');
+    assert.ok(s, 'a [Service] section');
+    return s;
+  };
+  const one = (key: string) => {
+    const values = service().get(key);
+    assert.equal(values?.length, 1, `Service ${key} is set once`);
+    return values[0];
+  };
+
+  it('starts `switchyard run --config` as the package installs it, as a dedicated user', async () => {
+    assert.ok(['simple', 'exec'].includes(one('Type')), 'Node.js has no sd_notify: simple or exec');
+    const start = one('ExecStart').split(/\s+/);
+    assert.match(start[0], /^\//, 'an absolute path');
+    const bins = (JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string> }).bin;
+    assert.ok(basename(start[0]) in bins, `${basename(start[0])} is a command of the package`);
+    assert.equal(start[1], 'run');
+    const config = flagValue(start, '--config');
+    assert.ok(config?.startsWith('/etc/switchyard/'));
+    const { code, stdout } = await runCli(['run', '--help']);
+    assert.equal(code, 0);
+    assert.ok(stdout.includes('--config '), 'run has --config');
+    assert.ok(!['root', '0', ''].includes(one('User')), 'not root');
+    assert.ok(
+      service()
+        .get('ReadOnlyPaths')
+        ?.some((p) => config?.startsWith(`${p}/`)),
+      'the config is read-only',
+    );
+  });
+
+  it('reloads with SIGHUP, stops with SIGTERM and waits longer than the default drain', () => {
+    const reload = service().get('ExecReload') ?? [];
+    assert.match(reload.at(-1) ?? '', /^\/\S*kill -HUP \$MAINPID$/);
+    assert.equal(one('KillSignal'), 'SIGTERM');
+    const minimal = parseConfigText(
+      'listeners: [{ name: l, bind: "127.0.0.1:1", group: g }]\ngroups: { g: { upstreams: [{ address: "127.0.0.1:2" }] } }\n',
+      'minimal.yaml',
+    );
+    const stopMs = Number(one('TimeoutStopSec')) * 1000;
+    assert.ok(
+      stopMs > minimal.timeouts.shutdownGrace + minimal.timeouts.shutdownJitter,
+      `TimeoutStopSec ${stopMs} ms exceeds the default shutdownGrace + shutdownJitter`,
+    );
+  });
+
+  it('is hardened and gets many file descriptors and no capabilities', () => {
+    assert.equal(one('NoNewPrivileges'), 'yes');
+    assert.equal(one('ProtectSystem'), 'strict');
+    assert.ok(Number(one('LimitNOFILE')) >= 65_536);
+    assert.equal(one('AmbientCapabilities'), '', 'no capability while the configuration binds ports >= 1024');
+    assert.equal(one('CapabilityBoundingSet'), '');
+    assert.equal(
+      service().get('MemoryDenyWriteExecute'),
+      undefined,
+      "V8's JIT needs writable executable memory",
+    );
+  });
+
+  it('passes `systemd-analyze verify` where systemd is installed', (t) => {
+    const probe = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+    if (probe.error !== undefined) {
+      // Without systemd the key checks above are what is checked.
+      t.diagnostic('systemd-analyze is not installed');
+      return;
+    }
+    // verify also checks that the command exists: point it at the real CLI behind a launcher.
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-systemd-'));
+    try {
+      const launcher = join(dir, 'switchyard');
+      writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+      chmodSync(launcher, 0o755);
+      const start = one('ExecStart').split(/\s+/)[0];
+      const file = join(dir, 'switchyard.service');
+      writeFileSync(file, readRepoFile(UNIT).replaceAll(start, launcher));
+      const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr.trim(), '', 'no warning');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

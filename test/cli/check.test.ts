@@ -122,7 +122,7 @@ describe('switchyard check', { timeout: 60_000 }, () => {
         '  connect       3 attempts per connection',
         'timeouts        handshake 5s, connect 2s, idle 5m, max lifetime off, shutdown grace 30s (+1s jitter)',
         'admin           off',
-        'log             info',
+        'log             info, access log stdout',
         '',
         'configuration OK',
       ].join('\n'),

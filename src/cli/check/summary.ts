@@ -53,7 +53,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
   out.push(
     `admin           ${config.admin === undefined ? 'off' : `${config.admin.bind}${config.admin.token === undefined ? '' : ', token set'}`}`,
   );
-  out.push(`log             ${config.log.level}`);
+  out.push(`log             ${config.log.level}, access log ${config.log.accessLog}`);
   out.push('');
   const tls = config.listeners.some((l) => l.kind === 'tls') || healthTlsBlocks(config).length > 0;
   const files = !tls

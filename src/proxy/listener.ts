@@ -60,9 +60,6 @@ export class Listener {
     this.#handshakeTimeoutMs = handshakeTimeoutMs;
     this.#handshakes =
       runtime.kind === 'tls' ? this.#createHandshakes(runtime.tls, handshakeTimeoutMs) : null;
-    this.#server.on('error', (err) =>
-      this.#logger.error({ listener: runtime.name, err: String(err) }, 'listener error'),
-    );
   }
 
   /** Listener name. */
@@ -77,6 +74,11 @@ export class Listener {
       this.#server.once('error', onError);
       this.#server.listen({ host: this.runtime.host, port: this.runtime.port, backlog: 1024 }, () => {
         this.#server.removeListener('error', onError);
+        // Only errors after the bind are logged here: a failed bind is the caller's to report, with
+        // the listener's config line, and one line is enough.
+        this.#server.on('error', (err) =>
+          this.#logger.error({ listener: this.name, err: String(err) }, 'listener error'),
+        );
         resolve();
       });
     });

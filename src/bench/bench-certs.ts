@@ -8,8 +8,8 @@ import {
   createCertificateAuthority,
   createClientCertificate,
   createServerCertificate,
-} from '../cli/certs/dev-authority.js';
-import { writePemPair } from '../cli/certs/pem-files.js';
+} from '../pki/dev-authority.js';
+import { writePemPair } from '../pki/pem-files.js';
 import type { BenchCertFiles } from './types.js';
 
 /** Common name of the client certificate the load generators present. */

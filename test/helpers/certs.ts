@@ -8,8 +8,8 @@ import {
   createClientCertificate,
   createServerCertificate,
   type PemPair,
-} from '../../src/cli/certs/dev-authority.js';
-import { type PemPairPaths, writePemPair } from '../../src/cli/certs/pem-files.js';
+} from '../../src/pki/dev-authority.js';
+import { type PemPairPaths, writePemPair } from '../../src/pki/pem-files.js';
 
 /** Every certificate of the test PKI; all but `otherCa` and `untrusted` chain to `ca`. */
 export interface TestPki {

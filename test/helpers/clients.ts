@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import type { PemPair } from '../../src/cli/certs/dev-authority.js';
+import type { PemPair } from '../../src/pki/dev-authority.js';
 import { deterministicChunk } from './upstreams.js';
 
 /** Where and how to open a mutual-TLS connection. */

@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import type { PemPair } from '../../src/cli/certs/dev-authority.js';
+import type { PemPair } from '../../src/pki/dev-authority.js';
 
 x509.cryptoProvider.set(webcrypto);
 

@@ -1,6 +1,6 @@
 /** The real `openssl s_client` as a test client, for what operators see when they debug with it. */
 import { spawn } from 'node:child_process';
-import type { PemPairPaths } from '../../src/cli/certs/pem-files.js';
+import type { PemPairPaths } from '../../src/pki/pem-files.js';
 
 /** How an `openssl s_client` run ended. */
 export interface OpensslClientResult {

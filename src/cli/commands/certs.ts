@@ -8,8 +8,8 @@ import {
   createServerCertificate,
   type KeyAlgorithm,
   type PemPair,
-} from '../certs/dev-authority.js';
-import { type PemPairPaths, readPemPair, writePemPair } from '../certs/pem-files.js';
+} from '../../pki/dev-authority.js';
+import { type PemPairPaths, readPemPair, writePemPair } from '../../pki/pem-files.js';
 import { showPath } from '../check/summary.js';
 
 interface CommonOptions {

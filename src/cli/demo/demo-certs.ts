@@ -12,8 +12,8 @@ import {
   createClientCertificate,
   createServerCertificate,
   type PemPair,
-} from '../certs/dev-authority.js';
-import { writePemPair } from '../certs/pem-files.js';
+} from '../../pki/dev-authority.js';
+import { writePemPair } from '../../pki/pem-files.js';
 
 /** A certificate and key file pair. */
 export interface PemFiles {

@@ -4,7 +4,7 @@
  */
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { PemPair } from './dev-authority.js';
 
 /** Where {@link writePemPair} put the certificate and the key. */

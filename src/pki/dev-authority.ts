@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
-import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 
 x509.cryptoProvider.set(webcrypto);
 

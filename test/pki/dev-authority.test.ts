@@ -6,14 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
 import * as tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
+import { ErrorCodes, hasCode } from '../../src/lib/errors.js';
 import {
   createCertificateAuthority,
   createClientCertificate,
   createServerCertificate,
   type PemPair,
-} from '../../../src/cli/certs/dev-authority.js';
-import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
-import { getTestPki, type TestPki } from '../../helpers/certs.js';
+} from '../../src/pki/dev-authority.js';
+import { getTestPki, type TestPki } from '../helpers/certs.js';
 
 const isInvalidArgument = (err: unknown) => hasCode(err, ErrorCodes.ERR_INVALID_ARGUMENT);
 

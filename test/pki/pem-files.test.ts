@@ -4,10 +4,10 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { PemPair } from '../../../src/cli/certs/dev-authority.js';
-import { readPemPair, writePemPair } from '../../../src/cli/certs/pem-files.js';
-import { ErrorCodes, hasCode, SwitchyardError } from '../../../src/lib/errors.js';
-import { getTestPki, type TestPki, writeTestPki } from '../../helpers/certs.js';
+import { ErrorCodes, hasCode, SwitchyardError } from '../../src/lib/errors.js';
+import type { PemPair } from '../../src/pki/dev-authority.js';
+import { readPemPair, writePemPair } from '../../src/pki/pem-files.js';
+import { getTestPki, type TestPki, writeTestPki } from '../helpers/certs.js';
 
 const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { systemClock } from '../../src/lib/ratelimit/clock.js';
 import { windowStart } from '../../src/lib/ratelimit/fixed-window.js';
 import { MemoryStore } from '../../src/lib/ratelimit/memory-store.js';
 import { RateLimiter } from '../../src/lib/ratelimit/rate-limiter.js';
 import { createRateLimitAlgorithm } from '../../src/lib/ratelimit/registry.js';
+import { systemClock } from '../../src/lib/time/clock.js';
 import type { BenchRow } from './report.js';
 
 // Rate-limit decisions at a million tracked clients, and the bytes each client costs. Every case

@@ -88,10 +88,8 @@ export {
   slowStartFraction,
 } from './health/slow-start.js';
 export { TcpProbe } from './health/tcp-probe.js';
-export { systemTimers, type TimeoutTimers } from './health/timers.js';
 export { TlsProbe, type TlsProbeOptions } from './health/tls-probe.js';
 export type { RateLimitAlgorithm } from './ratelimit/algorithm.js';
-export { type Clock, ManualClock, systemClock } from './ratelimit/clock.js';
 export { ConcurrencyLimiter } from './ratelimit/concurrency-limiter.js';
 export {
   FixedWindow,
@@ -100,12 +98,7 @@ export {
   windowStart,
 } from './ratelimit/fixed-window.js';
 export { Gcra, gcraIdleAt, gcraTake } from './ratelimit/gcra.js';
-export {
-  type IntervalTimers,
-  MemoryStore,
-  type MemoryStoreOptions,
-  type TimerHandle,
-} from './ratelimit/memory-store.js';
+export { MemoryStore, type MemoryStoreOptions } from './ratelimit/memory-store.js';
 export type { RateLimitConfig, RateLimitParams } from './ratelimit/rate-limit-config.js';
 export type {
   AsyncRateLimitStore,
@@ -126,6 +119,13 @@ export {
 } from './ratelimit/registry.js';
 export { SlidingWindow, slidingWindowIdleAt, slidingWindowTake } from './ratelimit/sliding-window.js';
 export { TokenBucket, tokenBucketIdleAt, tokenBucketTake } from './ratelimit/token-bucket.js';
+export { type Clock, ManualClock, systemClock } from './time/clock.js';
+export {
+  type IntervalTimers,
+  systemTimers,
+  type TimeoutTimers,
+  type TimerHandle,
+} from './time/timers.js';
 export { formatHostPort, type HostPort, parseHostPort } from './upstreams/address.js';
 export {
   UPSTREAM_STATES,

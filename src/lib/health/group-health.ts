@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../ratelimit/clock.js';
+import type { Clock } from '../time/clock.js';
+import type { TimeoutTimers } from '../time/timers.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import type { UpstreamGroup } from '../upstreams/upstream-group.js';
 import { type ActiveHealthStatus, HealthChecker, type HealthCheckerOptions } from './health-checker.js';
 import type { HealthChangeEvent, HealthEvents } from './health-event.js';
 import { PassiveHealth, type PassiveHealthOptions, type PassiveHealthStatus } from './passive-health.js';
 import { SlowStart, type SlowStartOptions, type SlowStartStatus } from './slow-start.js';
-import type { TimeoutTimers } from './timers.js';
 
 /** Health checking of one group as configuration describes it; each part is optional. */
 export interface GroupHealthOptions {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../ratelimit/clock.js';
-import type { TimerHandle } from '../ratelimit/memory-store.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { systemTimers, type TimeoutTimers, type TimerHandle } from '../time/timers.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import type { UpstreamGroup } from '../upstreams/upstream-group.js';
 import { checkCount, checkFraction, checkPort, checkPositiveMs, invalid } from './check-options.js';
@@ -12,7 +12,6 @@ import {
   type ProbeTarget,
   toProbeError,
 } from './health-probe.js';
-import { systemTimers, type TimeoutTimers } from './timers.js';
 
 /** What an upstream's health is assumed to be before its first check. */
 export type InitialHealth = 'healthy' | 'unhealthy';

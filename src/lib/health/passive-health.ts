@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../ratelimit/clock.js';
-import type { TimerHandle } from '../ratelimit/memory-store.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { systemTimers, type TimeoutTimers, type TimerHandle } from '../time/timers.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import type { UpstreamGroup } from '../upstreams/upstream-group.js';
 import { checkCount, checkPercent, checkPositiveMs, invalid } from './check-options.js';
 import type { HealthChangeEvent, HealthEvents } from './health-event.js';
-import { systemTimers, type TimeoutTimers } from './timers.js';
 
 /** How a {@link PassiveHealth} decides to eject. */
 export interface PassiveHealthOptions {

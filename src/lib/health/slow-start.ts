@@ -1,9 +1,8 @@
-import { type Clock, systemClock } from '../ratelimit/clock.js';
-import type { TimerHandle } from '../ratelimit/memory-store.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { systemTimers, type TimeoutTimers, type TimerHandle } from '../time/timers.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import type { UpstreamGroup } from '../upstreams/upstream-group.js';
 import { checkCount, checkFraction, checkPositiveMs } from './check-options.js';
-import { systemTimers, type TimeoutTimers } from './timers.js';
 
 /** How a {@link SlowStart} ramps. */
 export interface SlowStartOptions {

@@ -1,22 +1,9 @@
 import { ErrorCodes, SwitchyardError } from '../errors.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { type IntervalTimers, systemIntervalTimers, type TimerHandle } from '../time/timers.js';
 import type { RateLimitAlgorithm } from './algorithm.js';
-import { type Clock, systemClock } from './clock.js';
 import { KeyIndex } from './key-index.js';
 import type { SyncRateLimitStore } from './rate-limit-store.js';
-
-/** What a periodic timer returns; unref'd when it has the method so a running store never holds the process open. */
-export interface TimerHandle {
-  /** Node's `Timeout.unref`. */
-  unref?(): unknown;
-}
-
-/** The interval functions a store schedules its sweep with; tests pass fakes. */
-export interface IntervalTimers {
-  /** Calls `fn` every `ms` until cleared. */
-  setInterval(fn: () => void, ms: number): TimerHandle;
-  /** Stops a timer `setInterval` returned. */
-  clearInterval(handle: TimerHandle): void;
-}
 
 /** How a {@link MemoryStore} is built. */
 export interface MemoryStoreOptions {
@@ -39,11 +26,6 @@ export interface MemoryStoreOptions {
 const NONE = -1;
 // More buckets than this only cost memory: a key filed further ahead is looked at early and refiled.
 const MAX_BUCKETS = 1 << 16;
-
-const globalTimers: IntervalTimers = {
-  setInterval: (fn, ms) => setInterval(fn, ms),
-  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
-};
 
 function checkMs(what: string, value: number): number {
   if (!(Number.isFinite(value) && value > 0)) {
@@ -95,7 +77,7 @@ export class MemoryStore implements SyncRateLimitStore {
   constructor(algorithm: RateLimitAlgorithm, options: MemoryStoreOptions = {}) {
     this.algorithm = algorithm;
     this.#now = options.now ?? systemClock;
-    this.#timers = options.timers ?? globalTimers;
+    this.#timers = options.timers ?? systemIntervalTimers;
     this.#sweepInterval = checkMs('sweepInterval', options.sweepInterval ?? 1000);
     const ttl = algorithm.idleTtl;
     this.#resolution = checkMs(

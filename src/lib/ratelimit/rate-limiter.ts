@@ -1,5 +1,5 @@
+import { type Clock, systemClock } from '../time/clock.js';
 import type { RateLimitAlgorithm } from './algorithm.js';
-import { type Clock, systemClock } from './clock.js';
 import { MemoryStore } from './memory-store.js';
 import type { RateLimitConfig } from './rate-limit-config.js';
 import type { AsyncRateLimitStore, RateLimitStore, SyncRateLimitStore } from './rate-limit-store.js';

@@ -3,8 +3,7 @@
  * sets, and a seeded random source. Not a test file itself (no `.test.` in the name).
  */
 import { type HealthProbe, ProbeError, type ProbeTarget } from '../../../src/lib/health/health-probe.js';
-import type { TimeoutTimers } from '../../../src/lib/health/timers.js';
-import type { TimerHandle } from '../../../src/lib/ratelimit/memory-store.js';
+import type { TimeoutTimers, TimerHandle } from '../../../src/lib/time/timers.js';
 
 /** Lets pending promise callbacks (a fake probe's settlement) run. */
 export function flush(): Promise<void> {

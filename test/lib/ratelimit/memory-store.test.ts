@@ -3,16 +3,13 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
 import type { RateLimitAlgorithm } from '../../../src/lib/ratelimit/algorithm.js';
-import { ManualClock } from '../../../src/lib/ratelimit/clock.js';
 import { FixedWindow } from '../../../src/lib/ratelimit/fixed-window.js';
 import { Gcra } from '../../../src/lib/ratelimit/gcra.js';
-import {
-  type IntervalTimers,
-  MemoryStore,
-  type TimerHandle,
-} from '../../../src/lib/ratelimit/memory-store.js';
+import { MemoryStore } from '../../../src/lib/ratelimit/memory-store.js';
 import { SlidingWindow } from '../../../src/lib/ratelimit/sliding-window.js';
 import { TokenBucket } from '../../../src/lib/ratelimit/token-bucket.js';
+import { ManualClock } from '../../../src/lib/time/clock.js';
+import type { IntervalTimers, TimerHandle } from '../../../src/lib/time/timers.js';
 
 /** Interval timers that run only when told, and show which are still scheduled. */
 class FakeTimers implements IntervalTimers {

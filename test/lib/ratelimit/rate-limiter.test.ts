@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
-import { ManualClock, systemClock } from '../../../src/lib/ratelimit/clock.js';
 import { MemoryStore } from '../../../src/lib/ratelimit/memory-store.js';
 import { RateLimiter } from '../../../src/lib/ratelimit/rate-limiter.js';
+import { ManualClock, systemClock } from '../../../src/lib/time/clock.js';
 import { AsyncStore } from './async-store.js';
 
 describe('RateLimiter', () => {

@@ -1,3 +1,5 @@
+import { type ErrorCode, ErrorCodes, SwitchyardError } from '../errors.js';
+
 /** Where a probe connects: the upstream's host and port, or the port its checks are configured on. */
 export interface ProbeTarget {
   /** Host name or IP literal (IPv6 without brackets). */
@@ -21,13 +23,24 @@ export interface HealthProbe {
 /** Why a probe failed, coarse enough for a metrics label. */
 export type ProbeFailure = 'connect' | 'timeout' | 'tls' | 'response' | 'closed' | 'aborted' | 'error';
 
-/** A failed probe: `kind` for metrics and logs, `message` for people. */
-export class ProbeError extends Error {
-  /** Coarse reason. */
+// Each kind has its stable code; the kind stays for the library users who already match on it.
+const probeFailureCodes = {
+  connect: ErrorCodes.ERR_PROBE_CONNECT,
+  timeout: ErrorCodes.ERR_PROBE_TIMEOUT,
+  tls: ErrorCodes.ERR_PROBE_TLS,
+  response: ErrorCodes.ERR_PROBE_UNEXPECTED_RESPONSE,
+  closed: ErrorCodes.ERR_PROBE_CLOSED,
+  aborted: ErrorCodes.ERR_PROBE_ABORTED,
+  error: ErrorCodes.ERR_PROBE_FAILED,
+} as const satisfies Record<ProbeFailure, ErrorCode>;
+
+/** A failed probe: `code` (one of the `ERR_PROBE_*` codes) and `kind` for metrics and logs, `message` for people. */
+export class ProbeError extends SwitchyardError {
+  /** Coarse reason; `code` says the same in the shared vocabulary. */
   readonly kind: ProbeFailure;
 
   constructor(kind: ProbeFailure, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(probeFailureCodes[kind], message, options);
     this.name = 'ProbeError';
     this.kind = kind;
   }

@@ -4,8 +4,13 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
-import { type HealthProbe, ProbeError, type ProbeTarget } from '../../../src/lib/health/health-probe.js';
+import { type ErrorCode, ErrorCodes, hasCode, SwitchyardError } from '../../../src/lib/errors.js';
+import {
+  type HealthProbe,
+  ProbeError,
+  type ProbeTarget,
+  toProbeError,
+} from '../../../src/lib/health/health-probe.js';
 import { HttpProbe, parseStatusRanges } from '../../../src/lib/health/http-probe.js';
 import { createHealthProbe, HEALTH_PROBE_TYPES } from '../../../src/lib/health/probe-registry.js';
 import { SendExpectProbe } from '../../../src/lib/health/send-expect-probe.js';
@@ -21,6 +26,18 @@ function run(probe: HealthProbe, target: ProbeTarget): Promise<void> {
   return probe.check(target, AbortSignal.timeout(10_000));
 }
 
+// The shared code each failure kind must carry, so logs and callers can match probe failures like
+// every other Switchyard error.
+const codeOfKind: Record<string, ErrorCode> = {
+  connect: ErrorCodes.ERR_PROBE_CONNECT,
+  timeout: ErrorCodes.ERR_PROBE_TIMEOUT,
+  tls: ErrorCodes.ERR_PROBE_TLS,
+  response: ErrorCodes.ERR_PROBE_UNEXPECTED_RESPONSE,
+  closed: ErrorCodes.ERR_PROBE_CLOSED,
+  aborted: ErrorCodes.ERR_PROBE_ABORTED,
+  error: ErrorCodes.ERR_PROBE_FAILED,
+};
+
 async function fails(promise: Promise<void>, kind: string, message?: RegExp): Promise<ProbeError> {
   let caught: unknown;
   await promise.then(
@@ -31,6 +48,8 @@ async function fails(promise: Promise<void>, kind: string, message?: RegExp): Pr
   );
   assert.ok(caught instanceof ProbeError, `not a ProbeError: ${String(caught)}`);
   assert.equal(caught.kind, kind, caught.message);
+  assert.ok(caught instanceof SwitchyardError, 'a probe failure is a SwitchyardError');
+  assert.equal(caught.code, codeOfKind[kind], caught.message);
   if (message !== undefined) assert.match(caught.message, message);
   return caught;
 }
@@ -392,5 +411,16 @@ describe('createHealthProbe', () => {
       (e) =>
         hasCode(e, ErrorCodes.ERR_INVALID_ARGUMENT) && /unknown health probe type "icmp"/.test(String(e)),
     );
+  });
+});
+
+describe('toProbeError', () => {
+  it('gives whatever a probe threw a shared ERR_PROBE_* code', () => {
+    const plain = toProbeError(new Error('boom'));
+    assert.ok(hasCode(plain, ErrorCodes.ERR_PROBE_FAILED), plain.message);
+    const timedOut = toProbeError(new DOMException('late', 'TimeoutError'));
+    assert.ok(hasCode(timedOut, ErrorCodes.ERR_PROBE_TIMEOUT), timedOut.message);
+    const aborted = toProbeError(new DOMException('stopped', 'AbortError'));
+    assert.ok(hasCode(aborted, ErrorCodes.ERR_PROBE_ABORTED), aborted.message);
   });
 });

@@ -341,7 +341,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     { requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
     (req, res) => {
       handle(req, res).catch((err: unknown) => {
-        if (err instanceof SwitchyardError) {
+        // ERR_INTERNAL is a broken invariant, not the client's fault: logged and answered as below
+        if (err instanceof SwitchyardError && err.code !== ErrorCodes.ERR_INTERNAL) {
           const status = STATUS_BY_CODE[err.code] ?? 400;
           send(res, { status, body: { error: { code: err.code, message: err.message } } });
           return;

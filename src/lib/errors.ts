@@ -11,8 +11,11 @@ export const ErrorCodes = {
   ERR_UNKNOWN_UPSTREAM: 'ERR_UNKNOWN_UPSTREAM',
   ERR_DUPLICATE_UPSTREAM: 'ERR_DUPLICATE_UPSTREAM',
   ERR_NO_HEALTHY_UPSTREAM: 'ERR_NO_HEALTHY_UPSTREAM',
+  // Released codes are never renamed (they are metrics labels alerts match), so the older
+  // ERR_CONCURRENCY_LIMIT keeps its name beside ERR_RATE_LIMITED; new codes name the outcome.
   ERR_RATE_LIMITED: 'ERR_RATE_LIMITED',
   ERR_CONCURRENCY_LIMIT: 'ERR_CONCURRENCY_LIMIT',
+  // not a refusal: logged when a limit store fails and the session is admitted anyway
   ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
   // health probes: one code per way a probe can fail (ProbeError.kind names the same reasons)
   ERR_PROBE_CONNECT: 'ERR_PROBE_CONNECT',
@@ -42,12 +45,15 @@ export const ErrorCodes = {
   ERR_IDLE_TIMEOUT: 'ERR_IDLE_TIMEOUT',
   ERR_MAX_LIFETIME: 'ERR_MAX_LIFETIME',
   ERR_SHUTDOWN: 'ERR_SHUTDOWN',
+  // the proxy's own API: a listener name it does not know, or one it already has
+  ERR_UNKNOWN_LISTENER: 'ERR_UNKNOWN_LISTENER',
+  ERR_DUPLICATE_LISTENER: 'ERR_DUPLICATE_LISTENER',
   // configuration
   ERR_CONFIG_INVALID: 'ERR_CONFIG_INVALID',
   ERR_CONFIG_READ: 'ERR_CONFIG_READ',
   // a listener's or the admin API's address could not be bound (at start or on reload)
   ERR_BIND_FAILED: 'ERR_BIND_FAILED',
-  // admin API
+  // admin API; ERR_UNKNOWN_GROUP also refuses a session routed to a group that is gone
   ERR_UNKNOWN_GROUP: 'ERR_UNKNOWN_GROUP',
   ERR_UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   ERR_FORBIDDEN_ORIGIN: 'ERR_FORBIDDEN_ORIGIN',

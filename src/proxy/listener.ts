@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
-import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Logger } from './logger.js';
 import type { ListenerRuntime } from './runtime.js';
 import { ListenerStats } from './stats.js';
@@ -87,7 +87,9 @@ export class Listener {
   /** The bound address and port (the real port when 0 was asked for). */
   address(): { address: string; port: number; family: string } {
     const a = this.#server.address();
-    if (a === null || typeof a === 'string') throw new Error(`listener ${this.name} is not bound`);
+    if (a === null || typeof a === 'string') {
+      throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `listener ${this.name} is not bound`);
+    }
     return a;
   }
 

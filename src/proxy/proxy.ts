@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import { formatHostPort } from '../lib/upstreams/address.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import { BindError } from './bind-error.js';
@@ -86,7 +86,8 @@ export class ProxyServer implements SessionHost {
 
   /** Starts serving a listener {@link bindListener} bound. */
   adoptListener(listener: Listener): Listener {
-    if (this.#listeners.has(listener.name)) throw new Error(`listener "${listener.name}" exists`);
+    if (this.#listeners.has(listener.name))
+      throw new SwitchyardError(ErrorCodes.ERR_DUPLICATE_LISTENER, `listener "${listener.name}" exists`);
     this.#listeners.set(listener.name, listener);
     this.#logListening(listener);
     return listener;
@@ -99,7 +100,8 @@ export class ProxyServer implements SessionHost {
    */
   async replaceListener(listener: Listener): Promise<void> {
     const old = this.#listeners.get(listener.name);
-    if (old === undefined) throw new Error(`no listener "${listener.name}"`);
+    if (old === undefined)
+      throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_LISTENER, `no listener "${listener.name}"`);
     // Map.set on an existing key keeps its place, so listings keep the configured order.
     this.#listeners.set(listener.name, listener);
     this.#logListening(listener);
@@ -131,7 +133,7 @@ export class ProxyServer implements SessionHost {
   /** The listener called `name`. */
   listener(name: string): Listener {
     const l = this.#listeners.get(name);
-    if (l === undefined) throw new Error(`no listener "${name}"`);
+    if (l === undefined) throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_LISTENER, `no listener "${name}"`);
     return l;
   }
 

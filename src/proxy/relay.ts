@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 
 // Each socket knows the one it relays to. The handlers below are shared by every connection and
 // find their peer through this property, so starting a relay allocates no closures; `pipe()`
@@ -61,7 +62,9 @@ function onManagedRead(this: RelaySocket, bytes: number, buffer: Buffer): boolea
   if (peer === undefined) {
     // relay() starts on 'connect', before the first read, so this is a bug: fail loudly rather
     // than drop the bytes just read
-    this.destroy(new Error('relay: upstream bytes arrived before the relay started'));
+    this.destroy(
+      new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'relay: upstream bytes arrived before the relay started'),
+    );
     return false;
   }
   let ok: boolean;

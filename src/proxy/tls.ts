@@ -6,7 +6,7 @@ import {
   type Server,
   type TLSSocket,
 } from 'node:tls';
-import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
+import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import { keepAlertSecret, TlsAlert, type TlsAlertDescription } from './tls-alert.js';
 
 /** PEM material and protocol settings for a listener's server side of mutual TLS. */
@@ -45,13 +45,13 @@ function contextOptions(m: TlsMaterial) {
 }
 
 /** Unusable TLS material; `field` names the part at fault, so callers can point at its setting. */
-export class TlsMaterialError extends Error {
+export class TlsMaterialError extends SwitchyardError {
   constructor(
     readonly field: keyof TlsMaterial,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(ErrorCodes.ERR_CONFIG_INVALID, message, options);
     this.name = 'TlsMaterialError';
   }
 }

@@ -242,7 +242,9 @@ export class Session {
   #admit(groupName: string): void {
     const group = this.#runtime.groups.get(groupName);
     if (group === undefined) {
-      this.fail(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM);
+      // The validator refuses routes to unknown groups, but a reload removes groups before it
+      // rewires the listeners' routes, and a hand-built runtime has no validator.
+      this.fail(ErrorCodes.ERR_UNKNOWN_GROUP);
       return;
     }
     this.#group = group;
@@ -265,7 +267,12 @@ export class Session {
   #onRateStoreError(err: unknown): void {
     // A limiter store outage must not take the service down with it: admit, and say so once per session.
     this.#host.logger.warn(
-      { listener: this.#listener.name, clientId: this.#clientId, err: String(err) },
+      {
+        listener: this.#listener.name,
+        clientId: this.#clientId,
+        code: ErrorCodes.ERR_STORE_UNAVAILABLE,
+        err: String(err),
+      },
       'rate limit store failed; admitting',
     );
     this.#afterRateLimit(0);

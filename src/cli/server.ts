@@ -12,7 +12,7 @@ import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics } from '../control/metrics.js';
 import { combineObservers } from '../control/observers.js';
-import { BindError } from '../proxy/bind-error.js';
+import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
 
 /** Collaborators of {@link startServer}. */

@@ -1,5 +1,6 @@
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
 import { createBalancer } from '../lib/balancers/registry.js';
+import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import {
   GroupHealth,
@@ -7,12 +8,11 @@ import {
   type UpstreamHealthStatus,
 } from '../lib/health/group-health.js';
 import type { HealthChangeEvent } from '../lib/health/health-event.js';
+import type { Logger } from '../lib/logger.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
-import { BindError } from '../proxy/bind-error.js';
 import type { Listener } from '../proxy/listener.js';
-import type { Logger } from '../proxy/logger.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
 import type { ListenerStats } from '../proxy/stats.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../proxy/logger.js';
+import type { Logger } from '../lib/logger.js';
 import type { ProxyObserver, SessionRecord } from '../proxy/stats.js';
 import { createFileLogger, type ProcessLogger } from './logger.js';
 

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { BindError } from '../lib/bind-error.js';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
 import { formatHostPort, parseHostPort } from '../lib/upstreams/address.js';
 import { UPSTREAM_STATES, type UpstreamState } from '../lib/upstreams/upstream.js';
-import { BindError } from '../proxy/bind-error.js';
-import type { Logger } from '../proxy/logger.js';
 import { type AdminActions, type NewUpstream, requireGroup } from './admin-actions.js';
 import {
   type AdminSource,

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino } from 'pino';
-import type { Logger } from '../proxy/logger.js';
+import type { Logger } from '../lib/logger.js';
 import { prettyDestination } from './pretty-log.js';
 
 /** A process logger: JSON lines on stdout, one object per line, ISO timestamps. */

@@ -1,17 +1,17 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../lib/logger.js';
+import { formatHostPort } from '../lib/upstreams/address.js';
+import type { ProxyEvents } from './events.js';
 import type { ListenerRuntime } from './runtime.js';
+import type { ListenerSnapshot } from './snapshot.js';
 import { ListenerStats } from './stats.js';
 import { certificateRefusal, createHandshakeServer, type TlsMaterial, updateHandshakeServer } from './tls.js';
 import { dropAlertSecret, refuseWithAlert } from './tls-alert.js';
 
 /** Receives each connection that passed the listener's cheap guards, with its TLS handshake's ms (0 on plain TCP). */
 export type AcceptHandler = (listener: Listener, socket: Socket, handshakeMs?: number) => void;
-
-/** Receives the length of each successful handshake; the proxy passes its observer's hook. */
-export type HandshakeTimer = (listener: string, ms: number) => void;
 
 // When the raw socket was accepted, kept on the socket itself: a per-listener map would cost a
 // hash insert and delete per connection, a property on a socket of one shape costs a store.
@@ -37,7 +37,7 @@ export class Listener {
   #handshakes: TlsServer | null;
   #handshakeTimeoutMs: number;
   readonly #onAccept: AcceptHandler;
-  readonly #onHandshake: HandshakeTimer;
+  readonly #events: ProxyEvents;
   readonly #logger: Logger;
   readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
 
@@ -46,13 +46,13 @@ export class Listener {
     handshakeTimeoutMs: number,
     onAccept: AcceptHandler,
     logger: Logger,
-    onHandshake: HandshakeTimer,
+    events: ProxyEvents,
     stats: ListenerStats = new ListenerStats(),
   ) {
     this.stats = stats;
     this.runtime = runtime;
     this.#onAccept = onAccept;
-    this.#onHandshake = onHandshake;
+    this.#events = events;
     this.#logger = logger;
     // Half-open stays off until a session starts relaying: a client that hangs up mid-handshake
     // must close the socket, not leave it waiting for the handshake timeout.
@@ -91,6 +91,35 @@ export class Listener {
       throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `listener ${this.name} is not bound`);
     }
     return a;
+  }
+
+  /** What the listener is, where it listens and its counters, as plain data. */
+  snapshot(): ListenerSnapshot {
+    let address: string | null = null;
+    let port: number | null = null;
+    if (this.#server.listening) {
+      const a = this.address();
+      address = formatHostPort(a.address, a.port);
+      port = a.port;
+    }
+    return {
+      ...describe(this.runtime),
+      address,
+      port,
+      listening: this.#server.listening,
+      stats: this.stats.counters(),
+    };
+  }
+
+  /** The picture of a listener of the runtime that has no socket (yet, or any more). */
+  static unboundSnapshot(rt: ListenerRuntime): ListenerSnapshot {
+    return {
+      ...describe(rt),
+      address: null,
+      port: null,
+      listening: false,
+      stats: new ListenerStats().counters(),
+    };
   }
 
   /** True while the socket accepts connections. */
@@ -155,7 +184,8 @@ export class Listener {
     // public API links the two. Without it the time is simply not recorded.
     const start = (socket as unknown as { _parent?: TimedSocket })._parent?.[acceptedAt];
     const handshakeMs = start === undefined ? 0 : performance.now() - start;
-    if (start !== undefined) this.#onHandshake(this.runtime.name, handshakeMs);
+    if (start !== undefined && this.#events.handshake.hasSubscribers)
+      this.#events.handshake.publish({ listener: this.runtime.name, ms: handshakeMs });
     this.#onAccept(this, socket, handshakeMs);
   };
 
@@ -211,8 +241,10 @@ export class Listener {
     this.#logRefusal(code, clientAddress, '');
   }
 
-  /** One line per reason per interval, with how many were not logged, so a flood cannot flood the log. */
+  /** Counted, published and logged at most once per reason per interval, with how many were not logged. */
   #logRefusal(code: ErrorCode, clientAddress: string, detail: string): void {
+    const refused = this.#events.connectionRefused;
+    if (refused.hasSubscribers) refused.publish({ listener: this.name, reason: code, clientAddress });
     const now = Date.now();
     const last = this.#lastRefusalLog.get(code);
     if (last !== undefined && now - last.at < REFUSAL_LOG_INTERVAL_MS) {
@@ -245,6 +277,15 @@ function guardHint(code: ErrorCode, listener: string): string {
     default:
       return '';
   }
+}
+
+function describe(rt: ListenerRuntime): Pick<ListenerSnapshot, 'name' | 'kind' | 'bind' | 'group'> {
+  return {
+    name: rt.name,
+    kind: rt.kind,
+    bind: formatHostPort(rt.host, rt.port),
+    ...(rt.kind === 'tcp' ? { group: rt.group } : {}),
+  };
 }
 
 function ignoreError(): void {}

@@ -1,19 +1,21 @@
 import type { Socket } from 'node:net';
+import { BindError } from '../lib/bind-error.js';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/logger.js';
 import { formatHostPort } from '../lib/upstreams/address.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
-import { BindError } from './bind-error.js';
+import { ProxyEvents } from './events.js';
 import { Listener } from './listener.js';
-import { type Logger, silentLogger } from './logger.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { Session, type SessionHost } from './session.js';
+import { groupSnapshot, type ProxySnapshot, type SessionSnapshot } from './snapshot.js';
 import type { ListenerStats, ProxyObserver } from './stats.js';
 
 /** Optional collaborators of a proxy. */
 export interface ProxyOptions {
   /** Where session and listener lines go. Default: nowhere. */
   logger?: Logger;
-  /** Metrics and access-log hooks. */
+  /** Old-style hooks, subscribed to {@link ProxyServer.events} for callers that still pass them. */
   observer?: ProxyObserver;
 }
 
@@ -27,13 +29,14 @@ export interface ShutdownOptions {
 
 /**
  * The data plane: binds the listeners, runs one {@link Session} per connection and shuts down
- * gracefully. It holds the runtime model by reference so a reload can swap it for new sessions
- * while old ones keep the model they started with.
+ * gracefully. It takes commands ({@link apply}, the listener calls, {@link shutdown}) and gives
+ * {@link events} and {@link snapshot}s; nothing outside reaches into its sessions.
  */
 export class ProxyServer implements SessionHost {
-  runtime: ProxyRuntime;
+  #runtime: ProxyRuntime;
   readonly logger: Logger;
-  readonly observer: ProxyObserver;
+  /** Everything the data plane tells: refusals, admissions, picks, session ends, handshakes, listeners. */
+  readonly events: ProxyEvents;
   readonly #listeners = new Map<string, Listener>();
   readonly #sessions = new Set<Session>();
   /** Every shutdown call in progress waits here; all are told when the last session ends. */
@@ -41,15 +44,60 @@ export class ProxyServer implements SessionHost {
   #stopping = false;
 
   constructor(runtime: ProxyRuntime, options: ProxyOptions = {}) {
-    this.runtime = runtime;
-    this.logger = options.logger ?? silentLogger;
-    this.observer = options.observer ?? {};
+    this.#runtime = runtime;
+    const logger = options.logger ?? silentLogger;
+    this.logger = logger;
+    this.events = new ProxyEvents((channel, err) =>
+      logger.error({ channel, err: String(err) }, 'event subscriber failed'),
+    );
+    const observer = options.observer;
+    if (observer?.sessionEnded !== undefined)
+      this.events.sessionEnded.subscribe(observer.sessionEnded.bind(observer));
+    if (observer?.handshakeDone !== undefined) {
+      const done = observer.handshakeDone.bind(observer);
+      this.events.handshake.subscribe((e) => done(e.listener, e.ms));
+    }
   }
 
-  // read at each handshake, so an observer swapped in later (tests, a metrics restart) is told
-  #handshakeDone = (listener: string, ms: number): void => {
-    this.observer.handshakeDone?.(listener, ms);
-  };
+  /** The runtime in force: new sessions start on it. */
+  get runtime(): ProxyRuntime {
+    return this.#runtime;
+  }
+
+  /**
+   * Puts `runtime` in force for sessions accepted from now on; sessions already running keep the
+   * one they started with. The object is never edited afterwards: a change is a new runtime.
+   * Listeners are not bound or closed here (see the listener commands); each bound listener takes
+   * its settings from the same-named listener of `runtime`.
+   */
+  apply(runtime: ProxyRuntime): void {
+    this.#runtime = runtime;
+    const handshakeMs = runtime.timeouts.handshake;
+    for (const rt of runtime.listeners) this.#listeners.get(rt.name)?.update(rt, handshakeMs);
+  }
+
+  /** A plain-data picture of listeners, groups and counters. */
+  snapshot(): ProxySnapshot {
+    const rt = this.#runtime;
+    const bound = this.#listeners;
+    const listeners = rt.listeners.map((l) => bound.get(l.name)?.snapshot() ?? Listener.unboundSnapshot(l));
+    for (const l of bound.values())
+      if (!rt.listeners.some((r) => r.name === l.name)) listeners.push(l.snapshot());
+    return {
+      stopping: this.#stopping,
+      sessionCount: this.#sessions.size,
+      limits: { rate: rt.rateLimit !== undefined, concurrency: rt.concurrency !== undefined },
+      listeners,
+      groups: [...rt.groups.values()].map(groupSnapshot),
+    };
+  }
+
+  /** Every open session, as plain data. */
+  sessionSnapshots(): SessionSnapshot[] {
+    const out: SessionSnapshot[] = [];
+    for (const s of this.#sessions) out.push(s.snapshot());
+    return out;
+  }
 
   /** Binds every listener of the runtime; rejects (and unbinds what was bound) if one fails. */
   async start(): Promise<void> {
@@ -75,7 +123,7 @@ export class ProxyServer implements SessionHost {
    * {@link BindError} naming the listener.
    */
   async bindListener(rt: ListenerRuntime, handshakeMs: number, stats?: ListenerStats): Promise<Listener> {
-    const listener = new Listener(rt, handshakeMs, this.#accept, this.logger, this.#handshakeDone, stats);
+    const listener = new Listener(rt, handshakeMs, this.#accept, this.logger, this.events, stats);
     try {
       await listener.listen();
     } catch (err) {
@@ -107,6 +155,8 @@ export class ProxyServer implements SessionHost {
     this.#logListening(listener);
     const from = old.address();
     await old.close();
+    if (this.events.listenerClosed.hasSubscribers)
+      this.events.listenerClosed.publish({ listener: listener.name, address: from.address, port: from.port });
     this.logger.info(
       { listener: listener.name, address: from.address, port: from.port },
       'listener moved; the old address is closed',
@@ -115,6 +165,13 @@ export class ProxyServer implements SessionHost {
 
   #logListening(listener: Listener): void {
     const a = listener.address();
+    if (this.events.listenerBound.hasSubscribers)
+      this.events.listenerBound.publish({
+        listener: listener.name,
+        kind: listener.runtime.kind,
+        address: a.address,
+        port: a.port,
+      });
     this.logger.info(
       { listener: listener.name, address: a.address, port: a.port, kind: listener.runtime.kind },
       'listening',
@@ -126,7 +183,10 @@ export class ProxyServer implements SessionHost {
     const listener = this.#listeners.get(name);
     if (listener === undefined) return;
     this.#listeners.delete(name);
+    const a = listener.address();
     await listener.close();
+    if (this.events.listenerClosed.hasSubscribers)
+      this.events.listenerClosed.publish({ listener: name, address: a.address, port: a.port });
     this.logger.info({ listener: name }, 'listener removed');
   }
 
@@ -147,7 +207,7 @@ export class ProxyServer implements SessionHost {
     return this.listener(name).stats;
   }
 
-  /** Every open session, for status pages. */
+  /** Every open session (live objects; being replaced by {@link sessionSnapshots}). */
   sessions(): IterableIterator<Session> {
     return this.#sessions.values();
   }
@@ -185,6 +245,12 @@ export class ProxyServer implements SessionHost {
       const stats = listener.stats;
       stats.active--;
       stats.reject(ErrorCodes.ERR_SHUTDOWN);
+      if (this.events.connectionRefused.hasSubscribers)
+        this.events.connectionRefused.publish({
+          listener: listener.name,
+          reason: ErrorCodes.ERR_SHUTDOWN,
+          clientAddress: socket.remoteAddress ?? '',
+        });
       socket.on('error', ignoreError);
       socket.destroy();
       return;

@@ -2,15 +2,17 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
+import type { ProxyEvents, SessionRecord } from './events.js';
 import { identityFromPeerCertificate } from './identity.js';
-import type { Logger } from './logger.js';
 import { proxyHeader } from './proxy-header.js';
 import { managedReadOptions, relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
-import type { ListenerStats, ProxyObserver, SessionRecord } from './stats.js';
+import type { SessionPhase, SessionSnapshot } from './snapshot.js';
+import type { ListenerStats } from './stats.js';
 import { certificateRefusal } from './tls.js';
 
 /** What a session needs from the proxy that owns it. */
@@ -19,8 +21,8 @@ export interface SessionHost {
   readonly runtime: ProxyRuntime;
   /** Where the session's one line goes. */
   readonly logger: Logger;
-  /** Metrics and access-log hooks. */
-  readonly observer: ProxyObserver;
+  /** Where admissions, picks and session ends are published. */
+  readonly events: ProxyEvents;
   /** Called exactly once when the session has fully ended. */
   sessionClosed(session: Session): void;
 }
@@ -33,22 +35,7 @@ enum Phase {
   Closed = 5,
 }
 
-/** A live session as the admin API lists it. */
-export interface SessionSnapshot {
-  listener: string;
-  clientAddress: string;
-  clientPort: number;
-  /** Certificate CN; empty on plain TCP. */
-  clientId: string;
-  org: string;
-  group: string;
-  upstream: string;
-  phase: 'admission' | 'connecting' | 'relaying' | 'closing' | 'closed';
-  bytesFromClient: number;
-  bytesToClient: number;
-  /** Milliseconds since the session started. */
-  ageMs: number;
-}
+export type { SessionSnapshot } from './snapshot.js';
 
 function ignoreError(): void {}
 
@@ -189,7 +176,7 @@ export class Session {
   }
 
   /** Where the session is in its life, for status pages. */
-  get phase(): 'admission' | 'connecting' | 'relaying' | 'closing' | 'closed' {
+  get phase(): SessionPhase {
     return (['admission', 'admission', 'connecting', 'relaying', 'closing', 'closed'] as const)[this.#phase];
   }
 
@@ -293,6 +280,17 @@ export class Session {
       this.#concurrencyHeld = concurrency;
     }
     this.#phase = Phase.Connecting;
+    const admitted = this.#host.events.sessionAdmitted;
+    if (admitted.hasSubscribers)
+      admitted.publish({
+        listener: this.#listener.name,
+        clientId: this.#clientId,
+        clientAddress: this.#clientAddress,
+        clientPort: this.#clientPort,
+        group: this.#group!.name,
+        rateChecked: this.#runtime.rateLimit !== undefined,
+        concurrencyChecked: concurrency !== undefined,
+      });
     this.#connectNext(ErrorCodes.ERR_NO_HEALTHY_UPSTREAM);
   }
 
@@ -334,6 +332,14 @@ export class Session {
     }
     this.#attempt++;
     this.#upstream = upstream;
+    const picked = this.#host.events.upstreamPicked;
+    if (picked.hasSubscribers)
+      picked.publish({
+        listener: this.#listener.name,
+        group: this.#group!.name,
+        upstream: upstream.id,
+        attempt: this.#attempt,
+      });
     this.#connectStartedAt = performance.now();
     const socket = netConnect({
       host: upstream.host,
@@ -549,6 +555,9 @@ export class Session {
     stats.bytesToClients += client.bytesWritten;
     const termination = this.#termination;
     if (termination !== 'OK') stats.reject(termination);
+    this.#host.sessionClosed(this);
+    const ended = this.#host.events.sessionEnded;
+    if (!ended.hasSubscribers) return;
     const record: SessionRecord = {
       listener: this.#listener.name,
       clientAddress: this.#clientAddress,
@@ -569,7 +578,6 @@ export class Session {
       serverName: this.#serverName,
       termination,
     };
-    this.#host.observer.sessionEnded?.(record);
-    this.#host.sessionClosed(this);
+    ended.publish(record);
   }
 }

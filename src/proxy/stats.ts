@@ -1,4 +1,8 @@
 import type { ErrorCode } from '../lib/errors.js';
+import type { SessionRecord } from './events.js';
+import type { ListenerCounters } from './snapshot.js';
+
+export type { SessionRecord } from './events.js';
 
 /** Live counters of one listener; plain fields so the hot path pays one increment. */
 export class ListenerStats {
@@ -22,49 +26,23 @@ export class ListenerStats {
     this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
   }
 
+  /** The counters as plain data, reasons sorted by code. */
+  counters(): ListenerCounters {
+    return {
+      accepted: this.accepted,
+      active: this.active,
+      handshaking: this.handshaking,
+      proxied: this.proxied,
+      bytesFromClients: this.bytesFromClients,
+      bytesToClients: this.bytesToClients,
+      rejections: Object.fromEntries([...this.rejections].sort(([a], [b]) => (a < b ? -1 : 1))),
+    };
+  }
+
   /** How many times `code` was counted. */
   rejected(code: ErrorCode): number {
     return this.rejections.get(code) ?? 0;
   }
-}
-
-/** What the access log and metrics learn when a session ends. */
-export interface SessionRecord {
-  /** Listener name. */
-  listener: string;
-  /** Client source address and port. */
-  clientAddress: string;
-  clientPort: number;
-  /** Client id (certificate CN); empty on plain TCP listeners. */
-  clientId: string;
-  /** The org that was authorized; empty on plain TCP listeners. */
-  org: string;
-  /** Group that served the session; empty when refused before routing. */
-  group: string;
-  /** Upstream id; empty when none was reached. */
-  upstream: string;
-  /** The upstream's `host:port` (IPv6 in brackets), also when it has an id; empty when none was picked. */
-  upstreamAddress: string;
-  /** Bytes read from the client. */
-  bytesFromClient: number;
-  /** Bytes written to the client. */
-  bytesToClient: number;
-  /** Milliseconds from session start (handshake done, or accept on plain TCP) to close. */
-  durationMs: number;
-  /** Milliseconds the TLS handshake took from accept (0 on plain TCP). */
-  handshakeMs: number;
-  /** Milliseconds the successful upstream connect took (0 when none). */
-  connectMs: number;
-  /** Upstream connects tried, the successful one included; retries are this minus one. */
-  connectAttempts: number;
-  /** Negotiated TLS version (`TLSv1.3`); empty on plain TCP. */
-  tlsVersion: string;
-  /** Negotiated cipher suite, OpenSSL's name; empty on plain TCP. */
-  tlsCipher: string;
-  /** Server name (SNI) the client asked for; empty when it sent none. */
-  serverName: string;
-  /** `OK` for a normal end, otherwise the reason code. */
-  termination: ErrorCode | 'OK';
 }
 
 /** Hooks for whoever wants to observe sessions (metrics, access log); all optional. */

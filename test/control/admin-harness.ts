@@ -6,7 +6,6 @@ import { type AdminActions, directAdminActions, type ReloadResult } from '../../
 import { type AdminServer, startAdminServer } from '../../src/control/admin-server.js';
 import type { HealthStatusFn } from '../../src/control/admin-views.js';
 import { createMetrics, type Metrics } from '../../src/control/metrics.js';
-import { combineObservers } from '../../src/control/observers.js';
 import type { ProxyObserver } from '../../src/proxy/stats.js';
 import type { TestProxy } from '../helpers/proxy-harness.js';
 
@@ -29,14 +28,14 @@ export interface TestAdminOptions {
   maxBodyBytes?: number;
 }
 
-/**
- * Adds `observer` to a running test proxy. The harness builds the proxy with its own observer
- * (records + access log), so this swaps in a combination of both; sessions read the observer when
- * they end, so sessions that end afterwards reach both.
- */
+/** Subscribes `observer`'s hooks to a running test proxy's events; sessions that end afterwards reach it. */
 export function addObserver(t: TestProxy, observer: ProxyObserver): void {
-  const proxy = t.proxy as { observer: ProxyObserver };
-  proxy.observer = combineObservers(proxy.observer, observer);
+  const { sessionEnded, handshakeDone } = observer;
+  if (sessionEnded !== undefined) t.proxy.events.sessionEnded.subscribe(sessionEnded.bind(observer));
+  if (handshakeDone !== undefined) {
+    const done = handshakeDone.bind(observer);
+    t.proxy.events.handshake.subscribe((e) => done(e.listener, e.ms));
+  }
 }
 
 /** Starts metrics (wired to the proxy's sessions) and an admin server for `t`. */

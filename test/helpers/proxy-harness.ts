@@ -11,7 +11,7 @@ import { parseConfigText } from '../../src/config/load-config.js';
 import { RuntimeManager } from '../../src/config/runtime-manager.js';
 import type { SwitchyardConfig } from '../../src/config/types.js';
 import { accessLogObserver } from '../../src/control/access-log.js';
-import type { Logger } from '../../src/proxy/logger.js';
+import type { Logger } from '../../src/lib/logger.js';
 import { ProxyServer } from '../../src/proxy/proxy.js';
 import type { SessionRecord } from '../../src/proxy/stats.js';
 import { type TestPkiPaths, writeTestPki } from './certs.js';

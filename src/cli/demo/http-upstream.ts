@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../lib/logger.js';
 import { formatHostPort } from '../../lib/upstreams/address.js';
-import type { Logger } from '../../proxy/logger.js';
 
 /** Options of {@link startHttpUpstream}. */
 export interface HttpUpstreamOptions {

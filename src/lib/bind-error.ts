@@ -1,4 +1,4 @@
-import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import { ErrorCodes, SwitchyardError } from './errors.js';
 
 // The system's codes as an operator reads them; any other code keeps Node's own text.
 const REASONS: Readonly<Record<string, string>> = {

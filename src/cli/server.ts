@@ -11,7 +11,6 @@ import type { AdminActions } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics } from '../control/metrics.js';
-import { combineObservers } from '../control/observers.js';
 import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
 
@@ -53,10 +52,8 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     built.stop();
     throw new Error(`log.accessLog: cannot open ${config.log.accessLog}: ${(err as Error).message}`);
   }
-  const proxy = new ProxyServer(built.runtime, {
-    logger,
-    observer: combineObservers(accessLog.observer, metrics.observer),
-  });
+  const proxy = new ProxyServer(built.runtime, { logger });
+  accessLog.attach(proxy.events);
   metrics.watch(proxy);
   built.start();
   try {

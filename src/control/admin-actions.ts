@@ -1,8 +1,7 @@
+import type { Balancer } from '../lib/balancers/balancer.js';
 import { createBalancer } from '../lib/balancers/registry.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
-import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
-import type { ProxyRuntime } from '../proxy/runtime.js';
 
 /** An upstream as the admin API adds it; the same fields a config file has. */
 export type NewUpstream = UpstreamOptions;
@@ -32,14 +31,23 @@ export interface AdminActions {
   reload(): Promise<ReloadResult>;
 }
 
-/** What {@link directAdminActions} changes: anything holding the live runtime model. */
+/** The changes {@link directAdminActions} makes to one group; the library's `UpstreamGroup` has them. */
+export interface ChangeableGroup {
+  setState(id: string, state: UpstreamState): void;
+  setWeight(id: string, weight: number): void;
+  add(upstream: UpstreamOptions): unknown;
+  remove(id: string): unknown;
+  setBalancer(balancer: Balancer): void;
+}
+
+/** What {@link directAdminActions} changes: anything holding named groups, e.g. a proxy and its runtime. */
 export interface RuntimeHolder {
-  /** The model in force; read at each call, so a reload that swaps it is followed. */
-  readonly runtime: Pick<ProxyRuntime, 'groups'>;
+  /** The groups in force; read at each call, so a reload that swaps them is followed. */
+  readonly runtime: { readonly groups: ReadonlyMap<string, ChangeableGroup> };
 }
 
 /** Returns the group called `name` or throws `ERR_UNKNOWN_GROUP`. */
-export function requireGroup(holder: RuntimeHolder, name: string): UpstreamGroup {
+function requireGroup(holder: RuntimeHolder, name: string): ChangeableGroup {
   const group = holder.runtime.groups.get(name);
   if (group === undefined) {
     throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_GROUP, `no group "${name}"`);

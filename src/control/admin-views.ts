@@ -1,9 +1,15 @@
-import { formatHostPort } from '../lib/upstreams/address.js';
-import type { Upstream, UpstreamState } from '../lib/upstreams/upstream.js';
-import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
-import type { Listener } from '../proxy/listener.js';
-import type { ProxyRuntime } from '../proxy/runtime.js';
-import type { SessionSnapshot } from '../proxy/session.js';
+/**
+ * What the admin API shows, computed from the proxy's plain-data snapshots: it never touches a live
+ * listener, group or session.
+ */
+import type { UpstreamState } from '../lib/upstreams/upstream.js';
+import type {
+  GroupSnapshot,
+  ListenerSnapshot,
+  ProxySnapshot,
+  SessionSnapshot,
+  UpstreamSnapshot,
+} from '../proxy/snapshot.js';
 
 /** What the health checker last saw of one upstream; every field optional. */
 export interface HealthStatus {
@@ -20,22 +26,17 @@ export type HealthStatusFn = (group: string, id: string) => HealthStatus | undef
 
 /** What the admin API reads from the proxy; a {@link ProxyServer} is one. */
 export interface AdminSource {
-  /** Every bound listener. */
-  listeners(): readonly Listener[];
-  /** The model in force. */
-  readonly runtime: Pick<ProxyRuntime, 'groups' | 'listeners'>;
-  /** Every open session. */
-  sessions(): Iterable<{ snapshot(): SessionSnapshot }>;
-  /** Sessions open, in any phase. */
-  readonly sessionCount: number;
-  /** True once shutdown has begun. */
-  readonly stopping: boolean;
+  /** Listeners, groups and counters as plain data. */
+  snapshot(): ProxySnapshot;
+  /** Every open session as plain data. */
+  sessionSnapshots(): SessionSnapshot[];
 }
 
 /** One listener as the API shows it. */
 export interface ListenerView {
   name: string;
-  kind: 'tls' | 'tcp';
+  /** The listener kind, e.g. `tls` or `tcp`. */
+  kind: string;
   /** Configured `host:port` (port 0 when a free port was asked for). */
   bind: string;
   /** Bound `host:port`, or null when not bound. */
@@ -43,16 +44,8 @@ export interface ListenerView {
   listening: boolean;
   /** Plain TCP listeners: the group every connection goes to. */
   group?: string;
-  stats: {
-    accepted: number;
-    active: number;
-    handshaking: number;
-    proxied: number;
-    bytesFromClients: number;
-    bytesToClients: number;
-    /** Refusals and bad endings by reason code. */
-    rejections: Record<string, number>;
-  };
+  /** Counts, with refusals and bad endings by reason code. */
+  stats: ListenerSnapshot['stats'];
 }
 
 /** One upstream as the API shows it. */
@@ -112,22 +105,16 @@ export interface Readiness {
   reasons: string[];
 }
 
-/** The view of one listener. */
-export function listenerView(l: Listener): ListenerView {
-  const rt = l.runtime;
+/** The view of one listener (the snapshot without its port, in the API's key order). */
+export function listenerView(l: ListenerSnapshot): ListenerView {
   const s = l.stats;
-  let address: string | null = null;
-  if (l.listening) {
-    const a = l.address();
-    address = formatHostPort(a.address, a.port);
-  }
   return {
     name: l.name,
-    kind: rt.kind,
-    bind: formatHostPort(rt.host, rt.port),
-    address,
+    kind: l.kind,
+    bind: l.bind,
+    address: l.address,
     listening: l.listening,
-    ...(rt.kind === 'tcp' ? { group: rt.group } : {}),
+    ...(l.group === undefined ? {} : { group: l.group }),
     stats: {
       accepted: s.accepted,
       active: s.active,
@@ -135,13 +122,13 @@ export function listenerView(l: Listener): ListenerView {
       proxied: s.proxied,
       bytesFromClients: s.bytesFromClients,
       bytesToClients: s.bytesToClients,
-      rejections: Object.fromEntries([...s.rejections].sort(([a], [b]) => (a < b ? -1 : 1))),
+      rejections: s.rejections,
     },
   };
 }
 
 /** The view of one upstream of `group`. */
-export function upstreamView(group: string, u: Upstream, health?: HealthStatusFn): UpstreamView {
+export function upstreamView(group: string, u: UpstreamSnapshot, health?: HealthStatusFn): UpstreamView {
   const h = health?.(group, u.id);
   return {
     id: u.id,
@@ -149,7 +136,7 @@ export function upstreamView(group: string, u: Upstream, health?: HealthStatusFn
     state: u.state,
     weight: u.weight,
     maxConnections: u.maxConnections,
-    up: u.inRotation(),
+    up: u.up,
     active: u.active,
     connecting: u.connecting,
     total: u.total,
@@ -167,7 +154,7 @@ export function upstreamView(group: string, u: Upstream, health?: HealthStatusFn
 }
 
 /** The view of one group and its upstreams. */
-export function groupView(g: UpstreamGroup, health?: HealthStatusFn): GroupView {
+export function groupView(g: GroupSnapshot, health?: HealthStatusFn): GroupView {
   const upstreams = g.upstreams.map((u) => upstreamView(g.name, u, health));
   let upstreamsUp = 0;
   let active = 0;
@@ -175,17 +162,20 @@ export function groupView(g: UpstreamGroup, health?: HealthStatusFn): GroupView 
     if (u.up) upstreamsUp++;
     active += u.active;
   }
-  return { name: g.name, balancer: g.balancer.name, upstreamsUp, active, upstreams };
+  return { name: g.name, balancer: g.balancer, upstreamsUp, active, upstreams };
 }
 
 /**
  * Live clients aggregated by id (the certificate CN; the source address on plain TCP), sorted by id
  * and paged. Sessions being refused or torn down (phase `closing`) are not connected clients.
  */
-export function clientsPage(source: AdminSource, offset: number, limit: number): ClientsPage {
+export function clientsPage(
+  sessions: readonly SessionSnapshot[],
+  offset: number,
+  limit: number,
+): ClientsPage {
   const byId = new Map<string, ClientView>();
-  for (const session of source.sessions()) {
-    const s = session.snapshot();
+  for (const s of sessions) {
     if (s.phase === 'closing' || s.phase === 'closed') continue;
     const id = s.clientId === '' ? s.clientAddress : s.clientId;
     let c = byId.get(id);
@@ -203,19 +193,17 @@ export function clientsPage(source: AdminSource, offset: number, limit: number):
 }
 
 /**
- * Ready when not shutting down, every configured listener is bound and listening, and every group
- * has at least one upstream in rotation (state up, healthy, not ejected).
+ * Ready when not shutting down, every listener is bound and listening, and every group has at
+ * least one upstream in rotation (state up, healthy, not ejected).
  */
-export function readiness(source: AdminSource): Readiness {
+export function readiness(snapshot: ProxySnapshot): Readiness {
   const reasons: string[] = [];
-  if (source.stopping) reasons.push('shutting down');
-  const bound = new Map(source.listeners().map((l) => [l.name, l]));
-  for (const rt of source.runtime.listeners) {
-    const l = bound.get(rt.name);
-    if (l === undefined || !l.listening) reasons.push(`listener "${rt.name}" is not listening`);
+  if (snapshot.stopping) reasons.push('shutting down');
+  for (const l of snapshot.listeners) {
+    if (!l.listening) reasons.push(`listener "${l.name}" is not listening`);
   }
-  for (const g of source.runtime.groups.values()) {
-    if (!g.upstreams.some((u) => u.inRotation())) {
+  for (const g of snapshot.groups) {
+    if (!g.upstreams.some((u) => u.up)) {
       reasons.push(`group "${g.name}" has no upstream in rotation (up, healthy, not ejected)`);
     }
   }

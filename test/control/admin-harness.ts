@@ -6,7 +6,6 @@ import { type AdminActions, directAdminActions, type ReloadResult } from '../../
 import { type AdminServer, startAdminServer } from '../../src/control/admin-server.js';
 import type { HealthStatusFn } from '../../src/control/admin-views.js';
 import { createMetrics, type Metrics } from '../../src/control/metrics.js';
-import type { ProxyObserver } from '../../src/proxy/stats.js';
 import type { TestProxy } from '../helpers/proxy-harness.js';
 
 /** An admin server under test. */
@@ -28,20 +27,9 @@ export interface TestAdminOptions {
   maxBodyBytes?: number;
 }
 
-/** Subscribes `observer`'s hooks to a running test proxy's events; sessions that end afterwards reach it. */
-export function addObserver(t: TestProxy, observer: ProxyObserver): void {
-  const { sessionEnded, handshakeDone } = observer;
-  if (sessionEnded !== undefined) t.proxy.events.sessionEnded.subscribe(sessionEnded.bind(observer));
-  if (handshakeDone !== undefined) {
-    const done = handshakeDone.bind(observer);
-    t.proxy.events.handshake.subscribe((e) => done(e.listener, e.ms));
-  }
-}
-
-/** Starts metrics (wired to the proxy's sessions) and an admin server for `t`. */
+/** Starts metrics (watching the proxy's events and snapshots) and an admin server for `t`. */
 export async function startTestAdmin(t: TestProxy, options: TestAdminOptions = {}): Promise<TestAdmin> {
   const metrics = createMetrics(t.proxy, { processMetrics: true });
-  addObserver(t, metrics.observer);
   const actions = options.actions ?? directAdminActions(t.proxy, options.reload);
   const server = await startAdminServer({
     bind: '127.0.0.1:0',

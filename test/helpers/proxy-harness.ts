@@ -1,6 +1,6 @@
 /**
  * Starts a real proxy the way the CLI does (config text -> validated config -> runtime -> ProxyServer),
- * on port 0, with an in-memory logger and observer the test can assert on.
+ * on port 0, with an in-memory logger and the session records (from its events) the test can assert on.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,8 @@ import { RuntimeManager } from '../../src/config/runtime-manager.js';
 import type { SwitchyardConfig } from '../../src/config/types.js';
 import { accessLogObserver } from '../../src/control/access-log.js';
 import type { Logger } from '../../src/lib/logger.js';
+import type { SessionRecord } from '../../src/proxy/events.js';
 import { ProxyServer } from '../../src/proxy/proxy.js';
-import type { SessionRecord } from '../../src/proxy/stats.js';
 import { type TestPkiPaths, writeTestPki } from './certs.js';
 
 /** One log call as the memory logger saw it. */
@@ -82,15 +82,11 @@ export async function startTestProxy(config: Record<string, unknown>): Promise<T
   const records: SessionRecord[] = [];
   const accessLog = accessLogObserver(logger);
   const waiters: (() => void)[] = [];
-  const proxy = new ProxyServer(built.runtime, {
-    logger,
-    observer: {
-      sessionEnded(r) {
-        records.push(r);
-        accessLog.sessionEnded(r);
-        for (const w of waiters.splice(0)) w();
-      },
-    },
+  const proxy = new ProxyServer(built.runtime, { logger });
+  proxy.events.sessionEnded.subscribe((r) => {
+    records.push(r);
+    accessLog(r);
+    for (const w of waiters.splice(0)) w();
   });
   built.start();
   await proxy.start();

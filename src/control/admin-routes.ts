@@ -1,0 +1,222 @@
+/**
+ * The admin API's routes: which path and method does what. Reads come from one snapshot of the
+ * proxy per request; changes go through {@link AdminActions}, the calls a config reload uses.
+ */
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { GroupSnapshot, UpstreamSnapshot } from '../proxy/snapshot.js';
+import type { AdminActions } from './admin-actions.js';
+import {
+  canonicalAddress,
+  intParam,
+  newUpstream,
+  numberField,
+  STATE_VERBS,
+  stateValue,
+  stringField,
+} from './admin-fields.js';
+import { ok, type Reply } from './admin-http.js';
+import {
+  type AdminSource,
+  clientsPage,
+  groupView,
+  type HealthStatusFn,
+  listenerView,
+  readiness,
+  upstreamView,
+} from './admin-views.js';
+import type { Metrics } from './metrics.js';
+
+/** What a handler gets. */
+export interface AdminRequest {
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+}
+
+/** One method of one route. */
+export interface Handler {
+  /** Reads and parses a JSON object body first. */
+  body?: boolean;
+  run(req: AdminRequest): Reply | Promise<Reply>;
+}
+
+/** The methods a path answers. */
+export type Route = Partial<Record<'GET' | 'POST' | 'PUT' | 'DELETE', Handler>>;
+
+/** What the routes read and change. */
+export interface RouteContext {
+  proxy: AdminSource;
+  actions: AdminActions;
+  metrics: Pick<Metrics, 'render' | 'contentType'>;
+  healthStatus?: HealthStatusFn;
+  logger: Logger;
+}
+
+const MAX_PAGE = 1000;
+const DEFAULT_PAGE = 100;
+
+/** Finds the route of a decoded path, or undefined when there is none. */
+export type RouteTable = (path: string[]) => Route | undefined;
+
+/** The routes of the admin API (listed at {@link startAdminServer}). */
+export function adminRoutes(context: RouteContext): RouteTable {
+  const { proxy, actions, metrics, healthStatus, logger } = context;
+
+  const findGroup = (name: string): GroupSnapshot => {
+    const g = proxy.snapshot().groups.find((x) => x.name === name);
+    if (g === undefined) throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_GROUP, `no group "${name}"`);
+    return g;
+  };
+  const findUpstream = (group: string, id: string): UpstreamSnapshot | undefined =>
+    findGroup(group).upstreams.find((u) => u.id === id);
+  const upstreamReply = (group: string, id: string, status = 200): Reply => {
+    const u = findUpstream(group, id);
+    if (u === undefined) {
+      throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_UPSTREAM, `group "${group}" has no upstream "${id}"`);
+    }
+    return { status, body: upstreamView(group, u, healthStatus) };
+  };
+  const groupReply = (group: string): Reply => ok(groupView(findGroup(group), healthStatus));
+  const allGroups = (): Reply => ok(proxy.snapshot().groups.map((g) => groupView(g, healthStatus)));
+  const setState = (group: string, id: string, state: ReturnType<typeof stateValue>): Reply => {
+    actions.setUpstreamState(group, id, state);
+    logger.info({ group, upstream: id, state }, 'admin: upstream state set');
+    return upstreamReply(group, id);
+  };
+
+  const ready: Route = {
+    GET: {
+      run: () => {
+        const r = readiness(proxy.snapshot());
+        return r.ready
+          ? ok({ status: 'ready' })
+          : { status: 503, body: { status: 'not ready', reasons: r.reasons } };
+      },
+    },
+  };
+  const metricsRoute: Route = {
+    GET: {
+      run: async () => ({ status: 200, body: await metrics.render(), contentType: metrics.contentType }),
+    },
+  };
+  const status: Route = {
+    GET: {
+      run: () => {
+        const snap = proxy.snapshot();
+        return ok({
+          listeners: snap.listeners.map(listenerView),
+          groups: snap.groups.map((g) => groupView(g, healthStatus)),
+          sessions: snap.sessionCount,
+          stopping: snap.stopping,
+        });
+      },
+    },
+  };
+  const clients: Route = {
+    GET: {
+      run: ({ query }) => {
+        const offset = intParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+        const limit = intParam(query, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+        return ok(clientsPage(proxy.sessionSnapshots(), offset, limit));
+      },
+    },
+  };
+  const reload: Route = {
+    POST: {
+      run: async () => {
+        const result = await actions.reload();
+        if (result.ok) {
+          logger.info({ changes: result.changes }, 'admin: reload applied');
+          return ok({ ok: true, changes: result.changes });
+        }
+        logger.warn({ error: result.error }, 'admin: reload refused');
+        throw new SwitchyardError(ErrorCodes.ERR_RELOAD_FAILED, result.error);
+      },
+    },
+  };
+
+  const balancer = (group: string): Route => ({
+    PUT: {
+      body: true,
+      run: ({ body }) => {
+        const name = stringField(body, 'balancer', ['balancer']);
+        actions.setBalancer(group, name);
+        logger.info({ group, balancer: name }, 'admin: balancer set');
+        return groupReply(group);
+      },
+    },
+  });
+  const upstreams = (group: string): Route => ({
+    GET: { run: () => ok(groupView(findGroup(group), healthStatus).upstreams) },
+    POST: {
+      body: true,
+      run: ({ body }) => {
+        const upstream = newUpstream(body);
+        actions.addUpstream(group, upstream);
+        const added = upstream.id ?? canonicalAddress(upstream.address);
+        logger.info({ group, upstream: added, address: upstream.address }, 'admin: upstream added');
+        return upstreamReply(group, added, 201);
+      },
+    },
+  });
+  const upstream = (group: string, id: string): Route => ({
+    GET: { run: () => upstreamReply(group, id) },
+    DELETE: {
+      run: () => {
+        const u = findUpstream(group, id);
+        const view = u === undefined ? undefined : upstreamView(group, u, healthStatus);
+        actions.removeUpstream(group, id);
+        logger.info({ group, upstream: id }, 'admin: upstream removed');
+        return ok({ removed: view ?? { id } });
+      },
+    },
+  });
+  const upstreamAction = (group: string, id: string, action: string): Route | undefined => {
+    if (action === 'state') {
+      const handler: Handler = {
+        body: true,
+        run: ({ body }) => setState(group, id, stateValue(stringField(body, 'state', ['state']))),
+      };
+      return { PUT: handler, POST: handler };
+    }
+    if (action === 'weight') {
+      return {
+        PUT: {
+          body: true,
+          run: ({ body }) => {
+            const weight = numberField(body, 'weight', ['weight']);
+            actions.setUpstreamWeight(group, id, weight);
+            logger.info({ group, upstream: id, weight }, 'admin: upstream weight set');
+            return upstreamReply(group, id);
+          },
+        },
+      };
+    }
+    const verb = STATE_VERBS[action];
+    if (Object.hasOwn(STATE_VERBS, action) && verb !== undefined) {
+      return { POST: { run: () => setState(group, id, verb) } };
+    }
+    return undefined;
+  };
+
+  return (p) => {
+    const n = p.length;
+    if (n === 1 && p[0] === 'healthz') return { GET: { run: () => ok({ status: 'ok' }) } };
+    if (n === 1 && p[0] === 'readyz') return ready;
+    if (n === 1 && p[0] === 'metrics') return metricsRoute;
+    if (p[0] !== 'api' || n < 2) return undefined;
+    const [, area, group, sub, id, action] = p;
+    if (n === 2 && area === 'status') return status;
+    if (n === 2 && area === 'clients') return clients;
+    if (n === 2 && area === 'reload') return reload;
+    if (area !== 'groups') return undefined;
+    if (n === 2) return { GET: { run: allGroups } };
+    if (n === 3) return { GET: { run: () => groupReply(group) } };
+    if (n === 4 && sub === 'balancer') return balancer(group);
+    if (sub !== 'upstreams') return undefined;
+    if (n === 4) return upstreams(group);
+    if (n === 5) return upstream(group, id);
+    if (n === 6) return upstreamAction(group, id, action);
+    return undefined;
+  };
+}

@@ -42,27 +42,27 @@ export function registerSessionMetrics(
   options: SessionBuckets,
 ): SessionFeed {
   const registers = [registry];
-  const sessionDuration = new Histogram({
-    name: 'switchyard_session_duration_seconds',
-    help: 'Session length from handshake done (accept on plain TCP) to close, refused sessions included.',
-    labelNames: ['listener'],
-    buckets: options.sessionBuckets ?? DEFAULT_SESSION_BUCKETS,
-    registers,
-  });
-  const connectTime = new Histogram({
-    name: 'switchyard_upstream_connect_seconds',
-    help: 'Time a successful upstream connect took, per group.',
-    labelNames: ['group'],
-    buckets: options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS,
-    registers,
-  });
-  const handshakeTime = new Histogram({
-    name: 'switchyard_handshake_seconds',
-    help: 'TLS handshake time, per listener.',
-    labelNames: ['listener'],
-    buckets: options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS,
-    registers,
-  });
+  const histogram = (name: string, help: string, label: string, buckets: number[]): Histogram =>
+    new Histogram({ name, help, labelNames: [label], buckets, registers });
+  const latency = options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS;
+  const sessionDuration = histogram(
+    'switchyard_session_duration_seconds',
+    'Session length from handshake done (accept on plain TCP) to close, refused sessions included.',
+    'listener',
+    options.sessionBuckets ?? DEFAULT_SESSION_BUCKETS,
+  );
+  const connectTime = histogram(
+    'switchyard_upstream_connect_seconds',
+    'Time a successful upstream connect took, per group.',
+    'group',
+    latency,
+  );
+  const handshakeTime = histogram(
+    'switchyard_handshake_seconds',
+    'TLS handshake time, per listener.',
+    'listener',
+    latency,
+  );
 
   let rateAllowed = 0;
   let concurrencyAllowed = 0;

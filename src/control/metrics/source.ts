@@ -64,26 +64,19 @@ export function snapshotMetric(
   scrape: ScrapeSnapshot,
   fill: (snapshot: ProxySnapshot, put: Put) => void,
 ): void {
-  const registers = [registry];
-  if (type === 'gauge') {
-    const gauge: Gauge = new Gauge({
-      ...shape,
-      registers,
-      collect() {
-        gauge.reset();
-        const snap = scrape.get();
-        if (snap !== undefined) fill(snap, (labels, value) => gauge.set(labels, value));
-      },
-    });
-    return;
-  }
-  const counter: Counter = new Counter({
+  let put: Put = () => {};
+  const config = {
     ...shape,
-    registers,
-    collect() {
-      counter.reset();
+    registers: [registry],
+    collect(): void {
+      metric.reset();
       const snap = scrape.get();
-      if (snap !== undefined) fill(snap, (labels, value) => counter.inc(labels, value));
+      if (snap !== undefined) fill(snap, put);
     },
-  });
+  };
+  const metric = type === 'gauge' ? new Gauge(config) : new Counter(config);
+  put =
+    metric instanceof Gauge
+      ? (labels, value) => metric.set(labels, value)
+      : (labels, value) => metric.inc(labels, value);
 }

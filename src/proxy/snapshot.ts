@@ -88,6 +88,8 @@ export interface GroupSnapshot {
   name: string;
   balancer: string;
   upstreams: UpstreamSnapshot[];
+  /** Connections still open on upstreams removed from the group (they run to their end). */
+  retiredActive: number;
 }
 
 /** The whole data plane at one moment. */
@@ -125,5 +127,6 @@ export function groupSnapshot(g: UpstreamGroup): GroupSnapshot {
       bytesOut: u.bytesOut,
       failures: u.failures,
     })),
+    retiredActive: g.retiredActive,
   };
 }

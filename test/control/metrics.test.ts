@@ -259,6 +259,24 @@ describe('Prometheus metrics at /metrics', { timeout: 60_000 }, () => {
     assert.equal(sample(s, 'switchyard_handshake_seconds_bucket', { listener: 'edge', le: '0.0025' }), fast);
   });
 
+  it('counts connections still open on a removed upstream in the group gauge until they end', async () => {
+    const group = t.proxy.runtime.groups.get('plain')!;
+    const upstream = group.get('plain-1')!;
+    // from an address of its own: earlier tests used up the rate limit of 127.0.0.1
+    const client = await connectTcp(t.port('plain'), '127.0.0.1', '127.0.0.9');
+    await until(() => upstream.active === 1, 'the plain session connected upstream');
+    await request(admin, 'DELETE', '/api/groups/plain/upstreams/plain-1');
+    const during = await scrape(admin);
+    assert.equal(sample(during, 'switchyard_group_connections_active', { group: 'plain' }), 1);
+    // the HTTP upstream answers and closes, which ends the session from its side
+    client.end('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    client.resume();
+    await until(() => upstream.active === 0, 'the removed upstream released');
+    const afterEnd = await scrape(admin);
+    assert.equal(sample(afterEnd, 'switchyard_group_connections_active', { group: 'plain' }), 0);
+    group.add({ address: plainUp.address, id: 'plain-1' });
+  });
+
   it('exports process metrics', async () => {
     const s = await scrape(admin);
     assert.ok(s.some((x) => x.name === 'process_cpu_user_seconds_total'));

@@ -74,7 +74,7 @@ export function registerUpstreamMetrics(
     },
     registry,
     scrape,
-    perGroup((g) => sum(g, (u) => u.active)),
+    perGroup((g) => sum(g, (u) => u.active) + g.retiredActive),
   );
   snapshotMetric(
     'counter',

@@ -28,6 +28,8 @@ export class UpstreamGroup {
   readonly name: string;
   #upstreams: Upstream[] = [];
   #byId = new Map<string, Upstream>();
+  // Removed upstreams with connections still open; each leaves when its last one ends.
+  readonly #draining = new Set<Upstream>();
   #balancer: Balancer;
 
   constructor(name: string, options: UpstreamGroupOptions = {}) {
@@ -68,8 +70,19 @@ export class UpstreamGroup {
     this.#byId.delete(id);
     this.#upstreams.splice(u.index, 1);
     u.index = -1;
+    if (u.active > 0) this.#draining.add(u);
     this.#reindex();
     return u;
+  }
+
+  /**
+   * Connections still open on upstreams removed from this group; they count towards the group's
+   * load that an operator sees until they end.
+   */
+  get retiredActive(): number {
+    let n = 0;
+    for (const u of this.#draining) n += u.active;
+    return n;
   }
 
   /** Changes an upstream's weight. */
@@ -185,6 +198,7 @@ export class UpstreamGroup {
     u.active--;
     // A removed upstream is no longer in the balancer's index; only its counters move.
     if (u.index >= 0 && this.#upstreams[u.index] === u) this.#balancer.released(u);
+    else if (u.active === 0) this.#draining.delete(u);
   }
 
   #insert(upstream: UpstreamOptions | Upstream): Upstream {
@@ -197,6 +211,7 @@ export class UpstreamGroup {
     }
     this.#byId.set(u.id, u);
     this.#upstreams.push(u);
+    this.#draining.delete(u);
     return u;
   }
 

@@ -87,8 +87,10 @@ describe('UpstreamGroup', () => {
     const removed = g.remove(u.id);
     assert.equal(removed, u);
     assert.equal(g.get(u.id), undefined);
+    assert.equal(g.retiredActive, 1);
     g.release(u, 1, 1);
     assert.equal(u.active, 0);
+    assert.equal(g.retiredActive, 0);
     assert.equal(u.bytesIn, 1);
     for (let i = 0; i < 4; i++) assert.notEqual(g.pick().id, u.id);
   });

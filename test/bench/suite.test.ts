@@ -18,6 +18,7 @@ describe('the proxy benchmark suite', { timeout: 180_000 }, () => {
       idleConnections: 40,
       warmupMs: 0,
       wrk: true,
+      iperf3: true,
       quick: true,
       command: 'test',
       progress: (total) => ({

@@ -15,8 +15,8 @@ export interface SectionOptions {
 
 /**
  * The `## Proxy benchmarks (npm run bench)` section of docs/BENCHMARKS.md for one run: how and
- * where it ran, a table of medians with Switchyard's ratios to HAProxy, to direct and to the naive
- * proxy, the run's warnings, the caller's notes as bullets, and the charts
+ * where it ran, a table of medians with Switchyard's ratios to HAProxy, to the naive proxy and
+ * to direct, the run's warnings, the caller's notes as bullets, and the charts
  * `<chartsHref>/<scenario-slug>.svg`. Ends with a newline.
  */
 export function renderBenchmarksSection(run: RunReport, options: SectionOptions = {}): string {
@@ -52,8 +52,8 @@ export function renderBenchmarksSection(run: RunReport, options: SectionOptions 
           r.scenario,
           ...r.cells,
           `${r.vsHaproxy}${r.meetsHaproxy ? ' ✓' : ''}`,
-          r.vsDirect,
           `${r.vsNaive}${r.meetsNaive ? ' ✓' : ''}`,
+          r.vsDirect,
         ]),
       ),
       '',

@@ -50,7 +50,7 @@ export function summarize(results: readonly BenchResult[], targets: readonly Tar
     });
   }
   return {
-    header: ['scenario', ...targets, 'switchyard/haproxy', 'switchyard/direct', 'switchyard/naive'],
+    header: ['scenario', ...targets, 'switchyard/haproxy', 'switchyard/naive', 'switchyard/direct'],
     rows,
   };
 }

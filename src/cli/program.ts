@@ -234,7 +234,7 @@ function addBench(program: Command): void {
     .description(
       'the proxy benchmark suite: each scenario directly, through Switchyard (guards opened and at their defaults), a naive Node.js proxy, HAProxy and NGINX (when installed), with medians, ratios and CPU per unit',
     )
-    .option('--quick', 'one short repetition per scenario (under two minutes)')
+    .option('--quick', 'one short repetition per scenario (a few minutes)')
     .option('--json', 'print the report as JSON instead of a table')
     .option(
       '--targets <list>',

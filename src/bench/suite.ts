@@ -292,6 +292,6 @@ function describe(scenarios: Scenario[], context: ScenarioContext, options: Suit
     "Proxy CPU is user + system time of the proxy's whole process tree, read from /proc before and after each run, divided by the units of work; it does not depend on how the cores were shared.",
     'Load generator, upstreams and proxy share the same cores, so rates are lower than on separate machines; the CPU-per-unit rows are the stable ones.',
     'Switchyard runs fully featured: mTLS with authorization, rate and concurrency limits, the admin API with /metrics, and one JSON access-log line per session; `switchyard` with the per-source guards opened wide, `switchyard-defaults` with them at their defaults.',
-    '`naive` is a plain Node.js proxy (`net.connect` and `pipe` both ways, least-connections, TLS by `tls.createServer`), the floor every Switchyard row must reach.',
+    '`naive` is a plain Node.js proxy (`net.connect()` and `pipe` both ways, least-connections, TLS by `tls.createServer()`), the floor every Switchyard row must reach.',
   ];
 }

@@ -8,9 +8,11 @@ import { runBulk } from './load/bulk.js';
 import type { ClientTlsOptions } from './load/client-tls.js';
 import { runHandshakes } from './load/handshakes.js';
 import { holdIdle } from './load/idle-hold.js';
+import { runIperf3 } from './load/iperf3.js';
 import { runRequests } from './load/request-loop.js';
 import { runWrk } from './load/wrk.js';
 import { readTreeUsage } from './measure/process-tree.js';
+import type { AgreementPair } from './report/warnings.js';
 import type { LoadResult, RunningTarget } from './types.js';
 
 /** What a scenario run needs besides its target. */
@@ -32,6 +34,8 @@ export interface ScenarioMeasurement {
   proxyCpuMs?: number;
   /** Growth of the target's resident memory over the run, bytes; only the idle scenario reads it. */
   rssGrowthBytes?: number;
+  /** Connections the target's guards refused during the run, by reason; set by the suite. */
+  refused?: Record<string, number>;
 }
 
 /** A report row a scenario yields. */
@@ -57,6 +61,8 @@ export interface Scenario {
    * whose heap has not already grown under earlier load.
    */
   freshTarget?: boolean;
+  /** A tool the scenario drives its load with and cannot run without; the suite leaves it out then. */
+  needs?: 'iperf3';
   run(target: RunningTarget, context: ScenarioContext): Promise<ScenarioMeasurement>;
 }
 
@@ -85,15 +91,33 @@ async function withProxyCpu(
   return { load: result, proxyCpuMs: after.cpuMs - before.cpuMs };
 }
 
+function streamsLabel(streams: number): string {
+  return streams === 1 ? '1 stream' : `${streams} streams`;
+}
+
+function bulkRowName(streams: number): string {
+  return `bulk throughput, ${streamsLabel(streams)}`;
+}
+
+function iperf3RowName(streams: number): string {
+  return `bulk, ${streamsLabel(streams)} (iperf3)`;
+}
+
+/** Our bulk rows and the iperf3 rows that measure the same paths, which must agree. */
+export const AGREEMENT_PAIRS: readonly AgreementPair[] = [1, 8].map((streams) => ({
+  ours: bulkRowName(streams),
+  iperf3: iperf3RowName(streams),
+}));
+
 function bulkScenario(streams: number): Scenario {
-  const label = streams === 1 ? '1 stream' : `${streams} streams`;
+  const label = streamsLabel(streams);
   return {
     id: `bulk-${streams}`,
     describe: () =>
-      `bulk ${streams === 1 ? '1 stream' : `${streams} streams`}: the upstream writes 256 KiB buffers as fast as the path takes them; Gbit/s counted by the reader`,
+      `bulk ${label}: the upstream writes 256 KiB buffers as fast as the path takes them; Gbit/s counted by the reader`,
     rows: [
       {
-        name: `bulk throughput, ${streams === 1 ? '1 stream' : `${streams} streams`}`,
+        name: bulkRowName(streams),
         unit: 'Gbit/s',
         higherIsBetter: true,
         value: (m) => (m.load.units * 8) / (m.load.elapsedMs * 1e6),
@@ -119,6 +143,33 @@ function bulkScenario(streams: number): Scenario {
         }),
       ),
   };
+}
+
+/** Throughput measured by iperf3 (`-R`, the upstream sends) through the target to an iperf3 server. */
+function iperf3Scenario(streams: number): Scenario {
+  const label = streamsLabel(streams);
+  return {
+    id: `iperf3-${streams}`,
+    needs: 'iperf3',
+    describe: (c) =>
+      `bulk ${label} (iperf3): \`iperf3 -c -R -P ${streams} -t ${iperf3Seconds(c.durationMs)}\` through the target to an \`iperf3 -s\` upstream; Gbit/s as iperf3's receiver counts them`,
+    rows: [
+      {
+        name: iperf3RowName(streams),
+        unit: 'Gbit/s',
+        higherIsBetter: true,
+        value: (m) => (m.load.units * 8) / (m.load.elapsedMs * 1e6),
+      },
+    ],
+    run: async (target, c) => ({
+      load: await runIperf3({ endpoint: target.plain.iperf3, streams, durationMs: c.durationMs }),
+    }),
+  };
+}
+
+/** The whole seconds iperf3 runs for a run of `durationMs` (`-t` takes no fractions). */
+function iperf3Seconds(durationMs: number): number {
+  return Math.max(1, Math.ceil(durationMs / 1000));
 }
 
 function httpLoad(target: RunningTarget, c: ScenarioContext, keepAlive: boolean): Promise<LoadResult> {
@@ -255,6 +306,8 @@ const idleMemoryScenario: Scenario = {
 export const SCENARIOS: readonly Scenario[] = [
   bulkScenario(1),
   bulkScenario(8),
+  iperf3Scenario(1),
+  iperf3Scenario(8),
   keepAliveScenario,
   newConnectionScenario,
   handshakeScenario(false),

@@ -8,12 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBenchCerts } from './bench-certs.js';
 import { runHandshakes } from './load/handshakes.js';
+import { detectIperf3 } from './load/iperf3.js';
 import { runRequests } from './load/request-loop.js';
 import { detectWrk } from './load/wrk.js';
+import { refusalsBetween } from './measure/refusals.js';
 import { readMachineInfo } from './report/machine-info.js';
 import type { Progress } from './report/progress.js';
 import type { RunReport, ToolVersions } from './report/run-report.js';
+import { benchWarnings } from './report/warnings.js';
 import {
+  AGREEMENT_PAIRS,
   type RowSpec,
   SCENARIOS,
   type Scenario,
@@ -37,6 +41,8 @@ export interface SuiteOptions {
   warmupMs: number;
   /** Use wrk for the HTTP scenarios when it is installed. */
   wrk: boolean;
+  /** Run the iperf3 scenarios when iperf3 is installed; false leaves them out. */
+  iperf3: boolean;
   quick: boolean;
   /** The command line, for the report. */
   command: string;
@@ -53,7 +59,7 @@ export const FULL_DEFAULTS = { repetitions: 3, durationMs: 5000, idleConnections
 /** Runs the suite and returns everything the table, the JSON and the docs show. */
 export async function runSuite(options: SuiteOptions): Promise<RunReport> {
   const startedAt = new Date().toISOString();
-  const scenarios = selectScenarios(options.scenarios);
+  let scenarios = selectScenarios(options.scenarios);
   const notes: string[] = [];
   const versions: ToolVersions = {};
   const available: Target[] = [];
@@ -68,13 +74,24 @@ export async function runSuite(options: SuiteOptions): Promise<RunReport> {
   }
   const wrkVersion = options.wrk ? await detectWrk() : undefined;
   if (wrkVersion !== undefined) versions.wrk = wrkVersion;
+  const wantsIperf3 = options.iperf3 && scenarios.some((s) => s.needs === 'iperf3');
+  const iperf3Version = wantsIperf3 ? await detectIperf3() : undefined;
 
   const workDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-'));
   const running: RunningTarget[] = [];
   let upstreams: Awaited<ReturnType<typeof startBenchUpstreams>> | undefined;
   try {
     const certs = await writeBenchCerts(join(workDir, 'certs'));
-    upstreams = await startBenchUpstreams(certs);
+    upstreams = await startBenchUpstreams(certs, { iperf3: iperf3Version !== undefined });
+    if (upstreams.iperf3) versions.iperf3 = iperf3Version;
+    else if (scenarios.some((s) => s.needs === 'iperf3')) {
+      notes.push(
+        options.iperf3
+          ? 'iperf3 is not installed here; its rows were left out.'
+          : 'The iperf3 rows were left out (--no-iperf3).',
+      );
+      scenarios = scenarios.filter((s) => s.needs !== 'iperf3');
+    }
     let starts = 0;
     const start = async (target: Target): Promise<RunningTarget> => {
       const dir = join(workDir, `${target.name}-${++starts}`);
@@ -110,12 +127,12 @@ export async function runSuite(options: SuiteOptions): Promise<RunReport> {
           if (scenario.freshTarget === true) {
             const fresh = await start(available[i]);
             try {
-              runs.push(await scenario.run(fresh, context));
+              runs.push(await runCounted(scenario, fresh, context));
             } finally {
               await fresh.stop();
             }
           } else {
-            runs.push(await scenario.run(target, context));
+            runs.push(await runCounted(scenario, target, context));
           }
           measured.set(key, runs);
         }
@@ -124,14 +141,16 @@ export async function runSuite(options: SuiteOptions): Promise<RunReport> {
     progress?.done();
 
     notes.push(...describe(scenarios, context, options));
+    const results = summarize(scenarios, running, measured);
     return {
       startedAt,
       command: options.command,
       machine: readMachineInfo(),
       versions,
       options: { quick: options.quick, repetitions: options.repetitions, durationMs: options.durationMs },
-      results: summarize(scenarios, running, measured),
+      results,
       notes,
+      warnings: benchWarnings(results, AGREEMENT_PAIRS),
     };
   } finally {
     for (const target of running.reverse()) await target.stop().catch(() => {});
@@ -150,6 +169,22 @@ export function selectScenarios(ids: string[]): Scenario[] {
     );
   }
   return SCENARIOS.filter((s) => ids.includes(s.id));
+}
+
+/**
+ * One run of `scenario` on `target`, with the refusals of the target's guards counted around it
+ * (outside the span the scenario measures, so reading them costs the target nothing it is charged for).
+ */
+async function runCounted(
+  scenario: Scenario,
+  target: RunningTarget,
+  context: ScenarioContext,
+): Promise<ScenarioMeasurement> {
+  if (target.refusals === undefined) return scenario.run(target, context);
+  const before = await target.refusals();
+  const measurement = await scenario.run(target, context);
+  const refused = refusalsBetween(before, await target.refusals());
+  return Object.keys(refused).length === 0 ? measurement : { ...measurement, refused };
 }
 
 /** Gets JIT, TLS session caches and connection pools past their first moments. */
@@ -189,7 +224,7 @@ function medianLatency(runs: ScenarioMeasurement[]): Latency | undefined {
   };
 }
 
-/** One result per row and target, with ratios to HAProxy and to direct oriented so > 1 is better. */
+/** One result per row and target, with ratios to HAProxy, direct and naive oriented so > 1 is better. */
 export function summarize(
   scenarios: Scenario[],
   targets: RunningTarget[],
@@ -206,9 +241,11 @@ export function summarize(
       }
       const haproxy = cells.get('haproxy');
       const direct = cells.get('direct');
+      const naive = cells.get('naive');
       for (const cell of cells.values()) {
         if (haproxy !== undefined) cell.vsHaproxy = ratio(cell, haproxy);
         if (direct !== undefined) cell.vsDirect = ratio(cell, direct);
+        if (naive !== undefined) cell.vsNaive = ratio(cell, naive);
         results.push(cell);
       }
     }
@@ -222,6 +259,10 @@ function resultFor(row: RowSpec, target: TargetName, runs: ScenarioMeasurement[]
     .filter((v): v is number => v !== undefined && Number.isFinite(v));
   if (samples.length === 0) return undefined;
   const loads = runs.map((r) => r.load.generatorCpuMs / r.load.elapsedMs);
+  const refused: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [reason, n] of Object.entries(run.refused ?? {})) refused[reason] = (refused[reason] ?? 0) + n;
+  }
   return {
     scenario: row.name,
     target,
@@ -232,6 +273,7 @@ function resultFor(row: RowSpec, target: TargetName, runs: ScenarioMeasurement[]
     generatorLoad: median(loads),
     latency: medianLatency(runs),
     errors: runs.reduce((n, r) => n + r.load.errors, 0),
+    ...(Object.keys(refused).length > 0 ? { refused } : {}),
   };
 }
 
@@ -249,6 +291,7 @@ function describe(scenarios: Scenario[], context: ScenarioContext, options: Suit
     `Each figure is the median of ${options.repetitions} run(s) of ${options.durationMs} ms; targets take turns within each repetition.`,
     "Proxy CPU is user + system time of the proxy's whole process tree, read from /proc before and after each run, divided by the units of work; it does not depend on how the cores were shared.",
     'Load generator, upstreams and proxy share the same cores, so rates are lower than on separate machines; the CPU-per-unit rows are the stable ones.',
-    'Switchyard runs fully featured: mTLS with authorization, rate and concurrency limits, the admin API with /metrics, and one JSON access-log line per session.',
+    'Switchyard runs fully featured: mTLS with authorization, rate and concurrency limits, the admin API with /metrics, and one JSON access-log line per session; `switchyard` with the per-source guards opened wide, `switchyard-defaults` with them at their defaults.',
+    '`naive` is a plain Node.js proxy (`net.connect()` and `pipe` both ways, least-connections, TLS by `tls.createServer()`), the floor every Switchyard row must reach.',
   ];
 }

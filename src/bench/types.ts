@@ -18,11 +18,13 @@ export interface Endpoint {
  *   whatever the client sends; for throughput.
  * - `echo`: writes back what it reads; the handshake and idle scenarios send one byte and wait for
  *   it, which proves the connection reached the upstream.
+ * - `iperf3`: an `iperf3 -s` server, for the iperf3 rows. Where iperf3 is not installed the echo
+ *   upstream stands in, so every target keeps the same listeners; the iperf3 rows are then left out.
  */
-export type UpstreamKind = 'http' | 'bulk' | 'echo';
+export type UpstreamKind = 'http' | 'bulk' | 'echo' | 'iperf3';
 
 /** The kinds in a fixed order, for loops. */
-export const UPSTREAM_KINDS: readonly UpstreamKind[] = ['http', 'bulk', 'echo'];
+export const UPSTREAM_KINDS: readonly UpstreamKind[] = ['http', 'bulk', 'echo', 'iperf3'];
 
 /** The running benchmark upstreams (one child process). */
 export interface BenchUpstreams {
@@ -35,6 +37,8 @@ export interface BenchUpstreams {
   tlsEcho: Endpoint;
   /** PID of the upstream process, to leave out of (or report beside) proxy CPU. */
   pid: number;
+  /** Whether `endpoints.iperf3` is a real iperf3 server (false: the echo upstream stands in). */
+  iperf3: boolean;
   stop(): Promise<void>;
 }
 
@@ -50,8 +54,12 @@ export interface BenchCertFiles {
   clientKey: string;
 }
 
-/** The targets in the order they run and are reported. */
-export type TargetName = 'direct' | 'switchyard' | 'haproxy' | 'nginx';
+/**
+ * The targets in the order they run and are reported. `switchyard` runs with its per-source guards
+ * opened wide, `switchyard-defaults` with them at their defaults, as a user runs it; `naive` is a
+ * plain Node.js `pipe` proxy, the floor Switchyard must never fall below.
+ */
+export type TargetName = 'direct' | 'switchyard' | 'switchyard-defaults' | 'naive' | 'haproxy' | 'nginx';
 
 /** Everything a target needs to start. */
 export interface TargetContext {
@@ -73,6 +81,12 @@ export interface RunningTarget {
    * CPU and memory are read from `/proc` of these trees.
    */
   pids: number[];
+  /**
+   * Connections the target's guards and limits have refused since it started, by reason code, for
+   * targets that count them (Switchyard's /metrics); the suite reads it before and after each run so
+   * a figure set by a guard is marked instead of reported as the proxy's.
+   */
+  refusals?(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -134,10 +148,17 @@ export interface BenchResult {
   vsHaproxy?: number;
   /** value / direct's value in the same run, same orientation. */
   vsDirect?: number;
+  /** value / the naive Node.js proxy's value in the same run, same orientation. */
+  vsNaive?: number;
   /** Median generator CPU share of the wall time (1 = one core busy), to show when it was the bottleneck. */
   generatorLoad?: number;
   /** Median of the scenario's latency percentiles, when it has them. */
   latency?: Latency;
   /** Errors over all repetitions. */
   errors: number;
+  /**
+   * Connections the target's guards refused during the runs, by reason code, over all repetitions;
+   * absent when none were (or the target does not count them). A row with refusals measured a guard.
+   */
+  refused?: Record<string, number>;
 }

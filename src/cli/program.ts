@@ -232,23 +232,24 @@ function addBench(program: Command): void {
   program
     .command('bench')
     .description(
-      'the proxy benchmark suite: each scenario directly, through Switchyard, HAProxy and NGINX (when installed), with medians, ratios and CPU per unit',
+      'the proxy benchmark suite: each scenario directly, through Switchyard (guards opened and at their defaults), a naive Node.js proxy, HAProxy and NGINX (when installed), with medians, ratios and CPU per unit',
     )
-    .option('--quick', 'one short repetition per scenario (under two minutes)')
+    .option('--quick', 'one short repetition per scenario (a few minutes)')
     .option('--json', 'print the report as JSON instead of a table')
     .option(
       '--targets <list>',
-      'comma-separated: direct, switchyard, haproxy, nginx',
-      'direct,switchyard,haproxy,nginx',
+      'comma-separated: direct, switchyard, switchyard-defaults, naive, haproxy, nginx',
+      'direct,switchyard,switchyard-defaults,naive,haproxy,nginx',
     )
     .option(
       '--scenarios <list>',
-      'comma-separated scenario ids (default all): bulk-1, bulk-8, keepalive, connect, mtls-full, mtls-resumed, idle-memory',
+      'comma-separated scenario ids (default all): bulk-1, bulk-8, iperf3-1, iperf3-8, keepalive, connect, mtls-full, mtls-resumed, idle-memory',
     )
     .option('--repetitions <n>', 'runs of each scenario on each target (default 3, --quick 1)')
     .option('--duration <ms>', 'measured span of one run in ms (default 5000, --quick 1500)')
     .option('--idle <n>', 'connections the idle-memory scenario holds (default 5000, --quick 1000)')
     .option('--no-wrk', "drive the HTTP scenarios with the suite's own generator even when wrk is installed")
+    .option('--no-iperf3', 'leave out the iperf3 rows even when iperf3 is installed')
     .option(
       '--docs <file>',
       'also rewrite the proxy section of this Markdown file and its SVG charts (bench/ beside it)',
@@ -258,8 +259,9 @@ function addBench(program: Command): void {
       `
 Everything runs on loopback: the suite writes certificates and configs into a temporary directory,
 starts the upstreams and each target itself, and stops them at the end. Progress goes to stderr,
-the table (or JSON) to stdout. HAProxy, NGINX (with its stream module) and wrk are used when
-installed; Debian: apt-get install haproxy nginx libnginx-mod-stream wrk.
+the table (or JSON) to stdout, warnings to stderr too. HAProxy, NGINX (with its stream module),
+wrk and iperf3 are used when installed; Debian: apt-get install haproxy nginx libnginx-mod-stream
+wrk iperf3.
 Examples:
   switchyard bench --quick
   switchyard bench --targets switchyard,haproxy --scenarios connect,mtls-full --json`,

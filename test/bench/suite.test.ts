@@ -5,7 +5,7 @@ import { SCENARIOS } from '../../src/bench/scenarios.js';
 import { runSuite, selectScenarios } from '../../src/bench/suite.js';
 import type { TargetName } from '../../src/bench/types.js';
 
-const ALL: TargetName[] = ['direct', 'switchyard', 'haproxy', 'nginx'];
+const ALL: TargetName[] = ['direct', 'switchyard', 'switchyard-defaults', 'naive', 'haproxy', 'nginx'];
 
 describe('the proxy benchmark suite', { timeout: 180_000 }, () => {
   it('runs every scenario on every installed target and reports medians, ratios and CPU per unit', async () => {
@@ -18,6 +18,7 @@ describe('the proxy benchmark suite', { timeout: 180_000 }, () => {
       idleConnections: 40,
       warmupMs: 0,
       wrk: true,
+      iperf3: true,
       quick: true,
       command: 'test',
       progress: (total) => ({
@@ -26,11 +27,18 @@ describe('the proxy benchmark suite', { timeout: 180_000 }, () => {
       }),
     });
     const ran = ALL.filter((t) => report.versions[t] !== undefined);
-    assert.ok(ran.includes('direct') && ran.includes('switchyard'));
-    assert.equal(steps.length, SCENARIOS.length * ran.length + 1);
+    for (const always of ['direct', 'switchyard', 'switchyard-defaults', 'naive'] as const) {
+      assert.ok(ran.includes(always), always);
+    }
+    // The iperf3 rows run where iperf3 is installed (CI always has it) and are noted otherwise.
+    const iperf3 = report.versions.iperf3 !== undefined;
+    if (process.env.CI === 'true') assert.ok(iperf3, 'iperf3 must be installed in CI');
+    if (!iperf3) assert.ok(report.notes.some((n) => n.includes('iperf3 is not installed here')));
+    const scenarios = SCENARIOS.filter((s) => iperf3 || s.needs !== 'iperf3');
+    assert.equal(steps.length, scenarios.length * ran.length + 1);
     assert.equal(steps.at(-1), 'done');
 
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenarios) {
       for (const row of scenario.rows) {
         const cells = report.results.filter((r) => r.scenario === row.name);
         // rates exist for every target; CPU and memory only where there is a proxy process to read
@@ -52,10 +60,14 @@ describe('the proxy benchmark suite', { timeout: 180_000 }, () => {
         }
         const haproxy = cells.find((c) => c.target === 'haproxy');
         if (haproxy !== undefined) assert.equal(haproxy.vsHaproxy, 1);
+        const naive = cells.find((c) => c.target === 'naive');
+        assert.equal(naive?.vsNaive, 1);
+        for (const cell of cells) assert.ok(cell.vsNaive !== undefined && cell.vsNaive > 0);
       }
     }
     const table = formatTable(report.results, ran);
-    for (const scenario of SCENARIOS) for (const row of scenario.rows) assert.ok(table.includes(row.name));
+    for (const scenario of scenarios) for (const row of scenario.rows) assert.ok(table.includes(row.name));
+    assert.ok(Array.isArray(report.warnings));
     assert.ok(report.notes.some((n) => n.includes('40 plain TCP connections')));
   });
 

@@ -244,7 +244,7 @@ describe('README.md and docs/*.md cite what exists', () => {
           const words = commands.includes(tokens[0]) ? [tokens[0]] : [];
           if (words[0] === 'certs' && /^[a-z]+$/.test(tokens[1] ?? '')) words.push(tokens[1]);
           const flags = tokens
-            .map((t) => /^\[?(--?[a-z][a-z-]*)/.exec(t)?.[1])
+            .map((t) => /^\[?(--?[a-z][a-z0-9-]*)/.exec(t)?.[1])
             .filter((f) => f !== undefined);
           // Not a command line ("switchyard started" is a log message) unless it has flags.
           if (words.length === 0 && (flags.length === 0 || !/^[a-z]/.test(tokens[0]))) {
@@ -280,7 +280,7 @@ describe('README.md and docs/*.md cite what exists', () => {
       ['bench'],
     ]) {
       const { stdout } = await runCli([...words, '--help']);
-      const options = [...stdout.matchAll(/^ {2}(?:-\w, )?(--[a-z][a-z-]*)/gm)].map((m) => m[1]);
+      const options = [...stdout.matchAll(/^ {2}(?:-\w, )?(--[a-z][a-z0-9-]*)/gm)].map((m) => m[1]);
       assert.ok(options.length >= 2, `${words.join(' ')}: ${stdout}`);
       for (const option of options) {
         if (option !== '--help' && !operationsDoc.includes(option))

@@ -28,3 +28,8 @@ export function formatErrors(errors: number): string {
   if (!(errors > 0)) return '';
   return errors === 1 ? ' (1 error)' : ` (${errors} errors)`;
 }
+
+/** ` !` when a guard of the target refused connections during the cell's runs, else nothing. */
+export function formatRefused(refused: Record<string, number> | undefined): string {
+  return refused === undefined || Object.keys(refused).length === 0 ? '' : ' !';
+}

@@ -15,8 +15,9 @@ export interface SectionOptions {
 
 /**
  * The `## Proxy benchmarks (npm run bench)` section of docs/BENCHMARKS.md for one run: how and
- * where it ran, a table of medians with Switchyard's ratios to HAProxy and to direct, the caller's
- * notes as bullets, and the charts `<chartsHref>/<scenario-slug>.svg`. Ends with a newline.
+ * where it ran, a table of medians with Switchyard's ratios to HAProxy, to the naive proxy and
+ * to direct, the run's warnings, the caller's notes as bullets, and the charts
+ * `<chartsHref>/<scenario-slug>.svg`. Ends with a newline.
  */
 export function renderBenchmarksSection(run: RunReport, options: SectionOptions = {}): string {
   const chartsHref = options.chartsHref ?? 'bench';
@@ -47,11 +48,18 @@ export function renderBenchmarksSection(run: RunReport, options: SectionOptions 
       row(summary.header),
       `|---${'|---:'.repeat(summary.header.length - 1)}|`,
       ...summary.rows.map((r) =>
-        row([r.scenario, ...r.cells, `${r.vsHaproxy}${r.meetsHaproxy ? ' ✓' : ''}`, r.vsDirect]),
+        row([
+          r.scenario,
+          ...r.cells,
+          `${r.vsHaproxy}${r.meetsHaproxy ? ' ✓' : ''}`,
+          `${r.vsNaive}${r.meetsNaive ? ' ✓' : ''}`,
+          r.vsDirect,
+        ]),
       ),
       '',
       'Ratios are oriented so that above 1.00x means Switchyard did better, for rates and for costs ' +
-        'alike; ✓ marks at least HAProxy’s figure. `—`: the target did not run.',
+        'alike; ✓ marks at least HAProxy’s (or the naive proxy’s) figure. `—`: the target did not run. ' +
+        '`!`: the target’s guards refused connections in those runs (see the warnings).',
       '',
     );
     const details = loadDetailRows(run.results);
@@ -68,6 +76,10 @@ export function renderBenchmarksSection(run: RunReport, options: SectionOptions 
     }
   }
 
+  const warnings = run.warnings ?? [];
+  if (warnings.length > 0) {
+    lines.push('**Warnings:**', '', ...warnings.map((warning) => `- ⚠ ${oneLine(warning)}`), '');
+  }
   if (run.notes.length > 0) lines.push(...run.notes.map((note) => `- ${oneLine(note)}`), '');
 
   for (const scenario of scenarios) {
@@ -106,7 +118,7 @@ function row(cells: string[]): string {
 }
 
 function versions(run: RunReport): string {
-  const named = [...TARGET_ORDER, 'wrk' as const].flatMap((tool) => {
+  const named = [...TARGET_ORDER, 'wrk' as const, 'iperf3' as const].flatMap((tool) => {
     const version = run.versions[tool];
     return version === undefined || version.trim() === '' ? [] : [`${tool} ${oneLine(version)}`];
   });

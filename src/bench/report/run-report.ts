@@ -24,8 +24,8 @@ export interface RunOptions {
   durationMs: number;
 }
 
-/** Version strings of the targets that ran and of `wrk`, when it was used. */
-export type ToolVersions = Partial<Record<TargetName, string>> & { wrk?: string };
+/** Version strings of the targets that ran and of `wrk` and `iperf3`, when they were used. */
+export type ToolVersions = Partial<Record<TargetName, string>> & { wrk?: string; iperf3?: string };
 
 /** Everything one run of the proxy suite reports: what the table, charts, doc section and JSON show. */
 export interface RunReport {
@@ -40,4 +40,9 @@ export interface RunReport {
   results: BenchResult[];
   /** Lines of explanation (what each scenario measures, caveats); each becomes one bullet in the doc. */
   notes: string[];
+  /**
+   * Figures not to take at face value (a guard refused connections, our bulk generator and iperf3
+   * disagree); each becomes one line, shown where it cannot be missed. Absent in runs recorded before.
+   */
+  warnings?: string[];
 }

@@ -1,7 +1,14 @@
 import type { BenchResult, TargetName } from '../types.js';
 
 /** Every target in the order they run and are reported. */
-export const TARGET_ORDER: readonly TargetName[] = ['direct', 'switchyard', 'haproxy', 'nginx'];
+export const TARGET_ORDER: readonly TargetName[] = [
+  'direct',
+  'switchyard',
+  'switchyard-defaults',
+  'naive',
+  'haproxy',
+  'nginx',
+];
 
 /**
  * Results by scenario, scenarios in the order they first appear and each scenario's rows in
@@ -24,10 +31,11 @@ export function targetRank(target: string): number {
   return rank === -1 ? TARGET_ORDER.length : rank;
 }
 
-/** Switchyard compared with HAProxy and with direct in one scenario, > 1 meaning Switchyard is better. */
+/** Switchyard compared with HAProxy, direct and naive in one scenario, > 1 meaning Switchyard is better. */
 export interface SwitchyardRatios {
   vsHaproxy?: number;
   vsDirect?: number;
+  vsNaive?: number;
 }
 
 /**
@@ -39,9 +47,11 @@ export function switchyardRatios(rows: readonly BenchResult[]): SwitchyardRatios
   if (switchyard === undefined) return {};
   const haproxy = rows.find((r) => r.target === 'haproxy');
   const direct = rows.find((r) => r.target === 'direct');
+  const naive = rows.find((r) => r.target === 'naive');
   return {
     vsHaproxy: switchyard.vsHaproxy ?? orientedRatio(switchyard, haproxy),
     vsDirect: switchyard.vsDirect ?? orientedRatio(switchyard, direct),
+    vsNaive: switchyard.vsNaive ?? orientedRatio(switchyard, naive),
   };
 }
 

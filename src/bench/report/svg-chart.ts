@@ -12,6 +12,8 @@ export interface ChartOptions {
 export const TARGET_COLOURS: Readonly<Record<TargetName, string>> = {
   direct: '#adb5bd',
   switchyard: '#e8590c',
+  'switchyard-defaults': '#f4a56f',
+  naive: '#b197fc',
   haproxy: '#74a9d8',
   nginx: '#8fc79a',
 };

@@ -5,7 +5,8 @@ const GAP = '  ';
 
 /**
  * The results as a plain-text table for a terminal: one row per scenario, one column per target
- * (median and unit), then Switchyard's ratio to HAProxy (✓ when at least 1.00x) and to direct.
+ * (median and unit), then Switchyard's ratio to HAProxy and to the naive proxy (✓ when at least
+ * 1.00x), and to direct.
  * Ends with a newline.
  */
 export function formatTable(results: BenchResult[], targets: TargetName[]): string {
@@ -15,6 +16,7 @@ export function formatTable(results: BenchResult[], targets: TargetName[]): stri
     ...row.cells,
     // The blank where the ✓ would be keeps the ratios' decimal points in one column.
     `${row.vsHaproxy}${row.meetsHaproxy ? ' ✓' : '  '}`,
+    `${row.vsNaive}${row.meetsNaive ? ' ✓' : '  '}`,
     row.vsDirect,
   ]);
   return alignColumns(summary.header, lines);

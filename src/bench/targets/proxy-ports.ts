@@ -1,5 +1,5 @@
-/** The ports of a proxy whose configuration names them up front (HAProxy, NGINX). */
-import type { Endpoint, RunningTarget, UpstreamKind } from '../types.js';
+/** The ports of a proxy whose configuration names them up front (HAProxy, NGINX, the naive proxy). */
+import { type Endpoint, type RunningTarget, UPSTREAM_KINDS, type UpstreamKind } from '../types.js';
 import { freeLoopbackPorts, LOOPBACK } from './free-port.js';
 
 /** One port per upstream kind plus the mutual-TLS port, all on 127.0.0.1. */
@@ -8,15 +8,19 @@ export interface ProxyPorts {
   mtls: number;
 }
 
-/** Picks four distinct free loopback ports for a proxy's listeners. */
+/** Picks distinct free loopback ports for a proxy's listeners: one per upstream kind and the mTLS one. */
 export async function pickProxyPorts(): Promise<ProxyPorts> {
-  const [http, bulk, echo, mtls] = await freeLoopbackPorts(4);
-  return { plain: { http, bulk, echo }, mtls };
+  const free = await freeLoopbackPorts(UPSTREAM_KINDS.length + 1);
+  const plain = Object.fromEntries(UPSTREAM_KINDS.map((kind, i) => [kind, free[i]])) as Record<
+    UpstreamKind,
+    number
+  >;
+  return { plain, mtls: free[UPSTREAM_KINDS.length] };
 }
 
 /** Every port of `ports`, plain ones first. */
 export function allPorts(ports: ProxyPorts): number[] {
-  return [ports.plain.http, ports.plain.bulk, ports.plain.echo, ports.mtls];
+  return [...UPSTREAM_KINDS.map((kind) => ports.plain[kind]), ports.mtls];
 }
 
 /** A loopback endpoint on `port`. */
@@ -26,12 +30,8 @@ export function loopbackEndpoint(port: number): Endpoint {
 
 /** The endpoints a proxy on `ports` serves, in the shape of a running target. */
 export function proxyEndpoints(ports: ProxyPorts): Pick<RunningTarget, 'plain' | 'mtls'> {
-  return {
-    plain: {
-      http: loopbackEndpoint(ports.plain.http),
-      bulk: loopbackEndpoint(ports.plain.bulk),
-      echo: loopbackEndpoint(ports.plain.echo),
-    },
-    mtls: loopbackEndpoint(ports.mtls),
-  };
+  const plain = Object.fromEntries(
+    UPSTREAM_KINDS.map((kind) => [kind, loopbackEndpoint(ports.plain[kind])]),
+  ) as Record<UpstreamKind, Endpoint>;
+  return { plain, mtls: loopbackEndpoint(ports.mtls) };
 }

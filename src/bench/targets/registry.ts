@@ -2,11 +2,22 @@
 import type { Target, TargetName } from '../types.js';
 import { directTarget } from './direct.js';
 import { haproxyTarget } from './haproxy.js';
+import { naiveTarget } from './naive.js';
 import { nginxTarget } from './nginx.js';
-import { switchyardTarget } from './switchyard.js';
+import { switchyardDefaultsTarget, switchyardTarget } from './switchyard.js';
 
-/** The targets in run and report order: direct, switchyard, haproxy, nginx. */
-export const TARGETS: readonly Target[] = [directTarget, switchyardTarget, haproxyTarget, nginxTarget];
+/** The targets in run and report order: direct, switchyard, switchyard-defaults, naive, haproxy, nginx. */
+export const TARGETS: readonly Target[] = [
+  directTarget,
+  switchyardTarget,
+  switchyardDefaultsTarget,
+  naiveTarget,
+  haproxyTarget,
+  nginxTarget,
+];
+
+/** The target names, in run and report order. */
+export const TARGET_NAMES: readonly TargetName[] = TARGETS.map((t) => t.name);
 
 /** The target called `name`; undefined for a name that is not one. */
 export function findTarget(name: string): Target | undefined {

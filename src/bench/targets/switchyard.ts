@@ -3,12 +3,18 @@
  * `switchyard run` binary, JSON access log on (one line per session), per-client rate limit and
  * concurrency cap on, the admin API and /metrics live. The limits are set far above any load the
  * suite makes, so they cost their bookkeeping but never refuse.
+ *
+ * Two targets run it: `switchyard` with the listeners' per-source guards (connection cap, handshake
+ * rate, handshake backlog) opened as wide as the limits, and `switchyard-defaults` with those guards
+ * at their defaults, as a user who sets none runs it. Both count refusals in /metrics, which the
+ * suite reads around every run.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BENCH_CLIENT_ORG } from '../bench-certs.js';
+import { readRefusals } from '../measure/refusals.js';
 import {
   type BenchCertFiles,
   type BenchUpstreams,
@@ -16,6 +22,7 @@ import {
   type RunningTarget,
   type Target,
   type TargetContext,
+  type TargetName,
   UPSTREAM_KINDS,
   type UpstreamKind,
 } from '../types.js';
@@ -42,19 +49,29 @@ export function plainListenerName(kind: UpstreamKind): string {
   return `plain-${kind}`;
 }
 
+/** How a Switchyard target sets its listeners' guards: opened wide, or left at their defaults. */
+export type ListenerGuards = 'open' | 'defaults';
+
 /**
  * The configuration the suite runs Switchyard with (JSON, which the loader reads as such). Every
  * listener and the admin API bind port 0; the ports the kernel picks are read from the log, so there
  * is no window in which another process can take them.
  */
-export function switchyardConfig(upstreams: BenchUpstreams, certs: BenchCertFiles): Record<string, unknown> {
-  // Every load-generator connection comes from 127.0.0.1, so the per-source guards must be at least
-  // as generous as the client limits, or they would refuse first.
-  const listenerLimits = {
-    maxConnections: NEVER_REACHED,
-    handshakeRate: { perSource: NEVER_REACHED, window: '1s' },
-    maxPendingHandshakes: NEVER_REACHED,
-  };
+export function switchyardConfig(
+  upstreams: BenchUpstreams,
+  certs: BenchCertFiles,
+  guards: ListenerGuards = 'open',
+): Record<string, unknown> {
+  // Every load-generator connection comes from 127.0.0.1, so opened guards must be at least as
+  // generous as the client limits, or they would refuse first. Left out, they take their defaults.
+  const listenerLimits =
+    guards === 'defaults'
+      ? {}
+      : {
+          maxConnections: NEVER_REACHED,
+          handshakeRate: { perSource: NEVER_REACHED, window: '1s' },
+          maxPendingHandshakes: NEVER_REACHED,
+        };
   const groups: Record<string, unknown> = {};
   for (const kind of UPSTREAM_KINDS) {
     const { host, port } = upstreams.endpoints[kind];
@@ -98,12 +115,19 @@ export function nodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.SWITCHYARD_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
-/** Writes the configuration into `workDir`, starts `switchyard run` and waits until it has started. */
-export async function startSwitchyard(context: TargetContext): Promise<SwitchyardRunningTarget> {
+/**
+ * Writes the configuration into `workDir`, starts `switchyard run` and waits until it has started;
+ * `guards` says how its listeners' guards are set and `name` what the suite calls it.
+ */
+export async function startSwitchyard(
+  context: TargetContext,
+  guards: ListenerGuards = 'open',
+  name: TargetName = 'switchyard',
+): Promise<SwitchyardRunningTarget> {
   const configPath = join(context.workDir, 'switchyard.json');
   await writeFile(
     configPath,
-    `${JSON.stringify(switchyardConfig(context.upstreams, context.certs), null, 2)}\n`,
+    `${JSON.stringify(switchyardConfig(context.upstreams, context.certs, guards), null, 2)}\n`,
   );
   const target = await spawnTargetProcess(
     process.execPath,
@@ -122,15 +146,17 @@ export async function startSwitchyard(context: TargetContext): Promise<Switchyar
     throw await startFailure('switchyard', target, (err as Error).message);
   }
   const endpoint = (port: number): Endpoint => ({ host: LOOPBACK, port });
+  const admin = endpoint(ports.admin);
   let stopping: Promise<void> | undefined;
   return {
-    name: 'switchyard',
+    name,
     plain: Object.fromEntries(
       UPSTREAM_KINDS.map((kind) => [kind, endpoint(ports.listeners[plainListenerName(kind)])]),
     ) as Record<UpstreamKind, Endpoint>,
     mtls: endpoint(ports.listeners[MTLS_LISTENER]),
-    admin: endpoint(ports.admin),
+    admin,
     pids: [target.pid],
+    refusals: () => readRefusals(admin),
     stop: () => {
       stopping ??= stopTargetProcess(target, { signal: 'SIGTERM', graceMs: 5000 });
       return stopping;
@@ -138,18 +164,28 @@ export async function startSwitchyard(context: TargetContext): Promise<Switchyar
   };
 }
 
-/** Switchyard, run from this checkout's `bin/switchyard.js`. */
+/** This checkout's version from its package.json; undefined when it cannot be read. */
+async function detectSwitchyard(): Promise<string | undefined> {
+  try {
+    const pkg = JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Switchyard, run from this checkout's `bin/switchyard.js`, per-source guards opened wide. */
 export const switchyardTarget: Target = {
   name: 'switchyard',
-  detect: async () => {
-    try {
-      const pkg = JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version?: unknown };
-      return typeof pkg.version === 'string' ? pkg.version : undefined;
-    } catch {
-      return undefined;
-    }
-  },
-  start: startSwitchyard,
+  detect: detectSwitchyard,
+  start: (context) => startSwitchyard(context, 'open', 'switchyard'),
+};
+
+/** The same Switchyard with its listeners' guards at their defaults, as a user runs it. */
+export const switchyardDefaultsTarget: Target = {
+  name: 'switchyard-defaults',
+  detect: detectSwitchyard,
+  start: (context) => startSwitchyard(context, 'defaults', 'switchyard-defaults'),
 };
 
 /** The ports a started Switchyard bound: each listener's by name, and the admin API's. */

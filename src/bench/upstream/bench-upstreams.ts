@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchCertFiles, BenchUpstreams, Endpoint } from '../types.js';
+import { type Iperf3Server, startIperf3Server } from './iperf3-server.js';
 import type { UpstreamPorts } from './upstream-server.js';
 
 const HOST = '127.0.0.1';
@@ -13,8 +14,14 @@ const STOP_GRACE_MS = 5_000;
 const MAX_STARTUP_ERROR_CHARS = 4_000;
 const SERVER_SCRIPT = fileURLToPath(new URL('./upstream-server.js', import.meta.url));
 
-/** Spawns the upstream process with the bench server certificate and resolves once every port listens. */
-export async function startBenchUpstreams(certs: BenchCertFiles): Promise<BenchUpstreams> {
+/**
+ * Spawns the upstream process with the bench server certificate, and the iperf3 server when iperf3
+ * is installed and `iperf3` is not false, and resolves once every port listens.
+ */
+export async function startBenchUpstreams(
+  certs: BenchCertFiles,
+  options: { iperf3?: boolean } = {},
+): Promise<BenchUpstreams> {
   const child = spawn(process.execPath, [SERVER_SCRIPT, certs.caCert, certs.serverCert, certs.serverKey], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -41,12 +48,24 @@ export async function startBenchUpstreams(certs: BenchCertFiles): Promise<BenchU
   }
   child.stderr?.removeListener('data', collect);
   child.stderr?.pipe(process.stderr, { end: false });
+  let iperf3: Iperf3Server | undefined;
+  try {
+    iperf3 = options.iperf3 === false ? undefined : await startIperf3Server();
+  } catch (err) {
+    await stop(child, exited);
+    throw err;
+  }
   const at = (port: number): Endpoint => ({ host: HOST, port });
+  const echo = at(ports.echo);
   return {
-    endpoints: { http: at(ports.http), bulk: at(ports.bulk), echo: at(ports.echo) },
+    endpoints: { http: at(ports.http), bulk: at(ports.bulk), echo, iperf3: iperf3?.endpoint ?? echo },
     tlsEcho: at(ports.tlsEcho),
     pid: child.pid as number,
-    stop: () => stop(child, exited),
+    iperf3: iperf3 !== undefined,
+    stop: async () => {
+      await iperf3?.stop();
+      await stop(child, exited);
+    },
   };
 }
 

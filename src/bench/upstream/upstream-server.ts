@@ -12,8 +12,11 @@ import { serveBulk } from './bulk-source.js';
 import { serveEcho } from './echo.js';
 import { serveHttp } from './http-responder.js';
 
-/** The line the process prints once it listens: the port of each upstream kind and of the TLS echo. */
-export type UpstreamPorts = Record<UpstreamKind, number> & { tlsEcho: number };
+/** The kinds this process serves itself; iperf3 is a server of its own. */
+export type NodeUpstreamKind = Exclude<UpstreamKind, 'iperf3'>;
+
+/** The line the process prints once it listens: the port of each kind it serves and of the TLS echo. */
+export type UpstreamPorts = Record<NodeUpstreamKind, number> & { tlsEcho: number };
 
 const HOST = '127.0.0.1';
 // The kernel caps it at somaxconn; asking for more keeps connection-rate scenarios from being

@@ -1,4 +1,4 @@
-/** `switchyard bench`: the proxy benchmark suite against direct, HAProxy and NGINX. */
+/** `switchyard bench`: the proxy benchmark suite against direct, the naive Node.js proxy, HAProxy and NGINX. */
 import { dirname, join, resolve } from 'node:path';
 import { toJson } from '../../bench/report/json.js';
 import { LOAD_DETAIL_HEADER, loadDetailRows } from '../../bench/report/load-details.js';
@@ -6,7 +6,7 @@ import { writeBenchmarksDoc } from '../../bench/report/markdown.js';
 import { createProgress } from '../../bench/report/progress.js';
 import { alignColumns, formatTable } from '../../bench/report/table.js';
 import { FULL_DEFAULTS, QUICK_DEFAULTS, runSuite, selectScenarios } from '../../bench/suite.js';
-import { isTargetName } from '../../bench/targets/registry.js';
+import { parseTargetList } from '../../bench/targets/target-list.js';
 import type { TargetName } from '../../bench/types.js';
 import { ExitCodes } from '../exit-codes.js';
 
@@ -20,16 +20,19 @@ export interface BenchOptions {
   duration?: string;
   idle?: string;
   wrk: boolean;
+  iperf3: boolean;
   docs?: string;
 }
 
 /** Runs the suite, prints the table (or JSON) and, with `--docs`, rewrites the benchmarks doc. */
 export async function benchCommand(options: BenchOptions): Promise<void> {
   const preset = options.quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
-  const targets = list(options.targets);
-  const unknown = targets.filter((t) => !isTargetName(t));
-  if (unknown.length > 0)
-    return usage(`unknown target ${unknown.join(', ')} (direct, switchyard, haproxy, nginx)`);
+  let targets: TargetName[];
+  try {
+    targets = parseTargetList(options.targets);
+  } catch (err) {
+    return usage((err as Error).message);
+  }
   const scenarios = list(options.scenarios ?? '');
   try {
     selectScenarios(scenarios);
@@ -53,13 +56,14 @@ export async function benchCommand(options: BenchOptions): Promise<void> {
   let report: Awaited<ReturnType<typeof runSuite>>;
   try {
     report = await runSuite({
-      targets: targets as TargetName[],
+      targets,
       scenarios,
       repetitions,
       durationMs,
       idleConnections,
       warmupMs: preset.warmupMs,
       wrk: options.wrk,
+      iperf3: options.iperf3,
       quick: options.quick === true,
       command: `switchyard ${process.argv.slice(2).join(' ')}`,
       progress: (total) => createProgress({ total }),
@@ -76,10 +80,12 @@ export async function benchCommand(options: BenchOptions): Promise<void> {
 
   if (options.json) process.stdout.write(toJson(report));
   else {
-    process.stdout.write(formatTable(report.results, targets as TargetName[]));
+    process.stdout.write(formatTable(report.results, targets));
     process.stdout.write(`\n${alignColumns(LOAD_DETAIL_HEADER, loadDetailRows(report.results))}\n`);
     for (const note of report.notes) process.stdout.write(`- ${note}\n`);
   }
+  // Warnings go to stderr as well, so neither --json nor a long table can hide them.
+  for (const warning of report.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
   if (options.docs !== undefined) {
     const doc = resolve(options.docs);
     await writeBenchmarksDoc(doc, join(dirname(doc), 'bench'), report);

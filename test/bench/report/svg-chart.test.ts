@@ -37,8 +37,10 @@ describe('renderScenarioChart', () => {
       [...order].sort((a, b) => a - b),
       order,
     );
-    for (const colour of Object.values(TARGET_COLOURS))
-      assert.equal(count(svg, `fill="${colour}"`), 1, colour);
+    for (const target of ['direct', 'switchyard', 'haproxy', 'nginx'] as const) {
+      assert.equal(count(svg, `fill="${TARGET_COLOURS[target]}"`), 1, target);
+    }
+    assert.equal(new Set(Object.values(TARGET_COLOURS)).size, Object.keys(TARGET_COLOURS).length);
     // Switchyard stands out: the only outlined bar.
     assert.equal(count(svg, '<rect'), count(svg, '<rect x="104"'));
     assert.equal(count(svg, 'stroke-width="1"/>'), 2, 'switchyard outline and the axis');

@@ -22,9 +22,9 @@ describe('formatTable', () => {
   const table = formatTable(fixtureResults(), ALL);
   const { lines, row } = parse(table);
 
-  it('has a header naming every target and both ratios, a rule, and one row per scenario', () => {
+  it('has a header naming every target and the ratios, a rule, and one row per scenario', () => {
     assert.ok(table.endsWith('\n'));
-    for (const title of [...ALL, 'switchyard/haproxy', 'switchyard/direct'])
+    for (const title of [...ALL, 'switchyard/haproxy', 'switchyard/naive', 'switchyard/direct'])
       assert.ok(lines[0].includes(title));
     assert.match(lines[1], /^[- ]+$/);
     assert.equal(lines.length, 2 + 3);
@@ -51,7 +51,7 @@ describe('formatTable', () => {
 
   it('shows — for targets and ratios that are missing', () => {
     const cells = row('mtls handshake').split(/ {2,}/);
-    assert.deepEqual(cells, ['mtls handshake', '2000 conn/s', '1500 conn/s', '—', '—', '—', '0.75x']);
+    assert.deepEqual(cells, ['mtls handshake', '2000 conn/s', '1500 conn/s', '—', '—', '—', '—', '0.75x']);
     const cpu = row('cpu per connection').split(/ {2,}/);
     assert.equal(cpu[1], '—', 'no direct row');
     assert.equal(cpu[4], '—', 'no nginx row');
@@ -85,6 +85,42 @@ describe('formatTable', () => {
     assert.ok(r('cost').endsWith('0.50x'), text);
   });
 
+  it('gives Switchyard / naive with ✓ at 1.00x or better, in both directions, and marks refused cells', () => {
+    const text = formatTable(
+      [
+        result('rate', 'switchyard', 30, { unit: 'Gbit/s' }),
+        result('rate', 'naive', 40, { unit: 'Gbit/s' }),
+        result('cost', 'switchyard', 30, { unit: 'µs', higherIsBetter: false }),
+        result('cost', 'naive', 30, { unit: 'µs', higherIsBetter: false }),
+        result('cost', 'switchyard-defaults', 90, {
+          unit: 'µs',
+          higherIsBetter: false,
+          refused: { ERR_HANDSHAKE_RATE: 3 },
+        }),
+      ],
+      ['switchyard', 'switchyard-defaults', 'naive'],
+    );
+    const { row: r } = parse(text);
+    assert.deepEqual(r('rate').split(/ {2,}/), [
+      'rate',
+      '30.0 Gbit/s',
+      '—',
+      '40.0 Gbit/s',
+      '—',
+      '0.75x',
+      '—',
+    ]);
+    assert.deepEqual(r('cost').split(/ {2,}/), [
+      'cost',
+      '30.0 µs',
+      '90.0 µs !',
+      '30.0 µs',
+      '—',
+      '1.00x ✓',
+      '—',
+    ]);
+  });
+
   it('lays out only the requested targets, in the requested order', () => {
     const text = formatTable(fixtureResults(), ['haproxy', 'switchyard']);
     const header = text.split('\n')[0].split(/ {2,}/);
@@ -93,6 +129,7 @@ describe('formatTable', () => {
       'haproxy',
       'switchyard',
       'switchyard/haproxy',
+      'switchyard/naive',
       'switchyard/direct',
     ]);
     assert.ok(!text.includes('100.0 k req/s'), 'the direct cell is not shown');

@@ -36,6 +36,7 @@ export async function startLocalUpstreams(certs: BenchCertFiles): Promise<BenchU
   const http = await listen(createServer(taggedEcho('http')));
   const bulk = await listen(createServer(taggedEcho('bulk')));
   const echo = await listen(createServer(taggedEcho('echo')));
+  const iperf3 = await listen(createServer(taggedEcho('iperf3')));
   const tlsEcho = await listen(
     createTlsServer(
       {
@@ -49,9 +50,10 @@ export async function startLocalUpstreams(certs: BenchCertFiles): Promise<BenchU
     ),
   );
   return {
-    endpoints: { http, bulk, echo },
+    endpoints: { http, bulk, echo, iperf3 },
     tlsEcho,
     pid: process.pid,
+    iperf3: false,
     stop: async () => {
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

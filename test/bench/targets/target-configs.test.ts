@@ -6,6 +6,7 @@ import {
   haproxyConfig,
   parseHaproxyVersion,
 } from '../../../src/bench/targets/haproxy.js';
+import { naiveConfig } from '../../../src/bench/targets/naive.js';
 import { nginxConfig, parseNginxVersion } from '../../../src/bench/targets/nginx.js';
 import type { ProxyPorts } from '../../../src/bench/targets/proxy-ports.js';
 import { findTarget, isTargetName, TARGETS } from '../../../src/bench/targets/registry.js';
@@ -18,9 +19,11 @@ const upstreams: BenchUpstreams = {
     http: { host: '127.0.0.1', port: 9001 },
     bulk: { host: '127.0.0.1', port: 9002 },
     echo: { host: '127.0.0.1', port: 9003 },
+    iperf3: { host: '127.0.0.1', port: 9005 },
   },
   tlsEcho: { host: '127.0.0.1', port: 9004 },
   pid: 1234,
+  iperf3: true,
   stop: async () => {},
 };
 const certs: BenchCertFiles = {
@@ -31,13 +34,13 @@ const certs: BenchCertFiles = {
   clientCert: '/w/certs/client.pem',
   clientKey: '/w/certs/client.key',
 };
-const ports: ProxyPorts = { plain: { http: 7001, bulk: 7002, echo: 7003 }, mtls: 7004 };
+const ports: ProxyPorts = { plain: { http: 7001, bulk: 7002, echo: 7003, iperf3: 7005 }, mtls: 7004 };
 
 describe('target registry', () => {
-  it('lists direct, switchyard, haproxy and nginx in that order', () => {
+  it('lists direct, switchyard, switchyard-defaults, naive, haproxy and nginx in that order', () => {
     assert.deepEqual(
       TARGETS.map((t) => t.name),
-      ['direct', 'switchyard', 'haproxy', 'nginx'],
+      ['direct', 'switchyard', 'switchyard-defaults', 'naive', 'haproxy', 'nginx'],
     );
   });
 
@@ -69,6 +72,7 @@ describe('switchyard configuration', () => {
         ['plain-http', 'tcp', '127.0.0.1:0'],
         ['plain-bulk', 'tcp', '127.0.0.1:0'],
         ['plain-echo', 'tcp', '127.0.0.1:0'],
+        ['plain-iperf3', 'tcp', '127.0.0.1:0'],
         ['mtls-echo', 'tls', '127.0.0.1:0'],
       ],
     );
@@ -95,22 +99,62 @@ describe('switchyard configuration', () => {
     assert.equal(config.log.format, 'json');
   });
 
+  it('leaves the per-source guards at their defaults for switchyard-defaults, and nothing else changes', () => {
+    const open = switchyardConfig(upstreams, certs, 'open');
+    const defaults = switchyardConfig(upstreams, certs, 'defaults');
+    const config = parseConfigText(JSON.stringify(defaults), '/w/switchyard.json');
+    for (const listener of config.listeners) {
+      assert.equal(listener.maxConnections, 10_000, listener.name);
+      assert.equal(listener.handshakeRate.perSource, listener.kind === 'tls' ? 1000 : 0, listener.name);
+      assert.equal(listener.maxPendingHandshakes, 512, listener.name);
+    }
+    const withoutListeners = (c: Record<string, unknown>) => ({ ...c, listeners: undefined });
+    assert.deepEqual(withoutListeners(defaults), withoutListeners(open));
+    assert.deepEqual(switchyardConfig(upstreams, certs), open);
+  });
+
   it('takes the bound ports from the log once it says switchyard started', () => {
     const line = (entry: object) => `${JSON.stringify({ level: 'info', ...entry })}\n`;
     let log =
       line({ msg: 'listening', listener: 'plain-http', port: 41001 }) +
       line({ msg: 'listening', listener: 'plain-bulk', port: 41002 }) +
       line({ msg: 'listening', listener: 'plain-echo', port: 41003 }) +
+      line({ msg: 'listening', listener: 'plain-iperf3', port: 41006 }) +
       line({ msg: 'listening', listener: 'mtls-echo', port: 41004 }) +
       line({ msg: 'admin API listening', address: '127.0.0.1:41005' });
     assert.equal(startedPorts(log), undefined);
     assert.equal(startedPorts(`${log}{"msg":"switchyard sta`), undefined);
     log += line({ msg: 'switchyard started' });
     assert.deepEqual(startedPorts(log), {
-      listeners: { 'plain-http': 41001, 'plain-bulk': 41002, 'plain-echo': 41003, 'mtls-echo': 41004 },
+      listeners: {
+        'plain-http': 41001,
+        'plain-bulk': 41002,
+        'plain-echo': 41003,
+        'plain-iperf3': 41006,
+        'mtls-echo': 41004,
+      },
       admin: 41005,
     });
     assert.throws(() => startedPorts(line({ msg: 'switchyard started' })), /plain-http/);
+  });
+});
+
+describe('naive proxy configuration', () => {
+  it('listens once per upstream kind and terminates mutual TLS in front of the echo upstream', () => {
+    assert.deepEqual(naiveConfig(upstreams, certs, ports), {
+      listeners: [
+        { host: '127.0.0.1', port: 7001, upstreams: [upstreams.endpoints.http] },
+        { host: '127.0.0.1', port: 7002, upstreams: [upstreams.endpoints.bulk] },
+        { host: '127.0.0.1', port: 7003, upstreams: [upstreams.endpoints.echo] },
+        { host: '127.0.0.1', port: 7005, upstreams: [upstreams.endpoints.iperf3] },
+        {
+          host: '127.0.0.1',
+          port: 7004,
+          upstreams: [upstreams.endpoints.echo],
+          tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert },
+        },
+      ],
+    });
   });
 });
 
@@ -139,6 +183,7 @@ describe('haproxy configuration', () => {
     assert.match(config, /backend http\n {2}server s1 127\.0\.0\.1:9001\n/);
     assert.match(config, /backend bulk\n {2}server s1 127\.0\.0\.1:9002\n/);
     assert.match(config, /backend echo\n {2}server s1 127\.0\.0\.1:9003\n/);
+    assert.match(config, /backend iperf3\n {2}server s1 127\.0\.0\.1:9005\n/);
   });
 
   it('reads the version from haproxy -v', () => {

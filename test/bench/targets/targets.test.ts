@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writeBenchCerts } from '../../../src/bench/bench-certs.js';
 import { findTreePids, readTreeUsage } from '../../../src/bench/measure/process-tree.js';
 import { processGone } from '../../../src/bench/measure/process-usage.js';
+import { GUARD_REASONS, refusalsBetween } from '../../../src/bench/measure/refusals.js';
 import { TARGETS } from '../../../src/bench/targets/registry.js';
 import type { SwitchyardRunningTarget } from '../../../src/bench/targets/switchyard.js';
 import {
@@ -127,7 +129,7 @@ describe('benchmark targets against real upstreams', { timeout: 120_000 }, () =>
         assert.ok(usage.cpuMs >= 0);
       });
 
-      if (target.name === 'switchyard') {
+      if (target.name === 'switchyard' || target.name === 'switchyard-defaults') {
         it('serves /metrics on its admin API and writes one access-log line per session', async () => {
           const admin = (running as SwitchyardRunningTarget).admin;
           const metrics = await httpGet(`http://${admin.host}:${admin.port}/metrics`);
@@ -140,6 +142,39 @@ describe('benchmark targets against real upstreams', { timeout: 120_000 }, () =>
             assert.ok(Date.now() < deadline, 'no successful session in the access log');
             await sleep(50);
           }
+        });
+      }
+
+      if (target.name === 'switchyard-defaults') {
+        it('reports, through /metrics, the connections its default guards refuse', async () => {
+          assert.ok(running.refusals !== undefined);
+          const before = await running.refusals();
+          // More connections than the default handshake backlog (512) holds, none sending a hello:
+          // the guards must refuse the rest before any TLS work.
+          const held = await holdConnections(running.mtls, 700);
+          try {
+            // The proxy accepts (and refuses) a moment after the clients' connects complete.
+            const deadline = Date.now() + 10_000;
+            let grown = refusalsBetween(before, await running.refusals());
+            while (Object.keys(grown).length === 0 && Date.now() < deadline) {
+              await sleep(50);
+              grown = refusalsBetween(before, await running.refusals());
+            }
+            const total = Object.values(grown).reduce((a, b) => a + b, 0);
+            assert.ok(total > 0, JSON.stringify(grown));
+            for (const reason of Object.keys(grown)) assert.ok(GUARD_REASONS.includes(reason), reason);
+          } finally {
+            for (const socket of held) socket.destroy();
+          }
+        });
+      }
+
+      if (target.name === 'switchyard') {
+        it('refuses nothing with its guards opened wide', async () => {
+          assert.ok(running.refusals !== undefined);
+          const held = await holdConnections(running.mtls, 700);
+          for (const socket of held) socket.destroy();
+          assert.deepEqual(await running.refusals(), {});
         });
       }
 
@@ -168,6 +203,23 @@ async function assertEchoed(
     `${label}: ${result.received.length} of ${expected.length} bytes, ${result.error}`,
   );
   assert.ok(result.received.equals(expected), `${label}: the bytes came back changed`);
+}
+
+/** Opens `count` TCP connections to `endpoint` (64 at a time) that send nothing; resolves once each is connected. */
+async function holdConnections(endpoint: Endpoint, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  const open = () =>
+    new Promise<void>((resolve) => {
+      const socket = connect({ host: endpoint.host, port: endpoint.port });
+      sockets.push(socket);
+      socket.on('error', () => {});
+      socket.once('close', () => resolve());
+      socket.once('connect', () => resolve());
+    });
+  for (let i = 0; i < count; i += 64) {
+    await Promise.all(Array.from({ length: Math.min(64, count - i) }, open));
+  }
+  return sockets;
 }
 
 /** The `session` (access-log) entries of a JSON log; a line still being written is left out. */

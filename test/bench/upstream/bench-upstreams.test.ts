@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as connectTls } from 'node:tls';
+import { runIperf3 } from '../../../src/bench/load/iperf3.js';
 import { type BenchUpstreams, UPSTREAM_KINDS } from '../../../src/bench/types.js';
 import { startBenchUpstreams } from '../../../src/bench/upstream/bench-upstreams.js';
 import { BULK_CHUNK_BYTES } from '../../../src/bench/upstream/bulk-source.js';
@@ -51,12 +52,31 @@ describe('benchmark upstreams', { timeout: 60_000 }, () => {
   it('runs in its own process and listens on a distinct loopback port per kind', () => {
     assert.notEqual(upstreams.pid, process.pid);
     assert.equal(isRunning(upstreams.pid), true);
-    const endpoints = [...UPSTREAM_KINDS.map((kind) => upstreams.endpoints[kind]), upstreams.tlsEcho];
+    // Without iperf3 the echo upstream stands in for it (checked below), so its port is no new one.
+    const kinds = UPSTREAM_KINDS.filter((kind) => upstreams.iperf3 || kind !== 'iperf3');
+    const endpoints = [...kinds.map((kind) => upstreams.endpoints[kind]), upstreams.tlsEcho];
     for (const endpoint of endpoints) {
       assert.equal(endpoint.host, '127.0.0.1');
       assert.ok(Number.isInteger(endpoint.port) && endpoint.port > 0);
     }
     assert.equal(new Set(endpoints.map((e) => e.port)).size, endpoints.length);
+  });
+
+  it('iperf3: a real iperf3 server where iperf3 is installed (always in CI), else the echo upstream', async () => {
+    if (process.env.CI === 'true') assert.equal(upstreams.iperf3, true, 'iperf3 must be installed in CI');
+    if (!upstreams.iperf3) {
+      assert.deepEqual(upstreams.endpoints.iperf3, upstreams.endpoints.echo);
+      return;
+    }
+    const result = await runIperf3({ endpoint: upstreams.endpoints.iperf3, streams: 1, durationMs: 500 });
+    assert.ok(result.units > 0);
+    const none = await startBenchUpstreams(fixture.certs, { iperf3: false });
+    try {
+      assert.equal(none.iperf3, false);
+      assert.deepEqual(none.endpoints.iperf3, none.endpoints.echo);
+    } finally {
+      await none.stop();
+    }
   });
 
   it('http: answers each request with the fixed response and closes when asked', async () => {

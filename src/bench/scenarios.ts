@@ -99,9 +99,13 @@ function bulkRowName(streams: number): string {
   return `bulk throughput, ${streamsLabel(streams)}`;
 }
 
-function iperf3RowName(streams: number): string {
-  return `bulk, ${streamsLabel(streams)} (iperf3)`;
+function iperf3RowName(streams: number, direction: Iperf3Direction = 'download'): string {
+  return direction === 'upload'
+    ? `bulk upload, ${streamsLabel(streams)} (iperf3)`
+    : `bulk, ${streamsLabel(streams)} (iperf3)`;
 }
+
+type Iperf3Direction = 'download' | 'upload';
 
 /** Our bulk rows and the iperf3 rows that measure the same paths, which must agree. */
 export const AGREEMENT_PAIRS: readonly AgreementPair[] = [1, 8].map((streams) => ({
@@ -145,24 +149,28 @@ function bulkScenario(streams: number): Scenario {
   };
 }
 
-/** Throughput measured by iperf3 (`-R`, the upstream sends) through the target to an iperf3 server. */
-function iperf3Scenario(streams: number): Scenario {
+/**
+ * Throughput measured by iperf3 through the target to an iperf3 server: `download` (`-R`, the
+ * upstream sends, the path our own bulk rows measure) or `upload` (the client sends, iperf3's default).
+ */
+function iperf3Scenario(streams: number, direction: Iperf3Direction = 'download'): Scenario {
   const label = streamsLabel(streams);
+  const upload = direction === 'upload';
   return {
-    id: `iperf3-${streams}`,
+    id: upload ? `iperf3-upload-${streams}` : `iperf3-${streams}`,
     needs: 'iperf3',
     describe: (c) =>
-      `bulk ${label} (iperf3): \`iperf3 -c -R -P ${streams} -t ${iperf3Seconds(c.durationMs)}\` through the target to an \`iperf3 -s\` upstream; Gbit/s as iperf3's receiver counts them`,
+      `bulk ${upload ? 'upload ' : ''}${label} (iperf3): \`iperf3 -c${upload ? '' : ' -R'} -P ${streams} -t ${iperf3Seconds(c.durationMs)}\` through the target to an \`iperf3 -s\` upstream (${upload ? 'the client sends' : 'the upstream sends'}); Gbit/s as iperf3's receiver counts them`,
     rows: [
       {
-        name: iperf3RowName(streams),
+        name: iperf3RowName(streams, direction),
         unit: 'Gbit/s',
         higherIsBetter: true,
         value: (m) => (m.load.units * 8) / (m.load.elapsedMs * 1e6),
       },
     ],
     run: async (target, c) => ({
-      load: await runIperf3({ endpoint: target.plain.iperf3, streams, durationMs: c.durationMs }),
+      load: await runIperf3({ endpoint: target.plain.iperf3, streams, durationMs: c.durationMs, direction }),
     }),
   };
 }
@@ -308,6 +316,8 @@ export const SCENARIOS: readonly Scenario[] = [
   bulkScenario(8),
   iperf3Scenario(1),
   iperf3Scenario(8),
+  iperf3Scenario(1, 'upload'),
+  iperf3Scenario(8, 'upload'),
   keepAliveScenario,
   newConnectionScenario,
   handshakeScenario(false),

@@ -17,6 +17,11 @@ export interface Iperf3Options {
   streams: number;
   /** Rounded up to whole seconds, the finest `-t` takes. */
   durationMs: number;
+  /**
+   * `download` (the default, `-R`): the server behind the proxy sends, as in our own bulk load;
+   * `upload`: the client sends, iperf3's own default, which drives the proxy's client-side reads.
+   */
+  direction?: 'download' | 'upload';
 }
 
 /** The figures the suite takes from iperf3's JSON report (`-J`). */
@@ -47,8 +52,8 @@ export async function detectIperf3(): Promise<string | undefined> {
 }
 
 /**
- * Runs `iperf3 -c` against `endpoint` in reverse mode (`-R`: the server sends, the client reads, the
- * direction of our bulk scenario) for the duration, and reads its JSON. Units are the bytes received;
+ * Runs `iperf3 -c` against `endpoint` for the duration, by default in reverse mode (`-R`: the server
+ * sends, the client reads, the direction of our bulk scenario), and reads its JSON. Units are the bytes received;
  * errors are streams that never reported. Rejects when iperf3 fails or overruns its bound.
  */
 export async function runIperf3(options: Iperf3Options): Promise<LoadResult> {
@@ -57,7 +62,8 @@ export async function runIperf3(options: Iperf3Options): Promise<LoadResult> {
   const command = await findTool('iperf3');
   if (command === undefined) throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'iperf3 is not installed');
   const { host, port } = options.endpoint;
-  const args = ['-c', host, '-p', String(port), '-t', String(seconds), '-P', String(streams), '-R', '-J'];
+  const args = ['-c', host, '-p', String(port), '-t', String(seconds), '-P', String(streams), '-J'];
+  if (options.direction !== 'upload') args.push('-R');
   args.push('--connect-timeout', String(CONNECT_TIMEOUT_MS));
   const output = await new Promise<string>((resolve, reject) => {
     execFile(

@@ -49,10 +49,14 @@ if (version !== undefined) {
 
     after(() => server?.stop());
 
-    it('measures a bounded reverse run against a real iperf3 server', async () => {
+    it('measures bounded runs both ways against a real iperf3 server', async () => {
       assert.ok(server !== undefined);
-      for (const streams of [1, 2]) {
-        const result = await runIperf3({ endpoint: server.endpoint, streams, durationMs: 500 });
+      for (const [streams, direction] of [
+        [1, 'download'],
+        [2, 'download'],
+        [1, 'upload'],
+      ] as const) {
+        const result = await runIperf3({ endpoint: server.endpoint, streams, durationMs: 500, direction });
         assert.equal(result.tool, 'iperf3');
         assert.equal(result.errors, 0);
         assert.ok(result.units > 0, `${result.units} bytes`);

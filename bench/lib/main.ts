@@ -1,7 +1,9 @@
-// `npm run bench:lib`: the library micro-benchmarks (balancers, rate limiters) as a table, or with
-// --json as one JSON document. --quick shortens every run; --only balancer|ratelimit picks a suite.
+// `npm run bench:lib`: the library micro-benchmarks (balancers, rate limiters, the proxy's events) as
+// a table, or with --json as one JSON document. --quick shortens every run; --only
+// balancer|ratelimit|events picks a suite.
 import { cpus, totalmem } from 'node:os';
 import { runBalancerBenchmarks } from './balancers.js';
+import { runEventBenchmarks } from './events.js';
 import { runRateLimitBenchmarks } from './ratelimit.js';
 import { type BenchRow, printTable } from './report.js';
 import { checkTargets, printTargets } from './targets.js';
@@ -15,6 +17,7 @@ const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
 const rows: BenchRow[] = [];
 if (only === undefined || only === 'balancer') rows.push(...(await runBalancerBenchmarks({ quick })));
 if (only === undefined || only === 'ratelimit') rows.push(...(await runRateLimitBenchmarks({ quick })));
+if (only === undefined || only === 'events') rows.push(...runEventBenchmarks({ quick }));
 
 const machine = {
   node: process.version,

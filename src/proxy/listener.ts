@@ -1,43 +1,39 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { formatHostPort } from '../lib/upstreams/address.js';
 import type { ProxyEvents } from './events.js';
+import type { AcceptingListener, ConnectionIntake, ListenerKind } from './kinds/listener-kind.js';
+import { listenerKind } from './kinds/registry.js';
+import { ignoreError } from './owned-socket.js';
 import type { ListenerRuntime } from './runtime.js';
 import type { ListenerSnapshot } from './snapshot.js';
 import { ListenerStats } from './stats.js';
-import { certificateRefusal, createHandshakeServer, type TlsMaterial, updateHandshakeServer } from './tls.js';
-import { dropAlertSecret, refuseWithAlert } from './tls-alert.js';
 
-/** Receives each connection that passed the listener's cheap guards, with its TLS handshake's ms (0 on plain TCP). */
+/** Receives each connection that passed the listener's guards (and its kind's handshake), with the handshake's ms (0 without one). */
 export type AcceptHandler = (listener: Listener, socket: Socket, handshakeMs?: number) => void;
-
-// When the raw socket was accepted, kept on the socket itself: a per-listener map would cost a
-// hash insert and delete per connection, a property on a socket of one shape costs a store.
-const acceptedAt = Symbol('acceptedAt');
-
-type TimedSocket = Socket & { [acceptedAt]?: number };
 
 /** How often a flood of refusals may write a log line, per listener and reason. */
 const REFUSAL_LOG_INTERVAL_MS = 1000;
 
 /**
- * A bound socket, its guards and (for TLS) its handshakes. The guards (connection cap, handshake
- * backlog, per-source rate) run before any TLS work and before a session object exists, so a
- * connection flood costs an accept and a close, not a handshake. Refusals before a session exists
- * are counted and logged at most once per interval per reason, with a count of those not logged.
+ * A bound socket and its guards; what happens next (a handshake, for TLS) is its kind's
+ * ({@link ConnectionIntake}). The guards (connection cap, the kind's own, per-source rate) run
+ * before any TLS work and before a session object exists, so a connection flood costs an accept
+ * and a close, not a handshake. Refusals before a session exists are counted and logged at most
+ * once per interval per reason, with a count of those not logged.
  */
-export class Listener {
+export class Listener implements AcceptingListener {
   /** Live counters; a listener moved to a new address by a reload shares them with the one it replaces. */
   readonly stats: ListenerStats;
   /** Current settings; replaced on reload, read at each accept. */
   runtime: ListenerRuntime;
+  /** The proxy's event stream. */
+  readonly events: ProxyEvents;
   readonly #server: Server;
-  #handshakes: TlsServer | null;
-  #handshakeTimeoutMs: number;
+  #kind: ListenerKind;
+  #intake: ConnectionIntake;
   readonly #onAccept: AcceptHandler;
-  readonly #events: ProxyEvents;
   readonly #logger: Logger;
   readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
 
@@ -52,14 +48,13 @@ export class Listener {
     this.stats = stats;
     this.runtime = runtime;
     this.#onAccept = onAccept;
-    this.#events = events;
+    this.events = events;
     this.#logger = logger;
     // Half-open stays off until a session starts relaying: a client that hangs up mid-handshake
     // must close the socket, not leave it waiting for the handshake timeout.
     this.#server = createServer({ allowHalfOpen: false, noDelay: true }, this.#onConnection);
-    this.#handshakeTimeoutMs = handshakeTimeoutMs;
-    this.#handshakes =
-      runtime.kind === 'tls' ? this.#createHandshakes(runtime.tls, handshakeTimeoutMs) : null;
+    this.#kind = listenerKind(runtime);
+    this.#intake = this.#kind.intake(this, runtime, handshakeTimeoutMs);
   }
 
   /** Listener name. */
@@ -144,8 +139,9 @@ export class Listener {
       this.#refuse(socket, ErrorCodes.ERR_LISTENER_FULL);
       return;
     }
-    if (rt.kind === 'tls' && rt.maxPendingHandshakes > 0 && stats.handshaking >= rt.maxPendingHandshakes) {
-      this.#refuse(socket, ErrorCodes.ERR_HANDSHAKE_BACKLOG);
+    const kindRefusal = this.#intake.guard(stats);
+    if (kindRefusal !== undefined) {
+      this.#refuse(socket, kindRefusal);
       return;
     }
     if (rt.sourceGuard !== undefined && rt.sourceGuard.take(socket.remoteAddress ?? '') > 0) {
@@ -153,83 +149,30 @@ export class Listener {
       return;
     }
     stats.active++;
-    if (this.#handshakes === null) {
-      this.#onAccept(this, socket);
-      return;
-    }
-    stats.handshaking++;
-    (socket as TimedSocket)[acceptedAt] = performance.now();
-    this.#handshakes.emit('connection', socket);
+    this.#intake.accept(socket);
   };
 
-  #onSecure = (socket: TLSSocket): void => {
-    const stats = this.stats;
-    stats.handshaking--;
-    // Decided here, while the handshake's last records are still unsent: a refused client gets a TLS
-    // alert during its handshake, as from a server that enforces verification itself.
-    const refusal = certificateRefusal(socket);
-    if (refusal !== undefined) {
-      stats.active--;
-      const clientAddress = socket.remoteAddress ?? '';
-      // OpenSSL's verification error; with no certificate it names a missing issuer, which misleads.
-      const detail =
-        refusal.code === ErrorCodes.ERR_NO_CLIENT_CERT ? '' : String(socket.authorizationError ?? '');
-      refuseWithAlert(socket, refusal.alert);
-      stats.reject(refusal.code);
-      this.#logRefusal(refusal.code, clientAddress, detail);
-      return;
-    }
-    dropAlertSecret(socket);
-    // Node keeps the accepted socket a server-side TLSSocket wraps in `_parent` (since 0.x); no
-    // public API links the two. Without it the time is simply not recorded.
-    const start = (socket as unknown as { _parent?: TimedSocket })._parent?.[acceptedAt];
-    const handshakeMs = start === undefined ? 0 : performance.now() - start;
-    if (start !== undefined && this.#events.handshake.hasSubscribers)
-      this.#events.handshake.publish({ listener: this.runtime.name, ms: handshakeMs });
+  /** Hands a connection its kind is done with to the proxy, which starts its session. */
+  startSession(socket: Socket, handshakeMs: number): void {
     this.#onAccept(this, socket, handshakeMs);
-  };
-
-  #onHandshakeError = (err: NodeJS.ErrnoException, socket: TLSSocket): void => {
-    const stats = this.stats;
-    stats.handshaking--;
-    stats.active--;
-    const clientAddress = socket.remoteAddress ?? '';
-    socket.destroy();
-    const code =
-      err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
-        ? ErrorCodes.ERR_HANDSHAKE_TIMEOUT
-        : ErrorCodes.ERR_TLS_HANDSHAKE;
-    stats.reject(code);
-    this.#logRefusal(code, clientAddress, err.code ?? '');
-  };
-
-  /**
-   * Applies new settings to new connections; live sessions keep what they started with. New TLS
-   * material goes into the existing handshake server (Node gives the new context new session-ticket
-   * keys, so a client revoked by a new CRL cannot resume an old session past it); a new
-   * handshake timeout needs a new handshake server, and handshakes in flight finish on the old one.
-   * The kind may change too (tcp <-> tls on the same socket, so no connection is refused meanwhile):
-   * handshakes in flight finish on the handshake server they started on. The bind address cannot
-   * change here: the caller binds a new listener and replaces this one.
-   */
-  update(runtime: ListenerRuntime, handshakeTimeoutMs: number): void {
-    const old = this.runtime;
-    if (runtime.kind === 'tcp') {
-      this.#handshakes = null;
-    } else if (old.kind !== 'tls' || handshakeTimeoutMs !== this.#handshakeTimeoutMs) {
-      this.#handshakes = this.#createHandshakes(runtime.tls, handshakeTimeoutMs);
-    } else if (runtime.tls !== old.tls) {
-      updateHandshakeServer(this.#handshakes!, runtime.tls);
-    }
-    this.#handshakeTimeoutMs = handshakeTimeoutMs;
-    this.runtime = runtime;
   }
 
-  #createHandshakes(tls: TlsMaterial, timeoutMs: number): TlsServer {
-    const server = createHandshakeServer(tls, timeoutMs);
-    server.on('secureConnection', this.#onSecure);
-    server.on('tlsClientError', this.#onHandshakeError);
-    return server;
+  /**
+   * Applies new settings to new connections; live sessions keep what they started with, and the
+   * kind's intake takes what concerns it (new TLS material, a new handshake timeout). The kind may
+   * change too (tcp <-> tls on the same socket, so no connection is refused meanwhile): handshakes
+   * in flight finish on the intake they started on. The bind address cannot change here: the
+   * caller binds a new listener and replaces this one.
+   */
+  update(runtime: ListenerRuntime, handshakeTimeoutMs: number): void {
+    const kind = listenerKind(runtime);
+    if (kind === this.#kind) {
+      this.#intake.update(runtime, handshakeTimeoutMs);
+    } else {
+      this.#kind = kind;
+      this.#intake = kind.intake(this, runtime, handshakeTimeoutMs);
+    }
+    this.runtime = runtime;
   }
 
   #refuse(socket: Socket, code: ErrorCode): void {
@@ -237,13 +180,13 @@ export class Listener {
     const clientAddress = socket.remoteAddress ?? '';
     socket.on('error', ignoreError);
     socket.destroy();
-    this.stats.reject(code);
-    this.#logRefusal(code, clientAddress, '');
+    this.refused(code, clientAddress, '');
   }
 
   /** Counted, published and logged at most once per reason per interval, with how many were not logged. */
-  #logRefusal(code: ErrorCode, clientAddress: string, detail: string): void {
-    const refused = this.#events.connectionRefused;
+  refused(code: ErrorCode, clientAddress: string, detail: string): void {
+    this.stats.reject(code);
+    const refused = this.events.connectionRefused;
     if (refused.hasSubscribers) refused.publish({ listener: this.name, reason: code, clientAddress });
     const now = Date.now();
     const last = this.#lastRefusalLog.get(code);
@@ -284,8 +227,6 @@ function describe(rt: ListenerRuntime): Pick<ListenerSnapshot, 'name' | 'kind' |
     name: rt.name,
     kind: rt.kind,
     bind: formatHostPort(rt.host, rt.port),
-    ...(rt.kind === 'tcp' ? { group: rt.group } : {}),
+    ...listenerKind(rt).describe(rt),
   };
 }
-
-function ignoreError(): void {}

@@ -6,6 +6,7 @@ import { formatHostPort } from '../lib/upstreams/address.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import { ProxyEvents } from './events.js';
 import { Listener } from './listener.js';
+import { ignoreError } from './owned-socket.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { Session, type SessionHost } from './session.js';
 import { groupSnapshot, type ProxySnapshot, type SessionSnapshot } from './snapshot.js';
@@ -287,5 +288,3 @@ export class ProxyServer implements SessionHost {
     for (const t of timers) clearTimeout(t);
   }
 }
-
-function ignoreError(): void {}

@@ -1,6 +1,7 @@
 import { type CipherCCM, createCipheriv, createHmac } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { ignoreError } from './owned-socket.js';
 
 /** TLS alert descriptions (RFC 8446 section 6) the handshake refusals use. */
 export const TlsAlert = {
@@ -133,5 +134,3 @@ export function refuseWithAlert(socket: TLSSocket, description: TlsAlertDescript
   socket.destroy();
   return record !== undefined;
 }
-
-function ignoreError(): void {}

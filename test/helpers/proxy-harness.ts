@@ -6,13 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { buildRuntime } from '../../src/config/build-runtime.js';
+import { type BuiltRuntime, buildRuntime } from '../../src/config/build-runtime.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { RuntimeManager } from '../../src/config/runtime-manager.js';
 import type { SwitchyardConfig } from '../../src/config/types.js';
 import { accessLogObserver } from '../../src/control/access-log.js';
 import type { Logger } from '../../src/lib/logger.js';
-import type { SessionRecord } from '../../src/proxy/events.js';
+import type { EventChannel, ProxyEvents, SessionRecord } from '../../src/proxy/events.js';
 import { ProxyServer } from '../../src/proxy/proxy.js';
 import { type TestPkiPaths, writeTestPki } from './certs.js';
 
@@ -111,4 +111,57 @@ export async function startTestProxy(config: Record<string, unknown>): Promise<T
       manager.stop();
     },
   };
+}
+
+/** Builds the runtime of a configuration object written as YAML, exactly as a file would be. */
+export async function buildTestRuntime(config: Record<string, unknown>): Promise<BuiltRuntime> {
+  return buildRuntime(parseConfigText(stringify(config), join(tmpdir(), 'switchyard-test.yaml')));
+}
+
+/** A proxy built but not yet bound, so a test can subscribe before the first event. */
+export interface BuiltTestProxy {
+  proxy: ProxyServer;
+  logger: MemoryLogger;
+  /** The built runtime (its limiters' and health checkers' timers are started by {@link start}). */
+  built: BuiltRuntime;
+  /** Starts the runtime's timers and binds every listener. */
+  start(): Promise<void>;
+  /** Shuts the proxy down with no grace and stops the runtime's timers. */
+  stop(): Promise<void>;
+}
+
+/** Builds a proxy from a configuration object, without the reload manager and without binding it. */
+export async function buildTestProxy(config: Record<string, unknown>): Promise<BuiltTestProxy> {
+  const built = await buildTestRuntime(config);
+  const logger = new MemoryLogger();
+  const proxy = new ProxyServer(built.runtime, { logger });
+  return {
+    proxy,
+    logger,
+    built,
+    start: async () => {
+      built.start();
+      await proxy.start();
+    },
+    stop: async () => {
+      await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
+      built.stop();
+    },
+  };
+}
+
+/** One event as {@link recordEvents} saw it: the channel's property name and the message. */
+export interface SeenEvent {
+  channel: keyof ProxyEvents;
+  message: unknown;
+}
+
+/** Subscribes to every channel of `events` and keeps what each delivers, in order. */
+export function recordEvents(events: ProxyEvents): SeenEvent[] {
+  const seen: SeenEvent[] = [];
+  for (const channel of Object.keys(events) as (keyof ProxyEvents)[]) {
+    const c = events[channel] as EventChannel<unknown>;
+    c.subscribe((message) => seen.push({ channel, message }));
+  }
+  return seen;
 }

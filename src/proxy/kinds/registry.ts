@@ -1,0 +1,16 @@
+import type { ListenerRuntime } from '../runtime.js';
+import type { ListenerKind } from './listener-kind.js';
+import { tcpKind } from './tcp.js';
+import { tlsKind } from './tls.js';
+
+/** Every listener kind by its config name; a new kind is one module and one line here. */
+const KINDS: { [K in ListenerRuntime['kind']]: ListenerKind<Extract<ListenerRuntime, { kind: K }>> } = {
+  tcp: tcpKind,
+  tls: tlsKind,
+};
+
+/** The kind module of a listener runtime. */
+export function listenerKind(rt: ListenerRuntime): ListenerKind {
+  // Sound: each kind module is only ever handed runtimes of its own kind, found by that same name.
+  return KINDS[rt.kind] as ListenerKind;
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import type { ErrorCode } from '../../src/lib/errors.js';
+import type { RoutedSession } from '../../src/proxy/kinds/listener-kind.js';
+import { listenerKind } from '../../src/proxy/kinds/registry.js';
+import type { ListenerRuntime, ProxyRuntime } from '../../src/proxy/runtime.js';
+
+const tcp = { kind: 'tcp', name: 'plain', group: 'g' } as ListenerRuntime;
+const tls = { kind: 'tls', name: 'mtls' } as ListenerRuntime;
+const runtime = {
+  hashKeys: new Map([
+    ['by-id', 'client-id'],
+    ['by-source', 'source-ip'],
+  ]),
+} as ProxyRuntime;
+
+describe('listener kinds', () => {
+  const cases = [
+    {
+      rt: tcp,
+      name: 'tcp',
+      closeNotify: false,
+      fields: { group: 'g' },
+      byId: 'source-ip',
+      bySource: 'source-ip',
+    },
+    { rt: tls, name: 'tls', closeNotify: true, fields: {}, byId: 'client-id', bySource: 'source-ip' },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.name}: found by its name, with its hash key default, close and listener fields`, () => {
+      const kind = listenerKind(c.rt);
+      assert.equal(kind.name, c.name);
+      assert.equal(kind.endsWithCloseNotify, c.closeNotify);
+      assert.deepEqual(kind.describe(c.rt), c.fields);
+      assert.equal(kind.hashKey(runtime, 'by-id'), c.byId);
+      assert.equal(kind.hashKey(runtime, 'by-source'), c.bySource);
+    });
+  }
+
+  it('tcp: routes every session to the listener group, keyed by source address', () => {
+    const calls: unknown[][] = [];
+    const session: RoutedSession = {
+      clientAddress: '127.0.0.9',
+      negotiated: (...a) => calls.push(['negotiated', ...a]),
+      identified: (...a) => calls.push(['identified', ...a]),
+      routed: (...a) => calls.push(['routed', ...a]),
+      fail: (code: ErrorCode) => calls.push(['fail', code]),
+    };
+    listenerKind(tcp).route({} as Socket, tcp, session);
+    assert.deepEqual(calls, [['routed', 'g', '127.0.0.9']]);
+    assert.equal(listenerKind(tcp).proxiedTls({} as Socket, ''), undefined);
+  });
+});

@@ -10,14 +10,12 @@ import { ignoreError } from './owned-socket.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { Session, type SessionHost } from './session.js';
 import { groupSnapshot, type ProxySnapshot, type SessionSnapshot } from './snapshot.js';
-import type { ListenerStats, ProxyObserver } from './stats.js';
+import type { ListenerStats } from './stats.js';
 
 /** Optional collaborators of a proxy. */
 export interface ProxyOptions {
   /** Where session and listener lines go. Default: nowhere. */
   logger?: Logger;
-  /** Old-style hooks, subscribed to {@link ProxyServer.events} for callers that still pass them. */
-  observer?: ProxyObserver;
 }
 
 /** How a shutdown lets sessions end. */
@@ -51,13 +49,6 @@ export class ProxyServer implements SessionHost {
     this.events = new ProxyEvents((channel, err) =>
       logger.error({ channel, err: String(err) }, 'event subscriber failed'),
     );
-    const observer = options.observer;
-    if (observer?.sessionEnded !== undefined)
-      this.events.sessionEnded.subscribe(observer.sessionEnded.bind(observer));
-    if (observer?.handshakeDone !== undefined) {
-      const done = observer.handshakeDone.bind(observer);
-      this.events.handshake.subscribe((e) => done(e.listener, e.ms));
-    }
   }
 
   /** The runtime in force: new sessions start on it. */
@@ -206,11 +197,6 @@ export class ProxyServer implements SessionHost {
   /** The counters of listener `name`. */
   stats(name: string): ListenerStats {
     return this.listener(name).stats;
-  }
-
-  /** Every open session (live objects; being replaced by {@link sessionSnapshots}). */
-  sessions(): IterableIterator<Session> {
-    return this.#sessions.values();
   }
 
   /** Closes every session on `upstream` (health checks marked it down and the group asks for it). */

@@ -44,11 +44,3 @@ export class ListenerStats {
     return this.rejections.get(code) ?? 0;
   }
 }
-
-/** Hooks for whoever wants to observe sessions (metrics, access log); all optional. */
-export interface ProxyObserver {
-  /** Called once per session at its end, refused or not. */
-  sessionEnded?(record: SessionRecord): void;
-  /** Called when a TLS handshake on `listener` succeeds, with the ms it took from accept. */
-  handshakeDone?(listener: string, ms: number): void;
-}

@@ -176,7 +176,7 @@ describe('admin API over a running proxy', { timeout: 60_000 }, () => {
     for (const s of sources) held.push(await connectTcp(t.port('hold'), '127.0.0.1', s));
     held[0].write('0123456789');
     await until(
-      () => [...t.proxy.sessions()].some((s) => s.snapshot().bytesFromClient === 10),
+      () => t.proxy.sessionSnapshots().some((s) => s.bytesFromClient === 10),
       'ten bytes read from 127.0.0.3',
     );
     await until(() => t.proxy.stats('hold').active === 4, 'four sessions');

@@ -211,7 +211,10 @@ describe('Prometheus metrics at /metrics', { timeout: 60_000 }, () => {
     assert.equal(sample(s, 'switchyard_ratelimit_decisions_total', { result: 'limited' }), 0);
     assert.equal(sample(s, 'switchyard_concurrency_decisions_total', { result: 'allowed' }), 5);
     held = await connectTcp(t.port('plain'));
-    await until(() => [...t.proxy.sessions()].some((x) => x.phase === 'relaying'), 'held session relaying');
+    await until(
+      () => t.proxy.sessionSnapshots().some((x) => x.phase === 'relaying'),
+      'held session relaying',
+    );
     s = await scrape(admin);
     assert.equal(sample(s, 'switchyard_ratelimit_decisions_total', { result: 'allowed' }), 6);
     assert.equal(sample(s, 'switchyard_listener_connections_active', { listener: 'plain' }), 1);
@@ -288,7 +291,7 @@ describe('Prometheus metrics at /metrics', { timeout: 60_000 }, () => {
     const b = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
     try {
       await until(
-        () => [...t.proxy.sessions()].filter((x) => x.snapshot().clientId === 'client-a').length === 2,
+        () => t.proxy.sessionSnapshots().filter((x) => x.clientId === 'client-a').length === 2,
         'two client-a sessions',
       );
       const res = await request(admin, 'GET', '/api/clients');

@@ -131,6 +131,7 @@ describe('proxy snapshots', { timeout: 60_000 }, () => {
             failures: 0,
           },
         ],
+        retiredActive: 0,
       },
     ]);
   });

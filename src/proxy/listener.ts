@@ -5,6 +5,7 @@ import { formatHostPort } from '../lib/upstreams/address.js';
 import type { ProxyEvents } from './events.js';
 import type { AcceptingListener, ConnectionIntake, ListenerKind } from './kinds/listener-kind.js';
 import { listenerKind } from './kinds/registry.js';
+import { acceptIntoManagedBuffers } from './managed-accept.js';
 import { ignoreError } from './owned-socket.js';
 import type { ListenerRuntime } from './runtime.js';
 import type { ListenerSnapshot } from './snapshot.js';
@@ -69,6 +70,7 @@ export class Listener implements AcceptingListener {
       this.#server.once('error', onError);
       this.#server.listen({ host: this.runtime.host, port: this.runtime.port, backlog: 1024 }, () => {
         this.#server.removeListener('error', onError);
+        acceptIntoManagedBuffers(this.#server, () => this.#kind.relayReadsSocket);
         // Only errors after the bind are logged here: a failed bind is the caller's to report, with
         // the listener's config line, and one line is enough.
         this.#server.on('error', (err) =>

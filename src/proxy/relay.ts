@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 
 // Each socket knows the one it relays to. The handlers below are shared by every connection and
 // find their peer through this property, so starting a relay allocates no closures; `pipe()`
@@ -21,7 +20,7 @@ export function relay(a: Socket, b: Socket): void {
   startDirection(b);
 }
 
-// Upstream sockets read into buffers the relay manages instead of Node's default of a fresh
+// Sockets read into buffers the relay manages instead of Node's default of a fresh
 // 64 KiB allocation per read, which in bulk transfers costs page faults and allocator calls on
 // every chunk (about half the proxy's CPU per byte, see docs/BENCHMARKS.md). Two kinds:
 // - one small buffer shared by every socket that is not streaming: what is read into it is copied
@@ -42,8 +41,8 @@ const pool: Buffer[] = [];
 let nextBuffer: Buffer = sharedBuffer;
 
 /**
- * `onread` options for `net.connect` that make a socket read into the relay's managed buffers;
- * give them to sockets that {@link relay} will serve (upstream connections).
+ * `onread` options that make a socket read into the relay's managed buffers; give them to sockets
+ * that {@link relay} will serve (upstream connections, and accepted plain TCP clients).
  */
 export const managedReadOptions = { buffer: takeNextBuffer, callback: onManagedRead };
 
@@ -60,12 +59,10 @@ function streamBuffer(): Buffer {
 function onManagedRead(this: RelaySocket, bytes: number, buffer: Buffer): boolean {
   const peer = this[peerOf];
   if (peer === undefined) {
-    // relay() starts on 'connect', before the first read, so this is a bug: fail loudly rather
-    // than drop the bytes just read
-    this.destroy(
-      new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'relay: upstream bytes arrived before the relay started'),
-    );
-    return false;
+    // A client socket read before any relay (it starts paused) is one being drained while we close
+    // it: what it sends is dropped. Upstream sockets always have their peer before the first read.
+    if (buffer !== sharedBuffer) nextBuffer = buffer;
+    return true;
   }
   let ok: boolean;
   if (buffer === sharedBuffer) {
@@ -96,6 +93,8 @@ function onManagedRead(this: RelaySocket, bytes: number, buffer: Buffer): boolea
 
 function startDirection(from: Socket): void {
   from.on('data', onData);
+  // Accepted sockets that read into managed buffers start paused; nothing else pauses before this.
+  if (from.isPaused()) from.resume();
   from.on('drain', onDrain);
   // A FIN read before the relay started has already emitted 'end' (Node reads the EOF at once, with
   // nothing buffered): pass it on now, or the peer waits for the idle timeout.

@@ -35,6 +35,12 @@ export interface ListenerKind<R extends ListenerRuntime = ListenerRuntime> {
   proxiedTls(client: Socket, clientId: string): ProxiedTls | undefined;
   /** True when a client must be told before we cut its session (TLS: close_notify, so it can tell a cut from a truncated stream). */
   readonly endsWithCloseNotify: boolean;
+  /**
+   * True when the relay reads the accepted socket itself (its managed buffers, no allocation per
+   * read); false when something else reads it first (TLS: OpenSSL reads the raw socket and the relay
+   * gets the cleartext).
+   */
+  readonly relayReadsSocket: boolean;
   /** The kind's own fields of a listener's picture (for `check` and the admin API). */
   describe(rt: R): KindFields;
 }

@@ -34,5 +34,6 @@ export const tcpKind: ListenerKind<TcpRuntime> = {
   hashKey: () => 'source-ip',
   proxiedTls: () => undefined,
   endsWithCloseNotify: false,
+  relayReadsSocket: true,
   describe: (rt) => ({ group: rt.group }),
 };

@@ -25,6 +25,7 @@ export const tlsKind: ListenerKind<TlsRuntime> = {
     };
   },
   endsWithCloseNotify: true,
+  relayReadsSocket: false,
   describe: () => ({}),
 };
 

@@ -1,5 +1,4 @@
 import type { ErrorCode } from '../lib/errors.js';
-import type { SessionRecord } from './events.js';
 import type { ListenerCounters } from './snapshot.js';
 
 export type { SessionRecord } from './events.js';

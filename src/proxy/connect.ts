@@ -113,10 +113,12 @@ export function connectNext(s: ConnectingSession, lastFailure: ErrorCode): void 
   s.upstreamClosed = false;
   socket.setTimeout(s.runtime.timeouts.connect);
   (socket as UpstreamSocket)[sessionOf] = s;
-  socket.once('connect', onConnect);
+  // `on`, not `once`, for events a socket emits once: `once` allocates a wrapper and its state per
+  // call, which an idle connection would otherwise keep.
+  socket.on('connect', onConnect);
   socket.on('error', onError);
   socket.on('timeout', onTimeout);
-  socket.once('close', onClose);
+  socket.on('close', onClose);
 }
 
 /** What the group's hashing balancer hashes for this attempt. */

@@ -128,7 +128,7 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
     (client as ClientSocket)[sessionOf] = this;
     client.on('error', Session.#clientError);
     client.on('timeout', Session.#clientTimeout);
-    client.once('close', Session.#clientClose);
+    client.on('close', Session.#clientClose);
     // Identity and authorization: the kind answers with routed() or fail().
     this.kind.route(client, listener, this);
   }

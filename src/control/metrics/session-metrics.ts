@@ -1,7 +1,8 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { type ErrorCode, ErrorCodes } from '../../lib/errors.js';
 import type { HandshakeEvent, SessionAdmittedEvent, SessionEndedEvent } from '../../proxy/events.js';
 import type { ProxySnapshot } from '../../proxy/snapshot.js';
+import { LabelledHistogram } from './labelled-histogram.js';
 import type { ScrapeSnapshot } from './source.js';
 
 const DEFAULT_SESSION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
@@ -42,8 +43,8 @@ export function registerSessionMetrics(
   options: SessionBuckets,
 ): SessionFeed {
   const registers = [registry];
-  const histogram = (name: string, help: string, label: string, buckets: number[]): Histogram =>
-    new Histogram({ name, help, labelNames: [label], buckets, registers });
+  const histogram = (name: string, help: string, label: string, buckets: number[]): LabelledHistogram =>
+    new LabelledHistogram({ name, help, label, buckets, registry });
   const latency = options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS;
   const sessionDuration = histogram(
     'switchyard_session_duration_seconds',
@@ -98,14 +99,14 @@ export function registerSessionMetrics(
       if (e.concurrencyChecked) concurrencyAllowed++;
     },
     sessionEnded(r) {
-      sessionDuration.observe({ listener: r.listener }, r.durationMs / 1000);
-      if (r.connectMs > 0 && r.group !== '') connectTime.observe({ group: r.group }, r.connectMs / 1000);
+      sessionDuration.observe(r.listener, r.durationMs / 1000);
+      if (r.connectMs > 0 && r.group !== '') connectTime.observe(r.group, r.connectMs / 1000);
     },
     handshake(e) {
-      handshakeTime.observe({ listener: e.listener }, e.ms / 1000);
+      handshakeTime.observe(e.listener, e.ms / 1000);
     },
     observeHandshake(listener, seconds) {
-      handshakeTime.observe({ listener }, seconds);
+      handshakeTime.observe(listener, seconds);
     },
   };
 }

@@ -1,46 +1,31 @@
 import type { Logger } from '../lib/logger.js';
 import type { ProxyEvents, SessionEndedEvent } from '../proxy/events.js';
+import { accessFields, accessLine } from './access-line.js';
 import { createFileLogger, type ProcessLogger } from './logger.js';
 
 /** The one channel the access log listens to; a proxy's `events` is one. */
 export type SessionEndedSource = Pick<ProxyEvents, 'sessionEnded'>;
-
-/** Milliseconds to three decimals: microseconds are as fine as a log line needs. */
-function ms(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
 
 /**
  * One line per session at its end, refused or not: the line operators grep for. Normal ends log at
  * info, refusals and bad endings at warn with their reason code. The fields are those HAProxy's and
  * Envoy's TCP logs carry: who (address, id, org), where (group, upstream id and address), how (TLS
  * version, cipher, SNI), how long (handshake, connect, whole session) and how many connect attempts.
- * The returned function is a `sessionEnded` subscriber.
+ * A JSON process logger gets the line formatted here ({@link accessLine}), any other logger the
+ * fields. The returned function is a `sessionEnded` subscriber.
  */
-export function accessLogObserver(logger: Logger): (record: SessionEndedEvent) => void {
-  return (r) => {
-    const fields = {
-      listener: r.listener,
-      clientAddress: r.clientAddress,
-      clientPort: r.clientPort,
-      clientId: r.clientId,
-      org: r.org,
-      group: r.group,
-      upstream: r.upstream,
-      upstreamAddress: r.upstreamAddress,
-      bytesFromClient: r.bytesFromClient,
-      bytesToClient: r.bytesToClient,
-      tlsVersion: r.tlsVersion,
-      tlsCipher: r.tlsCipher,
-      serverName: r.serverName,
-      handshakeMs: ms(r.handshakeMs),
-      connectMs: ms(r.connectMs),
-      retries: r.connectAttempts > 0 ? r.connectAttempts - 1 : 0,
-      durationMs: ms(r.durationMs),
-      termination: r.termination,
+export function accessLogObserver(logger: Logger | ProcessLogger): (record: SessionEndedEvent) => void {
+  const sink = 'jsonLines' in logger ? logger.jsonLines : undefined;
+  if (sink !== undefined) {
+    const pid = process.pid;
+    return (r) => {
+      const level = r.termination === 'OK' ? 'info' : 'warn';
+      if (sink.enabled(level)) sink.write(accessLine(r, level, pid, Date.now()));
     };
-    if (r.termination === 'OK') logger.info(fields, 'session');
-    else logger.warn(fields, 'session');
+  }
+  return (r) => {
+    if (r.termination === 'OK') logger.info(accessFields(r), 'session');
+    else logger.warn(accessFields(r), 'session');
   };
 }
 

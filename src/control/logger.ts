@@ -8,6 +8,31 @@ import { prettyDestination } from './pretty-log.js';
 export interface ProcessLogger extends Logger {
   /** Writes out anything buffered; call before exiting. */
   flush(callback?: (err?: Error) => void): void;
+  /** Where finished JSON lines go, when this logger writes JSON (not the readable format). */
+  jsonLines?: JsonLineSink;
+}
+
+/**
+ * The destination of a JSON logger, for lines a caller formats itself exactly as the logger would
+ * (the access log, written once per session): the same stream, so lines stay in order and batched.
+ */
+export interface JsonLineSink {
+  /** Appends one finished line, ending in a newline. */
+  write(line: string): void;
+  /** Whether the logger writes lines of `level` now. */
+  enabled(level: 'info' | 'warn'): boolean;
+}
+
+/** Gives `logger` the sink of its own JSON destination. */
+function withJsonLines<T extends ProcessLogger>(
+  logger: T & pino.Logger,
+  destination: { write(line: string): unknown },
+): T {
+  logger.jsonLines = {
+    write: (line) => void destination.write(line),
+    enabled: (level) => logger.isLevelEnabled(level),
+  };
+  return logger;
 }
 
 /** How log lines are written: `json`, `pretty`, or `auto` (pretty when stdout is a terminal). */
@@ -20,7 +45,7 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 export function createLogger(level: string, format: LogFormat = 'auto'): ProcessLogger {
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   const options = lineOptions(level);
-  if (pretty) return pino(options, prettyDestination(process.stdout));
+  if (pretty) return pino(options, prettyDestination(process.stdout)) as unknown as ProcessLogger;
   // One write(2) per line costs a new connection about as much as the rest of its bookkeeping, so
   // JSON lines are gathered into writes of up to 4 KiB and flushed at least every FLUSH_MS: under
   // load that is one syscall per ~15 sessions, when quiet a line waits at most FLUSH_MS.
@@ -31,7 +56,7 @@ export function createLogger(level: string, format: LogFormat = 'auto'): Process
     minLength: BUFFER_BYTES,
     periodicFlush: FLUSH_MS,
   });
-  return pino(options, destination);
+  return withJsonLines(pino(options, destination) as ProcessLogger & pino.Logger, destination);
 }
 
 /** What every JSON line carries: level as a word, the pid, an ISO timestamp. */
@@ -67,9 +92,9 @@ export function createFileLogger(path: string, level: string): FileLogger {
     minLength: BUFFER_BYTES,
     periodicFlush: FLUSH_MS,
   });
-  const logger = pino(lineOptions(level), destination) as unknown as FileLogger;
+  const logger = pino(lineOptions(level), destination) as unknown as FileLogger & pino.Logger;
   logger.reopen = () => destination.reopen();
-  return logger;
+  return withJsonLines(logger, destination);
 }
 
 const BUFFER_BYTES = 4096;

@@ -10,6 +10,7 @@ import {
   overridesFromFlags,
 } from '../config/overrides.js';
 import type { SwitchyardConfig } from '../config/types.js';
+import { configFileProblems } from '../runtime/file-problems.js';
 import { ExitCodes } from './exit-codes.js';
 
 /** The configuration options `run` and `check` share. */
@@ -66,6 +67,7 @@ export async function loadConfiguration(
   const env = options.env ?? process.env;
   const path = configPath(command, flags, env);
   const overrides = collectOverrides(flags, env);
-  const config = await loadConfigFile(path, { overrides, checkFiles: options.checkFiles });
+  const checkFiles = options.checkFiles ? configFileProblems : undefined;
+  const config = await loadConfigFile(path, { overrides, checkFiles });
   return { path, config, overrides: overrides.map(overrideLabel) };
 }

@@ -2,9 +2,8 @@
  * The one start path of `run` and `demo`: a validated configuration becomes a running proxy with its
  * access log, and signals stop it gracefully.
  */
-import { buildRuntime } from '../config/build-runtime.js';
+
 import { adminLabel, listenerLabel } from '../config/config-origin.js';
-import { RuntimeManager } from '../config/runtime-manager.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { type AccessLog, openAccessLog } from '../control/access-log.js';
 import type { AdminActions } from '../control/admin-actions.js';
@@ -13,6 +12,8 @@ import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics } from '../control/metrics.js';
 import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
+import { buildRuntime } from '../runtime/build-runtime.js';
+import { RuntimeManager } from '../runtime/runtime-manager.js';
 
 /** Collaborators of {@link startServer}. */
 export interface ServerOptions {

@@ -4,7 +4,6 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes } from '../lib/errors.js';
 import { findBindConflicts } from './bind-conflicts.js';
-import { readHealthFiles } from './build-health.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { recordOrigins } from './config-origin.js';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
@@ -18,7 +17,6 @@ import {
   overrideLabel,
 } from './overrides.js';
 import { configSchema } from './schema.js';
-import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
 import type { SwitchyardConfig } from './types.js';
 
 /** Options of {@link parseConfigText}. */
@@ -34,11 +32,21 @@ export interface ParseConfigOptions {
 /** Options of {@link loadConfigFile}. */
 export interface LoadConfigOptions extends ParseConfigOptions {
   /**
-   * Also read every TLS file the configuration names and check they make a usable certificate
-   * context; problems are reported with the line and column of the key that names the file.
+   * Also reads the files the configuration names and reports what is wrong with them, with the
+   * line and column of the key that names each file. The runtime layer has the reader
+   * (`configFileProblems`): what makes a usable certificate context is the data plane's business.
    */
-  checkFiles?: boolean;
+  checkFiles?: FileChecker;
 }
+
+/** A problem with a file the configuration names, at the key path that names it. */
+export interface FileProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Reads the files a valid configuration names and lists their problems. */
+export type FileChecker = (config: SwitchyardConfig) => Promise<FileProblem[]>;
 
 /**
  * Reads and validates a configuration file (`.json` as JSON, anything else as YAML). Throws
@@ -58,8 +66,14 @@ export async function loadConfigFile(
     });
   }
   const parsed = parseConfig(text, path, options);
-  if (options.checkFiles) {
-    const problems = await fileProblems(parsed.config);
+  if (options.checkFiles !== undefined) {
+    const problems: z.core.$ZodIssue[] = (await options.checkFiles(parsed.config)).map((p) => ({
+      code: 'custom',
+      path: p.path,
+      message: p.message,
+      input: undefined,
+      params: { at: 'value' },
+    }));
     if (problems.length > 0) {
       throw invalidConfig(path, toIssues(new z.ZodError(problems), path, parsed.source, parsed.applied));
     }
@@ -146,44 +160,6 @@ function toIssues(
     }
   }
   return out;
-}
-
-/**
- * Every TLS file that cannot be read, and every listener or health check whose files do not make a
- * usable context.
- */
-async function fileProblems(config: SwitchyardConfig): Promise<z.core.$ZodIssue[]> {
-  const problems: z.core.$ZodIssue[] = [];
-  const problem = (path: (string | number)[], message: string) =>
-    problems.push({ code: 'custom', path, message, input: undefined, params: { at: 'value' } });
-  await Promise.all(
-    config.listeners.map(async (l, i) => {
-      if (l.kind !== 'tls') return;
-      const keys = ['cert', 'key', 'clientCa', 'crl'] as const;
-      const texts = await Promise.all(
-        keys.map(async (key) => {
-          const path = l.tls[key];
-          if (path === undefined) return '';
-          try {
-            return await readFile(path, 'utf8');
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            const why = code === 'ENOENT' ? 'file not found' : (err as Error).message;
-            problem(['listeners', i, 'tls', key], `cannot read "${path}": ${why}`);
-            return undefined;
-          }
-        }),
-      );
-      if (texts.some((t) => t === undefined)) return;
-      const [cert, key, clientCa, crl] = texts as string[];
-      const why = listenerTlsProblem(l.tls, tlsMaterial(l.tls, { cert, key, clientCa, crl }));
-      if (why !== undefined) {
-        problem(['listeners', i, 'tls', ...(why.key === '' ? [] : [why.key])], why.message);
-      }
-    }),
-  );
-  for (const p of (await readHealthFiles(config)).problems) problem(p.path, p.message);
-  return problems;
 }
 
 interface ParsedSource extends SourceMap {

@@ -3,8 +3,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { loadHealthFiles, planGroupHealth } from '../../src/config/build-health.js';
-import { buildGroup } from '../../src/config/build-runtime.js';
 import { ConfigError, formatConfigIssue } from '../../src/config/config-error.js';
 import { HEALTH_CHECK_DEFAULTS, mergeHealthCheck } from '../../src/config/health-check.js';
 import { loadConfigFile, parseConfigText } from '../../src/config/load-config.js';
@@ -12,6 +10,9 @@ import { overridesFromEnv } from '../../src/config/overrides.js';
 import type { HealthCheckConfig } from '../../src/config/types.js';
 import { ErrorCodes, hasCode } from '../../src/lib/errors.js';
 import { GroupHealth } from '../../src/lib/health/group-health.js';
+import { loadHealthFiles, planGroupHealth } from '../../src/runtime/build-health.js';
+import { buildGroup } from '../../src/runtime/build-runtime.js';
+import { configFileProblems } from '../../src/runtime/file-problems.js';
 import { type TestPkiPaths, writeTestPki } from '../helpers/certs.js';
 import { FakeTimers } from '../lib/health/fakes.js';
 
@@ -367,7 +368,7 @@ describe('health checks per upstream: plans and files', () => {
         '        ca: nowhere.pem', //                                          18
       ),
     );
-    await assert.rejects(loadConfigFile(file, { checkFiles: true }), (err: Error) => {
+    await assert.rejects(loadConfigFile(file, { checkFiles: configFileProblems }), (err: Error) => {
       assert.ok(err instanceof ConfigError);
       const lines = err.issues.map(formatConfigIssue);
       assert.equal(lines.length, 3, lines.join('\n'));

@@ -7,10 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { buildRuntime } from '../../src/config/build-runtime.js';
 import { ConfigError, formatConfigIssue } from '../../src/config/config-error.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import { ErrorCodes, hasCode } from '../../src/lib/errors.js';
+import { buildRuntime } from '../../src/runtime/build-runtime.js';
+import { configFileProblems } from '../../src/runtime/file-problems.js';
 import type { TestPkiPaths } from '../helpers/certs.js';
 import { testPkiFiles } from '../helpers/proxy-harness.js';
 
@@ -48,7 +49,7 @@ describe('unusable listener certificate files', () => {
   /** The issues `check` reports for `file`. */
   const checkIssues = async (file: string): Promise<string[]> => {
     try {
-      await loadConfigFile(file, { checkFiles: true });
+      await loadConfigFile(file, { checkFiles: configFileProblems });
     } catch (err) {
       assert.ok(err instanceof ConfigError, String(err));
       return err.issues.map(formatConfigIssue);

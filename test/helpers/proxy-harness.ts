@@ -6,14 +6,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type BuiltRuntime, buildRuntime } from '../../src/config/build-runtime.js';
 import { parseConfigText } from '../../src/config/load-config.js';
-import { RuntimeManager } from '../../src/config/runtime-manager.js';
 import type { SwitchyardConfig } from '../../src/config/types.js';
 import { accessLogObserver } from '../../src/control/access-log.js';
 import type { Logger } from '../../src/lib/logger.js';
 import type { EventChannel, ProxyEvents, SessionRecord } from '../../src/proxy/events.js';
 import { ProxyServer } from '../../src/proxy/proxy.js';
+import { type BuiltRuntime, buildRuntime } from '../../src/runtime/build-runtime.js';
+import { RuntimeManager } from '../../src/runtime/runtime-manager.js';
 import { type TestPkiPaths, writeTestPki } from './certs.js';
 
 /** One log call as the memory logger saw it. */

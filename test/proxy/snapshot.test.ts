@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { BuiltRuntime } from '../../src/config/build-runtime.js';
 import type { ListenerCounters, SessionSnapshot } from '../../src/proxy/snapshot.js';
+import type { BuiltRuntime } from '../../src/runtime/build-runtime.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
 import { connectTcp, connectTls, readAll, tcpGet, tlsGet, until } from '../helpers/clients.js';
 import {

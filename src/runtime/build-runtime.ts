@@ -1,3 +1,4 @@
+import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from '../config/types.js';
 import { createBalancer } from '../lib/balancers/registry.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { GroupHealthOptions } from '../lib/health/group-health.js';
@@ -15,7 +16,6 @@ import {
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { readPem } from './read-pem.js';
 import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
-import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from './types.js';
 
 /** A runtime model plus the background work (limiter sweeps) it owns. */
 export interface BuiltRuntime {

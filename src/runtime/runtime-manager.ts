@@ -1,4 +1,8 @@
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
+import { bindOverlap } from '../config/bind-conflicts.js';
+import { listenerLabel } from '../config/config-origin.js';
+import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from '../config/health-check.js';
+import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsListenerConfig } from '../config/types.js';
 import { createBalancer } from '../lib/balancers/registry.js';
 import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
@@ -16,13 +20,9 @@ import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
 import type { ListenerStats } from '../proxy/stats.js';
-import { bindOverlap } from './bind-conflicts.js';
 import type { Stoppable } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
-import { listenerLabel } from './config-origin.js';
-import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
-import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsListenerConfig } from './types.js';
 
 /** What a reload did: the changes applied, or why nothing was. */
 export type ReloadResult = { ok: true; changes: string[] } | { ok: false; error: string };

@@ -4,8 +4,8 @@
  * OpenSSL's "x509 certificate routines::key values mismatch".
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import type { TlsConfig } from '../config/types.js';
 import { buildSecureContext, type TlsMaterial, TlsMaterialError } from '../proxy/tls.js';
-import type { TlsConfig } from './types.js';
 
 /** One problem of a `tls` block. */
 export interface TlsProblem {

@@ -1,9 +1,9 @@
+import type { HandshakeRateConfig, SwitchyardConfig } from '../config/types.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import { MemoryStore } from '../lib/ratelimit/memory-store.js';
 import { RateLimiter } from '../lib/ratelimit/rate-limiter.js';
 import { createRateLimitAlgorithm } from '../lib/ratelimit/registry.js';
 import type { ConcurrencyGate, RateGate, SyncRateGate } from '../proxy/runtime.js';
-import type { HandshakeRateConfig, SwitchyardConfig } from './types.js';
 
 /** Something with background upkeep that must be started and stopped with the server. */
 export interface Stoppable {

@@ -1,21 +1,26 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
-import type { GroupHealthOptions } from '../lib/health/group-health.js';
-import type { ActiveCheckOverrides } from '../lib/health/health-checker.js';
-import type { ProbeTlsOptions } from '../lib/health/probe-connection.js';
-import { createHealthProbe, type HealthProbeOptions } from '../lib/health/probe-registry.js';
-import { formatKeyPath } from './config-error.js';
+import { formatKeyPath } from '../config/config-error.js';
 import {
   HEALTH_CHECK_DEFAULTS,
   HEALTH_TLS_FILE_KEYS,
   healthTlsBlocks,
   mergeHealthCheck,
   verifiesUpstream,
-} from './health-check.js';
+} from '../config/health-check.js';
+import type {
+  GroupConfig,
+  HealthCheckConfig,
+  HealthCheckTlsConfig,
+  SwitchyardConfig,
+} from '../config/types.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { GroupHealthOptions } from '../lib/health/group-health.js';
+import type { ActiveCheckOverrides } from '../lib/health/health-checker.js';
+import type { ProbeTlsOptions } from '../lib/health/probe-connection.js';
+import { createHealthProbe, type HealthProbeOptions } from '../lib/health/probe-registry.js';
 import { whyUnreadable } from './read-pem.js';
 import { certKeyProblem, type TlsProblem } from './tls-problem.js';
-import type { GroupConfig, HealthCheckConfig, HealthCheckTlsConfig, SwitchyardConfig } from './types.js';
 
 /** The contents of the files health checks name, by absolute path. */
 export type HealthFiles = ReadonlyMap<string, string>;

@@ -1,0 +1,175 @@
+import { bindOverlap } from '../config/bind-conflicts.js';
+import { listenerLabel } from '../config/config-origin.js';
+import type { ListenerConfig, SwitchyardConfig } from '../config/types.js';
+import { BindError } from '../lib/bind-error.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { Listener } from '../proxy/listener.js';
+import type { ProxyServer } from '../proxy/proxy.js';
+import type { ListenerRuntime } from '../proxy/runtime.js';
+import type { ListenerStats } from '../proxy/stats.js';
+import { sameJson } from './apply-groups.js';
+import type { BuiltRuntime } from './build-runtime.js';
+import type { GuardUpkeep } from './guard-upkeep.js';
+
+/** What applying listeners works with: the proxy's listener commands and the manager's records. */
+export interface ListenerContext {
+  readonly proxy: ProxyServer;
+  /** The settings each bound listener runs on, by name: the manager's record, not the listener's. */
+  readonly applied: Map<string, ListenerRuntime>;
+  readonly guards: GuardUpkeep;
+}
+
+/**
+ * Binds the addresses of added and moved listeners before anything else changes, so a port in use
+ * refuses the reload whole; a moved listener's new socket shares the counters of its old one. A
+ * listener moving onto an address that collides with a socket of ours (its own old one included)
+ * cannot be bound until that one lets go, so it is left for {@link mergeListeners} to bind last.
+ */
+export async function bindNewAddresses(
+  ctx: ListenerContext,
+  old: SwitchyardConfig,
+  next: SwitchyardConfig,
+  built: BuiltRuntime,
+): Promise<Map<string, Listener>> {
+  const bound = new Map<string, Listener>();
+  const proxy = ctx.proxy;
+  const held = proxy.listeners().map((l) => ({ host: l.address().address, port: l.address().port }));
+  const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
+  for (let i = 0; i < next.listeners.length; i++) {
+    const cfg = next.listeners[i];
+    const live = liveListener(proxy, cfg.name);
+    if (keepsSocket(oldByName.get(cfg.name), cfg) && live !== undefined) continue;
+    const fresh = built.runtime.listeners[i];
+    if (held.some((h) => bindOverlap(h, fresh) !== undefined)) continue;
+    try {
+      bound.set(cfg.name, await proxy.bindListener(fresh, next.timeouts.handshake, live?.stats));
+    } catch (err) {
+      await Promise.all([...bound.values()].map((l) => l.close()));
+      throw explainBindError(err, next, i);
+    }
+  }
+  return bound;
+}
+
+/**
+ * Applies the listeners of `next` in an order that never leaves a kept listener without a socket:
+ * settings (and kind) changed in place; early-bound listeners put in place of the ones they move
+ * (whose sockets then close) or added; removed ones closed; and last the ones that wait for a
+ * port those steps free, after letting go of their own old sockets (so two can swap ports).
+ */
+export async function mergeListeners(
+  ctx: ListenerContext,
+  old: SwitchyardConfig,
+  next: SwitchyardConfig,
+  built: BuiltRuntime,
+  bound: Map<string, Listener>,
+  changes: string[],
+): Promise<void> {
+  const { proxy, applied, guards } = ctx;
+  const handshakeMs = next.timeouts.handshake;
+  const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
+  const late: number[] = [];
+  for (let i = 0; i < next.listeners.length; i++) {
+    const cfg = next.listeners[i];
+    const fresh = built.runtime.listeners[i];
+    const before = oldByName.get(cfg.name);
+    const listener = liveListener(proxy, cfg.name);
+    const running = applied.get(cfg.name);
+    if (!keepsSocket(before, cfg) || listener === undefined || running === undefined) {
+      const early = bound.get(cfg.name);
+      if (early === undefined) {
+        late.push(i);
+        continue;
+      }
+      guards.replace(cfg.name, built);
+      if (listener === undefined) proxy.adoptListener(early);
+      else await proxy.replaceListener(early);
+      applied.set(cfg.name, fresh);
+      changes.push(listenerMoved(before, cfg, listener !== undefined));
+      continue;
+    }
+    let runtime: ListenerRuntime = fresh;
+    if (sameJson(before.handshakeRate, cfg.handshakeRate)) {
+      // Keep the guard that is running, with its per-source history.
+      runtime = { ...fresh, sourceGuard: running.sourceGuard };
+    } else {
+      guards.replace(cfg.name, built);
+    }
+    if (runtime.kind === 'tls' && running.kind === 'tls' && sameJson(running.tls, runtime.tls)) {
+      runtime = { ...runtime, tls: running.tls };
+    }
+    listener.update(runtime, handshakeMs);
+    applied.set(cfg.name, runtime);
+    if (before.kind !== cfg.kind) {
+      changes.push(`listener ${cfg.name} changed from ${before.kind} to ${cfg.kind} on the same socket`);
+    } else if (!sameJson(before, cfg)) {
+      changes.push(`listener ${cfg.name} updated`);
+    }
+  }
+  for (const l of old.listeners) {
+    if (next.listeners.some((n) => n.name === l.name)) continue;
+    await dropListener(ctx, l.name);
+    changes.push(`listener ${l.name} removed (live sessions finish)`);
+  }
+  const stats = new Map<string, ListenerStats>();
+  for (const i of late) {
+    const listener = liveListener(proxy, next.listeners[i].name);
+    if (listener === undefined) continue;
+    stats.set(listener.name, listener.stats);
+    await dropListener(ctx, listener.name);
+  }
+  for (const i of late) {
+    const cfg = next.listeners[i];
+    guards.take(cfg.name, built);
+    try {
+      await proxy.addListener(built.runtime.listeners[i], stats.get(cfg.name));
+    } catch (err) {
+      throw explainBindError(err, next, i);
+    }
+    applied.set(cfg.name, built.runtime.listeners[i]);
+    changes.push(listenerMoved(oldByName.get(cfg.name), cfg, stats.has(cfg.name)));
+  }
+}
+
+/** The settings of the bound listeners, in the order of `config`. */
+export function appliedListeners(ctx: ListenerContext, config: SwitchyardConfig): ListenerRuntime[] {
+  const bound = new Set(ctx.proxy.listeners().map((l) => l.name));
+  const out: ListenerRuntime[] = [];
+  for (const l of config.listeners) {
+    const rt = ctx.applied.get(l.name);
+    if (rt !== undefined && bound.has(l.name)) out.push(rt);
+  }
+  return out;
+}
+
+async function dropListener(ctx: ListenerContext, name: string): Promise<void> {
+  ctx.guards.drop(name);
+  ctx.applied.delete(name);
+  await ctx.proxy.removeListener(name);
+}
+
+/** The bound listener called `name`, if there is one. */
+function liveListener(proxy: ProxyServer, name: string): Listener | undefined {
+  return proxy.listeners().find((l) => l.name === name);
+}
+
+/**
+ * A listener that existed with the same address is updated in place on its socket, even when its
+ * kind changed; a new one, or one whose address changed, is bound afresh.
+ */
+function keepsSocket(before: ListenerConfig | undefined, next: ListenerConfig): before is ListenerConfig {
+  return before !== undefined && before.bind === next.bind;
+}
+
+/** The change line of a listener bound afresh: added, or moved (with its counters) from its old address. */
+function listenerMoved(before: ListenerConfig | undefined, next: ListenerConfig, moved: boolean): string {
+  if (before === undefined || !moved) return `listener ${next.name} added`;
+  const kind = before.kind === next.kind ? '' : ` (${before.kind} -> ${next.kind})`;
+  return `listener ${next.name} moved ${before.bind} -> ${next.bind}${kind} (sessions on the old address finish)`;
+}
+
+/** A bind failure said with the listener's key and line in `config`; other errors as they are. */
+function explainBindError(err: unknown, config: SwitchyardConfig, index: number): Error {
+  if (err instanceof BindError) return err.withSubject(listenerLabel(config, index));
+  return err instanceof Error ? err : new SwitchyardError(ErrorCodes.ERR_INTERNAL, String(err));
+}

@@ -1,0 +1,90 @@
+import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
+import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from '../config/health-check.js';
+import type { SwitchyardConfig, TlsListenerConfig } from '../config/types.js';
+
+/** What a change of a watched file sets off. */
+export interface FileChangeHandlers {
+  /** The configuration file changed. */
+  config(): void;
+  /** A certificate, key, CA or CRL file of listener `name` changed. */
+  listener(name: string): void;
+  /** A file named by a health check's `tls` block changed. */
+  health(): void;
+}
+
+/**
+ * Polls the files a configuration names (certificates, health-check TLS files, and the
+ * configuration file itself when `reload.watchConfig` is on) and tells the handlers what changed.
+ */
+export class FileWatcher {
+  readonly #handlers: FileChangeHandlers;
+  readonly #watched = new Map<string, StatWatcher>();
+
+  constructor(handlers: FileChangeHandlers) {
+    this.#handlers = handlers;
+  }
+
+  /** Watches what `config` asks for, and stops watching what it no longer names. */
+  update(config: SwitchyardConfig, configPath: string | undefined): void {
+    // Several listeners may share one certificate file: a change reloads every one of them.
+    const wanted = new Map<string, Set<string>>();
+    const healthPaths = new Set<string>();
+    if (config.reload.watchCertificates) {
+      for (const l of config.listeners) {
+        if (l.kind !== 'tls') continue;
+        for (const path of tlsPaths(l)) {
+          const names = wanted.get(path) ?? new Set<string>();
+          names.add(l.name);
+          wanted.set(path, names);
+        }
+      }
+      for (const { tls } of healthTlsBlocks(config)) {
+        for (const key of HEALTH_TLS_FILE_KEYS) {
+          const path = tls[key];
+          if (path === undefined) continue;
+          healthPaths.add(path);
+          if (!wanted.has(path)) wanted.set(path, new Set());
+        }
+      }
+    }
+    const watchConfig = config.reload.watchConfig && configPath !== undefined;
+    if (watchConfig && !wanted.has(configPath)) wanted.set(configPath, new Set());
+    for (const path of [...this.#watched.keys()]) {
+      if (wanted.has(path)) continue;
+      unwatchFile(path);
+      this.#watched.delete(path);
+    }
+    const handlers = this.#handlers;
+    for (const [path, listeners] of wanted) {
+      if (this.#watched.has(path)) unwatchFile(path);
+      const onChange =
+        watchConfig && path === configPath
+          ? () => handlers.config()
+          : () => {
+              for (const name of listeners) handlers.listener(name);
+              if (healthPaths.has(path)) handlers.health();
+            };
+      // Stat polling sees both in-place writes and atomic renames, which inotify on the file would not.
+      const watcher = watchFile(
+        path,
+        { interval: config.reload.interval, persistent: false },
+        (curr, prev) => {
+          if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size) onChange();
+        },
+      );
+      this.#watched.set(path, watcher);
+    }
+  }
+
+  /** Stops watching every file. */
+  stop(): void {
+    for (const path of this.#watched.keys()) unwatchFile(path);
+    this.#watched.clear();
+  }
+}
+
+function tlsPaths(l: TlsListenerConfig): string[] {
+  const paths = [l.tls.cert, l.tls.key, l.tls.clientCa];
+  if (l.tls.crl !== undefined) paths.push(l.tls.crl);
+  return paths;
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseConfigText } from '../../src/config/load-config.js';
+import type { SwitchyardConfig } from '../../src/config/types.js';
+import { describeChange, planReload, type ReloadChange } from '../../src/runtime/reload-plan.js';
+
+/** The complete example of docs/CONFIGURATION.md: every key set. */
+function fullConfig(): SwitchyardConfig {
+  const doc = readFileSync(new URL('../../../docs/CONFIGURATION.md', import.meta.url), 'utf8');
+  const start = doc.indexOf('```yaml', doc.indexOf('## A complete example'));
+  const text = doc.slice(start + '```yaml'.length, doc.indexOf('```', start + 7));
+  return parseConfigText(text, '/etc/switchyard/switchyard.yaml');
+}
+
+const small = (): SwitchyardConfig =>
+  parseConfigText(
+    [
+      'listeners:',
+      '  - { name: plain, bind: "127.0.0.1:7000", group: web }',
+      'groups:',
+      '  web: { upstreams: [{ address: "127.0.0.1:9001" }] }',
+    ].join('\n'),
+    '/tmp/small.yaml',
+  );
+
+function edited(base: SwitchyardConfig, edit: (c: SwitchyardConfig) => void): SwitchyardConfig {
+  const copy = structuredClone(base);
+  edit(copy);
+  return copy;
+}
+
+describe('planReload', () => {
+  const cases: { name: string; edit: (c: SwitchyardConfig) => void; plan: ReloadChange[] }[] = [
+    { name: 'nothing changing', edit: () => {}, plan: [] },
+    {
+      name: 'a listener moving address',
+      edit: (c) => {
+        c.listeners[0].bind = '127.0.0.1:7001';
+      },
+      plan: [{ kind: 'listener-moved', listener: 'plain', from: '127.0.0.1:7000', to: '127.0.0.1:7001' }],
+    },
+    {
+      name: 'a group changing balancer',
+      edit: (c) => {
+        c.groups.web.balancer = 'round-robin';
+      },
+      plan: [{ kind: 'group-changed', group: 'web', fields: ['balancer'] }],
+    },
+    {
+      name: 'a rate limit appearing',
+      edit: (c) => {
+        c.rateLimit = { algorithm: 'fixed-window', limit: 5, window: 1000, burst: 0 } as never;
+      },
+      plan: [{ kind: 'rate-limit' }],
+    },
+    {
+      name: 'the concurrency cap changing',
+      edit: (c) => {
+        c.concurrency.perClient = 3;
+      },
+      plan: [{ kind: 'concurrency', from: 0, to: 3 }],
+    },
+    {
+      name: 'timeouts and connect attempts',
+      edit: (c) => {
+        c.timeouts.idle = 1000;
+        c.connect.attempts = 5;
+      },
+      plan: [{ kind: 'timeouts', fields: ['timeouts.idle', 'connect.attempts'] }],
+    },
+    {
+      name: 'an upstream added to a group',
+      edit: (c) => {
+        c.groups.web.upstreams.push({
+          ...c.groups.web.upstreams[0],
+          address: '127.0.0.1:9002',
+          id: '127.0.0.1:9002',
+        });
+      },
+      plan: [{ kind: 'group-changed', group: 'web', fields: ['upstreams'] }],
+    },
+    {
+      name: 'a group and a listener added, in apply order',
+      edit: (c) => {
+        c.groups.api = structuredClone(c.groups.web);
+        c.listeners.push({ ...c.listeners[0], name: 'api', bind: '127.0.0.1:7100', group: 'api' } as never);
+      },
+      plan: [
+        { kind: 'group-added', group: 'api' },
+        { kind: 'listener-added', listener: 'api' },
+      ],
+    },
+    {
+      name: 'a listener and its group removed',
+      edit: (c) => {
+        c.groups.api = structuredClone(c.groups.web);
+        c.listeners[0] = { ...c.listeners[0], name: 'renamed', group: 'api' } as never;
+        delete (c.groups as Record<string, unknown>).web;
+      },
+      plan: [
+        { kind: 'group-added', group: 'api' },
+        { kind: 'group-removed', group: 'web' },
+        { kind: 'listener-added', listener: 'renamed' },
+        { kind: 'listener-removed', listener: 'plain' },
+      ],
+    },
+    {
+      name: 'a listener setting on the same socket',
+      edit: (c) => {
+        c.listeners[0].maxConnections = 10;
+        c.listeners[0].proxyProtocol = 'v2';
+      },
+      plan: [{ kind: 'listener-updated', listener: 'plain', fields: ['maxConnections', 'proxyProtocol'] }],
+    },
+    {
+      name: 'the log level (a restart applies it)',
+      edit: (c) => {
+        c.log.level = 'debug';
+      },
+      plan: [{ kind: 'needs-restart', key: 'log.level' }],
+    },
+    {
+      name: 'file watching',
+      edit: (c) => {
+        c.reload.watchConfig = !c.reload.watchConfig;
+      },
+      plan: [{ kind: 'reload-settings', fields: ['reload.watchConfig'] }],
+    },
+  ];
+  for (const c of cases) {
+    it(`plans ${c.name}`, () => {
+      const base = small();
+      assert.deepEqual(planReload(base, edited(base, c.edit)), c.plan);
+    });
+  }
+
+  it('plans something for a change of every key of a complete configuration', () => {
+    const base = fullConfig();
+    const leaves: (string | number)[][] = [];
+    const walk = (value: unknown, path: (string | number)[]) => {
+      if (value !== null && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) walk(v, [...path, Array.isArray(value) ? Number(k) : k]);
+      } else {
+        leaves.push(path);
+      }
+    };
+    walk(base, []);
+    assert.ok(leaves.length > 80, `${leaves.length} keys walked`);
+    for (const path of leaves) {
+      const next = edited(base, (c) => {
+        let at = c as unknown as Record<string | number, unknown>;
+        for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
+        const last = path[path.length - 1];
+        const v = at[last];
+        at[last] = typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : `${String(v)}-changed`;
+      });
+      const plan = planReload(base, next);
+      assert.ok(plan.length > 0, `changing ${path.join('.')} plans nothing`);
+    }
+    for (const section of ['admin', 'rateLimit'] as const) {
+      const without = edited(base, (c) => {
+        delete c[section];
+      });
+      assert.ok(planReload(base, without).length > 0, `removing ${section} plans nothing`);
+    }
+  });
+
+  it('refuses a configuration key it has no place for, so a new key cannot be forgotten', () => {
+    const base = small();
+    const next = { ...base, newSection: { on: true } } as unknown as SwitchyardConfig;
+    assert.throws(() => planReload(base, next), /"newSection" has no place in the plan/);
+  });
+});
+
+describe('describeChange', () => {
+  it('says each change in the words the reload log uses', () => {
+    const lines = (
+      [
+        [{ kind: 'group-added', group: 'g' }, 'group g added'],
+        [{ kind: 'group-removed', group: 'g' }, 'group g removed (live sessions finish)'],
+        [
+          { kind: 'group-changed', group: 'g', fields: ['balancer', 'slowStart'] },
+          'group g balancer, slowStart updated',
+        ],
+        [{ kind: 'rate-limit' }, 'rate limit replaced'],
+        [{ kind: 'concurrency', from: 1, to: 2 }, 'concurrency per client 1 -> 2'],
+        [{ kind: 'timeouts', fields: ['timeouts.idle'] }, 'timeouts and connect attempts updated'],
+        [{ kind: 'listener-added', listener: 'l' }, 'listener l added'],
+        [{ kind: 'listener-removed', listener: 'l' }, 'listener l removed (live sessions finish)'],
+        [{ kind: 'listener-moved', listener: 'l', from: 'a:1', to: 'a:2' }, 'listener l moved a:1 -> a:2'],
+        [{ kind: 'listener-updated', listener: 'l', fields: ['tls'] }, 'listener l updated'],
+        [{ kind: 'reload-settings', fields: ['reload.interval'] }, 'file watching updated (reload.interval)'],
+        [
+          { kind: 'needs-restart', key: 'admin.bind' },
+          'admin.bind changed; takes effect at the next restart',
+        ],
+      ] as [ReloadChange, string][]
+    ).map(([change, line]) => [describeChange(change), line]);
+    for (const [got, want] of lines) assert.equal(got, want);
+  });
+});

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import {
+  address,
+  type Ctx,
+  duration,
+  fail,
+  integer,
+  isRecord,
+  report,
+  TLS_VERSIONS,
+  text,
+} from './schema-common.js';
+import { showValue } from './show-value.js';
+import { didYouMean } from './suggest.js';
+import type { ListenerConfig, TlsVersion } from './types.js';
+
+// The `listeners[]` part of the configuration schema.
+
+/** A TLS version, with a pointed refusal of the obsolete ones. */
+function tlsVersion() {
+  return z.any().transform((value: unknown, ctx): TlsVersion => {
+    if (value === 'TLSv1.2' || value === 'TLSv1.3') return value;
+    if (value === 'TLSv1' || value === 'TLSv1.1') {
+      return fail(
+        ctx,
+        `${value} is not supported (obsolete and insecure, RFC 8996); use "TLSv1.2" or "TLSv1.3"`,
+      );
+    }
+    const hint = typeof value === 'string' ? didYouMean(value, TLS_VERSIONS) : '';
+    return fail(ctx, `expected one of "TLSv1.2", "TLSv1.3", got ${showValue(value)}${hint}`);
+  });
+}
+
+const tlsSchema = z
+  .strictObject({
+    cert: text(),
+    key: text(),
+    clientCa: text(),
+    crl: text().optional(),
+    minVersion: tlsVersion().default('TLSv1.2'),
+    maxVersion: tlsVersion().default('TLSv1.3'),
+    ciphers: text().optional(),
+    ecdhCurve: text().optional(),
+    orgRule: z.enum(['first', 'any']).default('any'),
+  })
+  .superRefine((tls, ctx) => {
+    if (TLS_VERSIONS.indexOf(tls.maxVersion) < TLS_VERSIONS.indexOf(tls.minVersion)) {
+      report(ctx, ['maxVersion'], `"${tls.maxVersion}" is below minVersion "${tls.minVersion}"`);
+    }
+  });
+
+const routeSchema = z.strictObject({
+  org: text(),
+  clientIds: z.array(text()).min(1).optional(),
+  group: text(),
+});
+
+/**
+ * `perSource` defaults by listener kind (see {@link DEFAULT_PER_SOURCE}), so it is left unset here and
+ * filled in once the kind is known.
+ */
+const handshakeRateSchema = z
+  .strictObject({
+    perSource: integer(0).optional(),
+    window: duration(false).default(1000),
+  })
+  .prefault({});
+
+/**
+ * The per-source guard's default per listener kind. A TLS listener protects its handshakes (CPU) from
+ * one address opening connections in a loop; 1000 per second lets a NAT gateway or a node's SNAT
+ * carry many clients. A plain TCP listener has no handshake to protect, and one busy source (a NAT,
+ * a load test) is normal traffic there, so the guard is off unless configured.
+ */
+export const DEFAULT_PER_SOURCE = { tls: 1000, tcp: 0 } as const;
+
+/** Exactly one of `tls` (+ `routes`) or `group`; runs on partly parsed input so it reports alongside other issues. */
+function checkListenerKind(value: unknown, ctx: Ctx): void {
+  if (!isRecord(value)) return;
+  const who = typeof value.name === 'string' ? `listener "${value.name}"` : 'this listener';
+  const hasTls = value.tls !== undefined;
+  const hasGroup = value.group !== undefined;
+  const hasRoutes = value.routes !== undefined;
+  if (hasTls && hasGroup) {
+    report(
+      ctx,
+      ['group'],
+      `${who} has both "tls" and "group"; a TLS listener picks groups with "routes", a plain TCP listener has "group" and no "tls"`,
+      'key',
+    );
+  } else if (hasTls && !hasRoutes) {
+    report(ctx, ['routes'], `${who} has "tls" but no "routes"; add routes that map client orgs to groups`);
+  } else if (!hasTls && hasRoutes) {
+    report(
+      ctx,
+      ['routes'],
+      `${who} has "routes" but no "tls"; routes match client certificate orgs, so they need "tls" (a plain TCP listener uses "group")`,
+      'key',
+    );
+  } else if (!hasTls && !hasGroup) {
+    report(ctx, [], `${who} needs either "tls" with "routes" (mutual TLS) or "group" (plain TCP)`);
+  }
+}
+
+export const listenerSchema = z
+  .strictObject({
+    name: text(),
+    bind: address('bind'),
+    maxConnections: integer(0).default(10000),
+    handshakeRate: handshakeRateSchema,
+    maxPendingHandshakes: integer(0).default(512),
+    proxyProtocol: z.enum(['none', 'v1', 'v2']).default('none'),
+    tls: tlsSchema.optional(),
+    routes: z.array(routeSchema).min(1).optional(),
+    group: text().optional(),
+  })
+  .superRefine(checkListenerKind, { when: () => true })
+  .transform((l): ListenerConfig => {
+    const kind = l.tls !== undefined ? 'tls' : 'tcp';
+    const base = {
+      name: l.name,
+      bind: l.bind,
+      maxConnections: l.maxConnections,
+      handshakeRate: {
+        perSource: l.handshakeRate.perSource ?? DEFAULT_PER_SOURCE[kind],
+        window: l.handshakeRate.window,
+      },
+      maxPendingHandshakes: l.maxPendingHandshakes,
+      proxyProtocol: l.proxyProtocol,
+    };
+    // checkListenerKind has made sure exactly one of the two shapes is present.
+    if (l.tls !== undefined) return { kind: 'tls', ...base, tls: l.tls, routes: l.routes ?? [] };
+    return { kind: 'tcp', ...base, group: l.group ?? '' };
+  });

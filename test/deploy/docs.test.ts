@@ -117,7 +117,7 @@ describe('docs/OPERATIONS.md', () => {
         ? readFileSync(join(ROOT, 'src/control/access-log.ts'), 'utf8')
         : '',
       readFileSync(join(ROOT, 'src/cli/server.ts'), 'utf8'),
-      readFileSync(join(ROOT, 'src/config/runtime-manager.ts'), 'utf8'),
+      sources('runtime'),
       readFileSync(join(ROOT, 'src/cli/commands/run.ts'), 'utf8'),
     ].join('\n');
     // The message is the last string argument of a logger call: logger.warn({ ... }, 'message').

@@ -43,6 +43,9 @@ const VERSION = /^iperf\s+(\d+\.\S+)/m;
 const EXTRA_BOUND_MS = 20_000;
 const CONNECT_TIMEOUT_MS = 5000;
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+const BUSY = /"error":\s*"[^"]*server is busy/;
+const BUSY_RETRIES = 10;
+const BUSY_WAIT_MS = 300;
 
 /** iperf3's version (`3.12`) when it is installed, else undefined. */
 export async function detectIperf3(): Promise<string | undefined> {
@@ -65,7 +68,25 @@ export async function runIperf3(options: Iperf3Options): Promise<LoadResult> {
   const args = ['-c', host, '-p', String(port), '-t', String(seconds), '-P', String(streams), '-J'];
   if (options.direction !== 'upload') args.push('-R');
   args.push('--connect-timeout', String(CONNECT_TIMEOUT_MS));
-  const output = await new Promise<string>((resolve, reject) => {
+  // An iperf3 server runs one test at a time and takes a moment to let go of the last one; a run
+  // that starts right after another (the next scenario) can be told it is busy. Bounded retries.
+  let output = await execIperf3(command, args, seconds);
+  for (let retry = 0; retry < BUSY_RETRIES && BUSY.test(output); retry++) {
+    await new Promise((resolve) => setTimeout(resolve, BUSY_WAIT_MS));
+    output = await execIperf3(command, args, seconds);
+  }
+  const report = parseIperf3Json(output);
+  return {
+    units: report.bytes,
+    errors: Math.max(0, streams - report.streams),
+    elapsedMs: report.seconds * 1000,
+    generatorCpuMs: (report.clientCpuPercent / 100) * report.seconds * 1000,
+    tool: 'iperf3',
+  };
+}
+
+function execIperf3(command: string, args: string[], seconds: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     execFile(
       command,
       args,
@@ -77,14 +98,6 @@ export async function runIperf3(options: Iperf3Options): Promise<LoadResult> {
           : reject(err ?? new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'iperf3 printed nothing')),
     );
   });
-  const report = parseIperf3Json(output);
-  return {
-    units: report.bytes,
-    errors: Math.max(0, streams - report.streams),
-    elapsedMs: report.seconds * 1000,
-    generatorCpuMs: (report.clientCpuPercent / 100) * report.seconds * 1000,
-    tool: 'iperf3',
-  };
 }
 
 /** Reads iperf3's JSON report; throws with iperf3's own message when the test failed. */

@@ -65,6 +65,19 @@ if (version !== undefined) {
       }
     });
 
+    it('waits its turn when the server is still busy with another run', async () => {
+      assert.ok(server !== undefined);
+      const endpoint = server.endpoint;
+      const [first, second] = await Promise.all([
+        runIperf3({ endpoint, streams: 1, durationMs: 1000 }),
+        // started while the first holds the one test an iperf3 server runs at a time
+        new Promise((r) => setTimeout(r, 200)).then(() =>
+          runIperf3({ endpoint, streams: 1, durationMs: 500 }),
+        ),
+      ]);
+      assert.ok(first.units > 0 && second.units > 0, `${first.units} and ${second.units} bytes`);
+    });
+
     it('rejects with the reason when nothing listens', async () => {
       const gone = await startIperf3Server();
       assert.ok(gone !== undefined);

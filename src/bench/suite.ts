@@ -6,6 +6,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import { writeBenchCerts } from './bench-certs.js';
 import { runHandshakes } from './load/handshakes.js';
 import { detectIperf3 } from './load/iperf3.js';
@@ -164,7 +165,8 @@ export function selectScenarios(ids: string[]): Scenario[] {
   if (ids.length === 0) return [...SCENARIOS];
   const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown.length > 0) {
-    throw new Error(
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
       `unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`,
     );
   }

@@ -1,3 +1,4 @@
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 /**
  * The one start path of `run` and `demo`: a validated configuration becomes a running proxy with its
  * access log, and signals stop it gracefully.
@@ -51,7 +52,10 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     accessLog = openAccessLog(config.log.accessLog, config.log.level, logger);
   } catch (err) {
     built.stop();
-    throw new Error(`log.accessLog: cannot open ${config.log.accessLog}: ${(err as Error).message}`);
+    throw new SwitchyardError(
+      ErrorCodes.ERR_CONFIG_INVALID,
+      `log.accessLog: cannot open ${config.log.accessLog}: ${(err as Error).message}`,
+    );
   }
   const proxy = new ProxyServer(built.runtime, { logger });
   accessLog.attach(proxy.events);

@@ -169,7 +169,8 @@ function probeTls(tls: HealthCheckTlsConfig, files: HealthFiles): ProbeTlsOption
     if (path === undefined) return undefined;
     const text = files.get(path);
     // A check quietly run without its certificate would look like the upstream's fault.
-    if (text === undefined) throw new Error(`health check file "${path}" was not loaded`);
+    if (text === undefined)
+      throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `health check file "${path}" was not loaded`);
     return text;
   };
   return {

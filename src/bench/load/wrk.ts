@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import type { Endpoint, Latency, LoadResult } from '../types.js';
 import { checkCount, checkDuration } from './check-option.js';
 
@@ -96,7 +97,11 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
     child.once('error', reject);
     child.once('close', (exitCode) => resolve(exitCode));
   }).finally(() => clearInterval(sampler));
-  if (code !== 0) throw new Error(`wrk ${args.join(' ')} exited with ${code}: ${output.trim()}`);
+  if (code !== 0)
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
+      `wrk ${args.join(' ')} exited with ${code}: ${output.trim()}`,
+    );
 
   const report = parseWrkOutput(output);
   return {
@@ -112,7 +117,8 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
 /** Reads a wrk run's text output; throws when it holds no request count. */
 export function parseWrkOutput(text: string): WrkReport {
   const requests = REQUESTS.exec(text);
-  if (requests === null) throw new Error(`wrk output has no request count: ${text.trim()}`);
+  if (requests === null)
+    throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `wrk output has no request count: ${text.trim()}`);
   const errors = SOCKET_ERRORS.exec(text);
   const p50 = P50.exec(text);
   const p90 = P90.exec(text);

@@ -1,3 +1,4 @@
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 /** Opens the generated proxy section of docs/BENCHMARKS.md. */
 export const PROXY_BENCH_START = '<!-- proxy-bench:start -->';
 /** Closes the generated proxy section of docs/BENCHMARKS.md. */
@@ -14,22 +15,32 @@ const NEXT_HEADING = /^## /m;
  */
 export function replaceProxySection(doc: string, section: string): string {
   if (section.includes(PROXY_BENCH_START) || section.includes(PROXY_BENCH_END)) {
-    throw new Error('the proxy benchmark section must not contain its own markers');
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
+      'the proxy benchmark section must not contain its own markers',
+    );
   }
   const block = `${PROXY_BENCH_START}\n${section.endsWith('\n') ? section : `${section}\n`}${PROXY_BENCH_END}`;
 
   const start = doc.indexOf(PROXY_BENCH_START);
   if (start !== -1) {
     const end = doc.indexOf(PROXY_BENCH_END, start);
-    if (end === -1) throw new Error(`${PROXY_BENCH_START} has no ${PROXY_BENCH_END} after it`);
+    if (end === -1)
+      throw new SwitchyardError(
+        ErrorCodes.ERR_INTERNAL,
+        `${PROXY_BENCH_START} has no ${PROXY_BENCH_END} after it`,
+      );
     if (doc.indexOf(PROXY_BENCH_START, start + 1) !== -1) {
-      throw new Error(`${PROXY_BENCH_START} appears more than once`);
+      throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `${PROXY_BENCH_START} appears more than once`);
     }
     return doc.slice(0, start) + block + doc.slice(end + PROXY_BENCH_END.length);
   }
   // Guessing where a lone end marker's section began could eat text that is not ours.
   if (doc.includes(PROXY_BENCH_END))
-    throw new Error(`${PROXY_BENCH_END} has no ${PROXY_BENCH_START} before it`);
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
+      `${PROXY_BENCH_END} has no ${PROXY_BENCH_START} before it`,
+    );
 
   const heading = PROXY_HEADING.exec(doc);
   if (heading !== null) {

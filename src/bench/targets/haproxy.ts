@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import {
   type BenchCertFiles,
   type BenchUpstreams,
@@ -70,7 +71,7 @@ export function haproxyConfig(
 /** Writes `haproxy.cfg` into `workDir`, starts `haproxy -db` and waits until every port accepts. */
 export async function startHaproxy(context: TargetContext): Promise<RunningTarget> {
   const command = await findTool('haproxy');
-  if (command === undefined) throw new Error('haproxy is not installed');
+  if (command === undefined) throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'haproxy is not installed');
   const ports = await pickProxyPorts();
   const configPath = join(context.workDir, 'haproxy.cfg');
   const maxConnections = connectionsThatFit(readFileLimit().hard, HAPROXY_MAX_CONNECTIONS);
@@ -104,6 +105,10 @@ export const haproxyTarget: Target = {
  * expanded (`$NAME` would be). Single quotes cannot be escaped there, so a path holding one is refused.
  */
 function quote(path: string): string {
-  if (path.includes("'")) throw new Error(`haproxy cannot be given a path containing a quote: ${path}`);
+  if (path.includes("'"))
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
+      `haproxy cannot be given a path containing a quote: ${path}`,
+    );
   return `'${path}'`;
 }

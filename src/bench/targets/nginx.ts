@@ -7,6 +7,7 @@
 import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import {
   type BenchCertFiles,
   type BenchUpstreams,
@@ -105,7 +106,7 @@ export async function startNginx(context: TargetContext): Promise<RunningTarget>
   const command = await findTool('nginx');
   const streamModule = command === undefined ? undefined : await findStreamModule(command);
   if (command === undefined || streamModule === undefined) {
-    throw new Error('nginx with the stream module is not installed');
+    throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'nginx with the stream module is not installed');
   }
   const ports = await pickProxyPorts();
   const { workDir } = context;
@@ -164,6 +165,10 @@ export const nginxTarget: Target = {
  * certificate on every handshake), so paths holding it or a quote are refused.
  */
 function quote(path: string): string {
-  if (/["$\\]/.test(path)) throw new Error(`nginx cannot be given a path containing ", $ or \\: ${path}`);
+  if (/["$\\]/.test(path))
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
+      `nginx cannot be given a path containing ", $ or \\: ${path}`,
+    );
   return `"${path}"`;
 }

@@ -13,6 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import { BENCH_CLIENT_ORG } from '../bench-certs.js';
 import { readRefusals } from '../measure/refusals.js';
 import {
@@ -203,8 +204,13 @@ async function waitUntilStarted(target: TargetProcess): Promise<StartedPorts> {
   for (;;) {
     const ports = startedPorts(await readFile(target.stdoutPath, 'utf8'));
     if (ports !== undefined) return ports;
-    if (target.hasExited()) throw new Error('it exited before logging "switchyard started"');
-    if (Date.now() > deadline) throw new Error(`no "switchyard started" log line in ${READY_TIMEOUT_MS} ms`);
+    if (target.hasExited())
+      throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'it exited before logging "switchyard started"');
+    if (Date.now() > deadline)
+      throw new SwitchyardError(
+        ErrorCodes.ERR_INTERNAL,
+        `no "switchyard started" log line in ${READY_TIMEOUT_MS} ms`,
+      );
     await sleep(READY_POLL_MS);
   }
 }
@@ -234,8 +240,13 @@ export function startedPorts(log: string): StartedPorts | undefined {
   if (!started) return undefined;
   const expected = [...UPSTREAM_KINDS.map(plainListenerName), MTLS_LISTENER];
   const missing = expected.filter((name) => listeners[name] === undefined);
-  if (missing.length > 0) throw new Error(`started without logging the port of ${missing.join(', ')}`);
-  if (admin === undefined) throw new Error('started without logging the admin API address');
+  if (missing.length > 0)
+    throw new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
+      `started without logging the port of ${missing.join(', ')}`,
+    );
+  if (admin === undefined)
+    throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'started without logging the admin API address');
   return { listeners, admin };
 }
 

@@ -8,6 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import { findTreePids } from '../measure/process-tree.js';
 import { processGone } from '../measure/process-usage.js';
 
@@ -80,7 +81,9 @@ export async function spawnTargetProcess(
     // once() rejects on 'error', which comes instead of 'spawn' when the command cannot be run.
     await once(child, 'spawn');
   } catch (err) {
-    throw new Error(`cannot start ${command}: ${(err as Error).message}`, { cause: err });
+    throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `cannot start ${command}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // Signals go through process.kill, so a later 'error' has nothing to report; without a listener
   // it would crash the suite.
@@ -115,7 +118,11 @@ export async function stopTargetProcess(target: TargetProcess, options: StopOpti
   // The root is reaped by now (exited resolved); only its descendants can linger.
   for (const pid of tree.filter((p) => p !== target.pid)) {
     while (!(await processGone(pid))) {
-      if (Date.now() > deadline) throw new Error(`process ${pid} of ${target.pid}'s tree is still running`);
+      if (Date.now() > deadline)
+        throw new SwitchyardError(
+          ErrorCodes.ERR_INTERNAL,
+          `process ${pid} of ${target.pid}'s tree is still running`,
+        );
       sendSignal(pid, 'SIGKILL');
       await sleep(POLL_MS);
     }
@@ -146,7 +153,8 @@ export async function startFailure(name: string, target: TargetProcess, reason: 
   const stdout = (await readTail(target.stdoutPath)).trim();
   const code = target.child.exitCode ?? target.child.signalCode;
   const state = target.hasExited() ? ` (exited: ${code})` : '';
-  return new Error(
+  return new SwitchyardError(
+    ErrorCodes.ERR_INTERNAL,
     `${name} did not start: ${reason}${state}\n--- stderr ---\n${stderr}\n--- stdout ---\n${stdout}`,
   );
 }

@@ -1,6 +1,7 @@
 /** Waiting, with a bound, until a started proxy accepts TCP connections on each of its ports. */
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import type { Endpoint } from '../types.js';
 
 /** Options of {@link waitForPorts}. */
@@ -26,9 +27,17 @@ export async function waitForPorts(
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   for (const endpoint of endpoints) {
     for (;;) {
-      if (options.gaveUp?.()) throw new Error(`gave up waiting for ${endpoint.host}:${endpoint.port}`);
+      if (options.gaveUp?.())
+        throw new SwitchyardError(
+          ErrorCodes.ERR_INTERNAL,
+          `gave up waiting for ${endpoint.host}:${endpoint.port}`,
+        );
       if (await accepts(endpoint)) break;
-      if (Date.now() > deadline) throw new Error(`${endpoint.host}:${endpoint.port} did not accept in time`);
+      if (Date.now() > deadline)
+        throw new SwitchyardError(
+          ErrorCodes.ERR_INTERNAL,
+          `${endpoint.host}:${endpoint.port} did not accept in time`,
+        );
       await sleep(RETRY_MS);
     }
   }

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import type { BenchCertFiles, BenchUpstreams, Endpoint } from '../types.js';
 import { type Iperf3Server, startIperf3Server } from './iperf3-server.js';
 import type { UpstreamPorts } from './upstream-server.js';
@@ -44,7 +45,9 @@ export async function startBenchUpstreams(
     }
     const detail = startupErrors.trim();
     if (detail === '') throw err;
-    throw new Error(`${(err as Error).message}:\n${detail}`, { cause: err });
+    throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `${(err as Error).message}:\n${detail}`, {
+      cause: err,
+    });
   }
   child.stderr?.removeListener('data', collect);
   child.stderr?.pipe(process.stderr, { end: false });
@@ -86,7 +89,13 @@ function readPorts(child: ChildProcess): Promise<UpstreamPorts> {
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(
-      () => done(new Error(`benchmark upstreams did not report their ports within ${READY_TIMEOUT_MS} ms`)),
+      () =>
+        done(
+          new SwitchyardError(
+            ErrorCodes.ERR_INTERNAL,
+            `benchmark upstreams did not report their ports within ${READY_TIMEOUT_MS} ms`,
+          ),
+        ),
       READY_TIMEOUT_MS,
     );
     const onData = (chunk: Buffer): void => {
@@ -101,7 +110,10 @@ function readPorts(child: ChildProcess): Promise<UpstreamPorts> {
     };
     const onExit = (code: number | null, signal: string | null): void =>
       done(
-        new Error(`benchmark upstreams exited (code ${code}, signal ${signal}) before reporting their ports`),
+        new SwitchyardError(
+          ErrorCodes.ERR_INTERNAL,
+          `benchmark upstreams exited (code ${code}, signal ${signal}) before reporting their ports`,
+        ),
       );
     const done = (err: Error | undefined, ports?: UpstreamPorts): void => {
       clearTimeout(timer);
@@ -123,7 +135,10 @@ function parsePorts(line: string): UpstreamPorts {
   for (const name of ['http', 'bulk', 'echo', 'tlsEcho'] as const) {
     const port = parsed[name];
     if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0) {
-      throw new Error(`benchmark upstreams reported no port for ${name}: ${line}`);
+      throw new SwitchyardError(
+        ErrorCodes.ERR_INTERNAL,
+        `benchmark upstreams reported no port for ${name}: ${line}`,
+      );
     }
   }
   return parsed as UpstreamPorts;

@@ -1,6 +1,7 @@
 /** `switchyard demo`: certificates, six HTTP upstreams and the balancer, in one process. */
 import { resolve } from 'node:path';
 import { createLogger } from '../../control/logger.js';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import { formatBanner } from '../demo/banner.js';
 import { describeBindFailure } from '../demo/bind-failure.js';
 import { ensureDemoCertificates } from '../demo/demo-certs.js';
@@ -51,9 +52,13 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
         const u = await startHttpUpstream({ name, group, logger }).catch((err: unknown) => {
           // No flag places the upstreams: each takes a free loopback port, so name the upstream.
           throw Object.assign(
-            new Error(`demo upstream ${name} cannot listen on a free port of 127.0.0.1: ${String(err)}`, {
-              cause: err,
-            }),
+            new SwitchyardError(
+              ErrorCodes.ERR_INTERNAL,
+              `demo upstream ${name} cannot listen on a free port of 127.0.0.1: ${String(err)}`,
+              {
+                cause: err,
+              },
+            ),
             { code: (err as NodeJS.ErrnoException).code },
           );
         });

@@ -1,5 +1,6 @@
 /** What `switchyard demo` prints once it runs: where things are and a curl line per org. */
 import { isIP } from 'node:net';
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import { showPath } from '../check/summary.js';
 import type { DemoCertificates } from './demo-certs.js';
 import { greeting, type HttpUpstream } from './http-upstream.js';
@@ -30,7 +31,8 @@ export function urlHost(host: string): string {
 /** The curl command that reaches the demo as `org`. */
 export function curlCommand(input: BannerInput, org: string): string {
   const client = input.certs.clients.find((c) => c.org === org);
-  if (client === undefined) throw new Error(`no demo client for org ${org}`);
+  if (client === undefined)
+    throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `no demo client for org ${org}`);
   const p = (path: string) => shellQuote(showPath(path, input.cwd));
   return `curl --cacert ${p(input.certs.ca.certPath)} --cert ${p(client.certPath)} --key ${p(client.keyPath)} https://${urlHost(input.host)}:${input.port}/`;
 }

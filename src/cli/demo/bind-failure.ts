@@ -1,3 +1,4 @@
+import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 /**
  * Which of the demo's addresses failed to bind, and the flag that moves it. The demo binds the
  * balancer (`--listen`), the admin API (`--admin`) and six upstreams on free ports; a busy port must
@@ -53,7 +54,8 @@ export function describeBindFailure(err: unknown, addresses: readonly DemoAddres
     (samePort.length === 1 ? samePort[0] : undefined);
   if (owner === undefined) return undefined;
   return Object.assign(
-    new Error(
+    new SwitchyardError(
+      ErrorCodes.ERR_INTERNAL,
       `${owner.address} (${owner.role}, ${owner.flag}) ${BIND_CODES[bind.code ?? '']}; pick another address with ${owner.flag} HOST:PORT (port 0: any free port)`,
       { cause: err },
     ),

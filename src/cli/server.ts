@@ -203,11 +203,11 @@ function explainBindError(err: unknown, config: SwitchyardConfig): unknown {
 /** The admin API's changes, made by the same manager that applies reloads. */
 function adminActions(manager: RuntimeManager): AdminActions {
   return {
-    setUpstreamState: (group, id, state) => manager.setUpstreamState(group, id, state),
-    setUpstreamWeight: (group, id, weight) => manager.setUpstreamWeight(group, id, weight),
-    addUpstream: (group, upstream) => manager.addUpstream(group, upstream),
-    removeUpstream: (group, id) => manager.removeUpstream(group, id),
-    setBalancer: (group, balancer) => manager.setBalancer(group, balancer),
+    setUpstreamState: (group, id, state) => manager.admin.setUpstreamState(group, id, state),
+    setUpstreamWeight: (group, id, weight) => manager.admin.setUpstreamWeight(group, id, weight),
+    addUpstream: (group, upstream) => manager.admin.addUpstream(group, upstream),
+    removeUpstream: (group, id) => manager.admin.removeUpstream(group, id),
+    setBalancer: (group, balancer) => manager.admin.setBalancer(group, balancer),
     reload: () => manager.reloadFromSource(),
   };
 }

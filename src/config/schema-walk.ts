@@ -24,3 +24,24 @@ export function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
     schema = next;
   }
 }
+
+/**
+ * Key paths of every value a schema accepts, as the docs write them:
+ * `groups.<name>.upstreams[].weight` (a record's keys are `<name>`, an array of objects is `[]`).
+ */
+export function schemaKeyPaths(schema: z.core.$ZodType, prefix = ''): string[] {
+  const def = defOf(unwrap(schema));
+  if (def.type === 'object' && def.shape !== undefined) {
+    return Object.entries(def.shape).flatMap(([key, child]) =>
+      schemaKeyPaths(child, prefix === '' ? key : `${prefix}.${key}`),
+    );
+  }
+  if (def.type === 'record' && def.valueType !== undefined)
+    return schemaKeyPaths(def.valueType, `${prefix}.<name>`);
+  if (def.type === 'array' && def.element !== undefined) {
+    const element = defOf(unwrap(def.element));
+    if (element.type === 'object' || element.type === 'record')
+      return schemaKeyPaths(def.element, `${prefix}[]`);
+  }
+  return [prefix];
+}

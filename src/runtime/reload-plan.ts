@@ -1,4 +1,20 @@
-import type { GroupConfig, ListenerConfig, SwitchyardConfig } from '../config/types.js';
+import type {
+  AdminConfig,
+  BalancerName,
+  ConcurrencyConfig,
+  ConnectConfig,
+  GroupConfig,
+  ListenerConfig,
+  LogConfig,
+  ReloadConfig,
+  SwitchyardConfig,
+  TimeoutsConfig,
+  UpstreamConfig,
+} from '../config/types.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+
+/** An upstream's values the admin API may set too: a reload applies only the ones the file changed. */
+export type UpstreamSetting = 'weight' | 'maxConnections' | 'state';
 
 /**
  * One difference between the running configuration and the next, as the reload applies it. The
@@ -8,8 +24,23 @@ import type { GroupConfig, ListenerConfig, SwitchyardConfig } from '../config/ty
 export type ReloadChange =
   | { kind: 'group-added'; group: string }
   | { kind: 'group-removed'; group: string }
-  /** `fields`: the group's keys that differ (`upstreams`, `balancer`, `healthCheck`, ...). */
-  | { kind: 'group-changed'; group: string; fields: string[] }
+  /** New in the group, or at a new address (the old one goes first; its sessions finish). */
+  | { kind: 'upstream-added'; group: string; upstream: string }
+  | { kind: 'upstream-removed'; group: string; upstream: string }
+  | {
+      kind: 'upstream-setting';
+      group: string;
+      upstream: string;
+      field: UpstreamSetting;
+      from: number | string;
+      to: number | string;
+    }
+  /** Applied by the health restart every reload ends with. */
+  | { kind: 'upstream-health-check'; group: string; upstream: string }
+  /** The balancer or its bounded load: a new balancer indexes the live counters. */
+  | { kind: 'balancer'; group: string; from: BalancerName; to: BalancerName }
+  /** Applied with the new runtime (hash key) or by the health restart (the others). */
+  | { kind: 'group-setting'; group: string; field: GroupSetting }
   | { kind: 'rate-limit' }
   | { kind: 'concurrency'; from: number; to: number }
   /** `fields`: `timeouts.<name>` and `connect.<name>` keys that differ. */
@@ -28,28 +59,92 @@ export type ReloadChange =
 /** The reload of `current` into `next`, change by change; empty when nothing differs. */
 export type ReloadPlan = ReloadChange[];
 
-// The top-level keys the plan understands. A key added to the configuration without a place here
-// makes `planReload` throw, and the test that changes every key fails: a new key cannot be
-// silently left out of reloads.
-const PLANNED_KEYS = [
-  'listeners',
-  'groups',
-  'rateLimit',
-  'concurrency',
-  'timeouts',
-  'connect',
-  'admin',
-  'log',
-  'reload',
-] as const satisfies readonly (keyof SwitchyardConfig)[];
+// Every key of the configuration has a place in one of the tables below. Each table must name
+// every key of its type (`satisfies Record<...>`), so a key added to a type does not compile until
+// it is placed; a key present at run time that a table lacks makes `planReload` throw. Either way
+// a new key cannot silently be left out of reloads.
+
+type KeyOf<T> = T extends unknown ? keyof T : never;
+
+/** Where each top-level section is planned. */
+const TOP_KEYS = {
+  listeners: 'listeners',
+  groups: 'groups',
+  rateLimit: 'limits',
+  concurrency: 'limits',
+  timeouts: 'limits',
+  connect: 'limits',
+  admin: 'restart',
+  log: 'restart',
+  reload: 'files',
+} as const satisfies Record<keyof SwitchyardConfig, string>;
+
+/** How a group's keys are applied: its upstreams one by one, a new balancer, or a setting. */
+const GROUP_KEYS = {
+  upstreams: 'upstreams',
+  balancer: 'balancer',
+  boundedLoad: 'balancer',
+  hashKey: 'setting',
+  healthCheck: 'setting',
+  passiveHealth: 'setting',
+  slowStart: 'setting',
+  shutdownSessionsOnDown: 'setting',
+} as const satisfies Record<keyof GroupConfig, 'upstreams' | 'balancer' | 'setting'>;
+
+/** A group key applied as a whole: with the new runtime or by the health restart. */
+export type GroupSetting = {
+  [K in keyof typeof GROUP_KEYS]: (typeof GROUP_KEYS)[K] extends 'setting' ? K : never;
+}[keyof typeof GROUP_KEYS];
+
+/** How an upstream's keys are applied; `id` is what upstreams are matched by. */
+const UPSTREAM_KEYS = {
+  id: 'identity',
+  address: 'address',
+  weight: 'setting',
+  maxConnections: 'setting',
+  state: 'setting',
+  healthCheck: 'health',
+} as const satisfies Record<keyof UpstreamConfig, 'identity' | 'address' | 'setting' | 'health'>;
+
+/** A listener is matched by name; a new address binds afresh, the rest is updated on its socket. */
+const LISTENER_KEYS = {
+  name: 'identity',
+  bind: 'address',
+  kind: 'settings',
+  maxConnections: 'settings',
+  handshakeRate: 'settings',
+  maxPendingHandshakes: 'settings',
+  proxyProtocol: 'settings',
+  tls: 'settings',
+  routes: 'settings',
+  group: 'settings',
+} as const satisfies Record<KeyOf<ListenerConfig>, 'identity' | 'address' | 'settings'>;
+
+// Sections whose keys the new runtime (timeouts, connect attempts, concurrency), the file
+// watchers (reload) or only a restart (admin, log) take over.
+const TIMEOUT_KEYS = {
+  handshake: true,
+  connect: true,
+  idle: true,
+  maxLifetime: true,
+  shutdownGrace: true,
+  shutdownJitter: true,
+} as const satisfies Record<keyof TimeoutsConfig, true>;
+const CONNECT_KEYS = { attempts: true } as const satisfies Record<keyof ConnectConfig, true>;
+const CONCURRENCY_KEYS = { perClient: true } as const satisfies Record<keyof ConcurrencyConfig, true>;
+const RELOAD_KEYS = { watchConfig: true, watchCertificates: true, interval: true } as const satisfies Record<
+  keyof ReloadConfig,
+  true
+>;
+const ADMIN_KEYS = { bind: true, token: true } as const satisfies Record<keyof AdminConfig, true>;
+const LOG_KEYS = { level: true, format: true, accessLog: true } as const satisfies Record<
+  keyof LogConfig,
+  true
+>;
 
 /** Everything that differs between `current` and `next`, in the order a reload applies it. */
 export function planReload(current: SwitchyardConfig, next: SwitchyardConfig): ReloadPlan {
-  for (const key of new Set([...Object.keys(current), ...Object.keys(next)])) {
-    if (!(PLANNED_KEYS as readonly string[]).includes(key)) {
-      throw new TypeError(`reload plan: configuration key "${key}" has no place in the plan`);
-    }
-  }
+  differingKeys(current, next, TOP_KEYS, 'configuration');
   return [
     ...planGroups(current.groups, next.groups),
     ...planLimits(current, next),
@@ -62,12 +157,8 @@ function planGroups(current: Record<string, GroupConfig>, next: Record<string, G
   const plan: ReloadChange[] = [];
   for (const [name, after] of Object.entries(next)) {
     const before = current[name];
-    if (before === undefined) {
-      plan.push({ kind: 'group-added', group: name });
-      continue;
-    }
-    const fields = differingKeys(before, after);
-    if (fields.length > 0) plan.push({ kind: 'group-changed', group: name, fields });
+    if (before === undefined) plan.push({ kind: 'group-added', group: name });
+    else plan.push(...planGroup(name, before, after));
   }
   for (const name of Object.keys(current)) {
     if (next[name] === undefined) plan.push({ kind: 'group-removed', group: name });
@@ -75,15 +166,59 @@ function planGroups(current: Record<string, GroupConfig>, next: Record<string, G
   return plan;
 }
 
+/** One kept group's changes: its upstreams in the file's order, removed ones, balancer, settings. */
+function planGroup(group: string, before: GroupConfig, after: GroupConfig): ReloadChange[] {
+  const fields = differingKeys(before, after, GROUP_KEYS, `group ${group}`);
+  const plan: ReloadChange[] = [];
+  if (fields.includes('upstreams')) {
+    const oldById = new Map(before.upstreams.map((u) => [u.id, u]));
+    for (const u of after.upstreams) {
+      const was = oldById.get(u.id);
+      const changed = differingKeys(was ?? {}, u, UPSTREAM_KEYS, `upstream ${group}/${u.id}`);
+      if (was === undefined || changed.includes('address')) {
+        plan.push({ kind: 'upstream-added', group, upstream: u.id });
+        continue;
+      }
+      for (const field of changed) {
+        if (field === 'healthCheck') plan.push({ kind: 'upstream-health-check', group, upstream: u.id });
+        else if (UPSTREAM_KEYS[field] === 'setting') {
+          const setting = field as UpstreamSetting;
+          plan.push({
+            kind: 'upstream-setting',
+            group,
+            upstream: u.id,
+            field: setting,
+            from: was[setting],
+            to: u[setting],
+          });
+        }
+      }
+    }
+    const kept = new Set(after.upstreams.map((u) => u.id));
+    for (const u of before.upstreams) {
+      if (!kept.has(u.id)) plan.push({ kind: 'upstream-removed', group, upstream: u.id });
+    }
+  }
+  if (fields.some((f) => GROUP_KEYS[f] === 'balancer')) {
+    plan.push({ kind: 'balancer', group, from: before.balancer, to: after.balancer });
+  }
+  for (const field of fields) {
+    if (GROUP_KEYS[field] === 'setting')
+      plan.push({ kind: 'group-setting', group, field: field as GroupSetting });
+  }
+  return plan;
+}
+
 function planLimits(current: SwitchyardConfig, next: SwitchyardConfig): ReloadChange[] {
   const plan: ReloadChange[] = [];
+  // A limit's keys are not told apart: any change builds a new limiter from the whole section.
   if (!same(current.rateLimit, next.rateLimit)) plan.push({ kind: 'rate-limit' });
-  if (current.concurrency.perClient !== next.concurrency.perClient) {
+  if (differingKeys(current.concurrency, next.concurrency, CONCURRENCY_KEYS, 'concurrency').length > 0) {
     plan.push({ kind: 'concurrency', from: current.concurrency.perClient, to: next.concurrency.perClient });
   }
   const timeouts = [
-    ...differingKeys(current.timeouts, next.timeouts).map((k) => `timeouts.${k}`),
-    ...differingKeys(current.connect, next.connect).map((k) => `connect.${k}`),
+    ...differingKeys(current.timeouts, next.timeouts, TIMEOUT_KEYS, 'timeouts').map((k) => `timeouts.${k}`),
+    ...differingKeys(current.connect, next.connect, CONNECT_KEYS, 'connect').map((k) => `connect.${k}`),
   ];
   if (timeouts.length > 0) plan.push({ kind: 'timeouts', fields: timeouts });
   return plan;
@@ -94,13 +229,11 @@ function planListeners(current: ListenerConfig[], next: ListenerConfig[]): Reloa
   const before = new Map(current.map((l) => [l.name, l]));
   for (const after of next) {
     const was = before.get(after.name);
+    const fields = differingKeys(was ?? {}, after, LISTENER_KEYS, `listener ${after.name}`);
     if (was === undefined) plan.push({ kind: 'listener-added', listener: after.name });
-    else if (was.bind !== after.bind)
+    else if (fields.includes('bind'))
       plan.push({ kind: 'listener-moved', listener: after.name, from: was.bind, to: after.bind });
-    else {
-      const fields = differingKeys(was, after);
-      if (fields.length > 0) plan.push({ kind: 'listener-updated', listener: after.name, fields });
-    }
+    else if (fields.length > 0) plan.push({ kind: 'listener-updated', listener: after.name, fields });
   }
   for (const was of current) {
     if (!next.some((l) => l.name === was.name)) plan.push({ kind: 'listener-removed', listener: was.name });
@@ -110,17 +243,16 @@ function planListeners(current: ListenerConfig[], next: ListenerConfig[]): Reloa
 
 function planRestartOnly(current: SwitchyardConfig, next: SwitchyardConfig): ReloadChange[] {
   const plan: ReloadChange[] = [];
-  const reload = differingKeys(current.reload, next.reload);
+  const reload = differingKeys(current.reload, next.reload, RELOAD_KEYS, 'reload');
   if (reload.length > 0) plan.push({ kind: 'reload-settings', fields: reload.map((k) => `reload.${k}`) });
-  for (const section of ['admin', 'log'] as const) {
-    const a = (current[section] ?? {}) as Record<string, unknown>;
-    const b = (next[section] ?? {}) as Record<string, unknown>;
-    if (current[section] === undefined || next[section] === undefined) {
-      if (current[section] !== next[section]) plan.push({ kind: 'needs-restart', key: section });
-      continue;
-    }
-    for (const key of differingKeys(a, b)) plan.push({ kind: 'needs-restart', key: `${section}.${key}` });
+  if ((current.admin === undefined) !== (next.admin === undefined)) {
+    plan.push({ kind: 'needs-restart', key: 'admin' });
+  } else {
+    for (const key of differingKeys(current.admin ?? {}, next.admin ?? {}, ADMIN_KEYS, 'admin'))
+      plan.push({ kind: 'needs-restart', key: `admin.${key}` });
   }
+  for (const key of differingKeys(current.log, next.log, LOG_KEYS, 'log'))
+    plan.push({ kind: 'needs-restart', key: `log.${key}` });
   return plan;
 }
 
@@ -131,8 +263,18 @@ export function describeChange(change: ReloadChange): string {
       return `group ${change.group} added`;
     case 'group-removed':
       return `group ${change.group} removed (live sessions finish)`;
-    case 'group-changed':
-      return `group ${change.group} ${change.fields.join(', ')} updated`;
+    case 'upstream-added':
+      return `upstream ${change.group}/${change.upstream} added`;
+    case 'upstream-removed':
+      return `upstream ${change.group}/${change.upstream} removed (live sessions finish)`;
+    case 'upstream-setting':
+      return `upstream ${change.group}/${change.upstream} ${change.field} ${change.from} -> ${change.to}`;
+    case 'upstream-health-check':
+      return `upstream ${change.group}/${change.upstream} health check updated`;
+    case 'balancer':
+      return `group ${change.group} balancer ${change.from} -> ${change.to}`;
+    case 'group-setting':
+      return `group ${change.group} ${change.field} updated`;
     case 'rate-limit':
       return 'rate limit replaced';
     case 'concurrency':
@@ -154,12 +296,28 @@ export function describeChange(change: ReloadChange): string {
   }
 }
 
-/** Keys of two plain objects whose values differ (compared as JSON), in the order they appear. */
-function differingKeys(a: object, b: object): string[] {
+/**
+ * The keys of `table` whose values differ between `a` and `b` (compared as JSON), in the table's
+ * order. A key of either object that the table lacks has no place in the plan: that is a bug to
+ * be found by the tests, not a difference to be skipped.
+ */
+function differingKeys<K extends string>(
+  a: object,
+  b: object,
+  table: Record<K, unknown>,
+  where: string,
+): K[] {
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
-  return [...keys].filter((k) => !same(ra[k], rb[k]));
+  for (const key of [...Object.keys(ra), ...Object.keys(rb)]) {
+    if (!Object.hasOwn(table, key)) {
+      throw new SwitchyardError(
+        ErrorCodes.ERR_INTERNAL,
+        `reload plan: ${where} key "${key}" has no place in the plan`,
+      );
+    }
+  }
+  return (Object.keys(table) as K[]).filter((k) => !same(ra[k], rb[k]));
 }
 
 function same(a: unknown, b: unknown): boolean {

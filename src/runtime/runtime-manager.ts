@@ -1,15 +1,13 @@
 import type { SwitchyardConfig } from '../config/types.js';
-import { createBalancer } from '../lib/balancers/registry.js';
-import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import { ErrorCodes } from '../lib/errors.js';
 import type { UpstreamHealthStatus } from '../lib/health/group-health.js';
 import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import type { Logger } from '../lib/logger.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
-import type { UpstreamOptions, UpstreamState } from '../lib/upstreams/upstream.js';
-import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
+import { AdminChanges } from './admin-changes.js';
 import { applyGroups, sameJson } from './apply-groups.js';
 import {
   appliedListeners,
@@ -45,8 +43,7 @@ export interface RuntimeManagerOptions {
  * plans the difference ({@link planReload}, pure) and applies it in order: new addresses bound,
  * groups, limits and timeouts given to the proxy as a new runtime object (sessions already running
  * keep the one they started with), listeners changed, health checking restarted. It also re-reads
- * certificates when their files change and makes the admin API's changes, through the same group
- * methods a reload uses, so counters and live sessions are kept alike.
+ * certificates when their files change, and holds the admin API's changes ({@link AdminChanges}).
  */
 export class RuntimeManager {
   readonly #proxy: ProxyServer;
@@ -57,6 +54,8 @@ export class RuntimeManager {
   readonly #listeners: ListenerContext;
   readonly #health: HealthService;
   readonly #files: FileWatcher;
+  /** The admin API's changes, through the same group calls a reload makes. */
+  readonly admin: AdminChanges;
   #queue: Promise<unknown> = Promise.resolve();
   #healthFiles: HealthFiles;
 
@@ -88,6 +87,7 @@ export class RuntimeManager {
       health: () => void this.reloadHealthCertificates(),
     });
     this.#healthFiles = built.healthFiles;
+    this.admin = new AdminChanges({ groups: () => proxy.runtime.groups, config: () => this.#config });
     this.#restartHealth(built);
   }
 
@@ -135,41 +135,6 @@ export class RuntimeManager {
     this.#health.stop();
   }
 
-  // --- the admin API's changes: the same group calls a reload makes ---
-
-  /** Sets an upstream's administrative state. */
-  setUpstreamState(group: string, id: string, state: UpstreamState): void {
-    this.#group(group).setState(id, state);
-  }
-
-  /** Sets an upstream's weight. */
-  setUpstreamWeight(group: string, id: string, weight: number): void {
-    this.#group(group).setWeight(id, weight);
-  }
-
-  /** Adds an upstream to a group. */
-  addUpstream(group: string, upstream: UpstreamOptions): void {
-    this.#group(group).add(upstream);
-  }
-
-  /** Removes an upstream; its live sessions finish. */
-  removeUpstream(group: string, id: string): void {
-    this.#group(group).remove(id);
-  }
-
-  /** Swaps a group's balancer; counters are kept. */
-  setBalancer(group: string, balancer: string): void {
-    const g = this.#group(group);
-    const cfg = this.#config.groups[group];
-    g.setBalancer(createBalancer(balancer, { boundedLoad: cfg?.boundedLoad ?? 0 }));
-  }
-
-  #group(name: string): UpstreamGroup {
-    const g = this.#proxy.runtime.groups.get(name);
-    if (g === undefined) throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_GROUP, `no group "${name}"`);
-    return g;
-  }
-
   /** One reload at a time: a SIGHUP during a file-watch reload waits its turn. */
   #serialize<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(work, work);
@@ -206,7 +171,7 @@ export class RuntimeManager {
     } catch (err) {
       return this.#report({ ok: false, error: (err as Error).message });
     }
-    this.#proxy.apply(this.#nextRuntime(plan, old, next, built, changes));
+    this.#proxy.apply(this.#nextRuntime(plan, next, built, changes));
     try {
       await mergeListeners(this.#listeners, old, next, built, bound, changes);
     } catch (err) {
@@ -235,7 +200,6 @@ export class RuntimeManager {
    */
   #nextRuntime(
     plan: ReloadPlan,
-    old: SwitchyardConfig,
     next: SwitchyardConfig,
     built: BuiltRuntime,
     changes: string[],
@@ -243,7 +207,7 @@ export class RuntimeManager {
     const current = this.#proxy.runtime;
     const runtime: ProxyRuntime = {
       ...current,
-      groups: applyGroups(plan, current.groups, old, next, built, changes),
+      groups: applyGroups(plan, current.groups, next, built, changes),
       hashKeys: built.runtime.hashKeys,
     };
     for (const change of plan) {

@@ -12,11 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { applyOverrides, overridesFromFlags } from '../../src/config/overrides.js';
 import { configSchema } from '../../src/config/schema.js';
-import { defOf, unwrap } from '../../src/config/schema-walk.js';
+import { schemaKeyPaths } from '../../src/config/schema-walk.js';
 import { ErrorCodes } from '../../src/lib/errors.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -24,23 +23,6 @@ import { runCli } from '../helpers/cli.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const configurationDoc = readFileSync(join(ROOT, 'docs/CONFIGURATION.md'), 'utf8');
 const operationsDoc = readFileSync(join(ROOT, 'docs/OPERATIONS.md'), 'utf8');
-
-/** Key paths of every value the schema accepts, as the docs write them: `groups.<name>.upstreams[].weight`. */
-function leafPaths(schema: z.core.$ZodType, prefix: string): string[] {
-  const def = defOf(unwrap(schema));
-  if (def.type === 'object' && def.shape !== undefined) {
-    return Object.entries(def.shape).flatMap(([key, child]) =>
-      leafPaths(child, prefix === '' ? key : `${prefix}.${key}`),
-    );
-  }
-  if (def.type === 'record' && def.valueType !== undefined)
-    return leafPaths(def.valueType, `${prefix}.<name>`);
-  if (def.type === 'array' && def.element !== undefined) {
-    const element = defOf(unwrap(def.element));
-    if (element.type === 'object' || element.type === 'record') return leafPaths(def.element, `${prefix}[]`);
-  }
-  return [prefix];
-}
 
 /** Text of every source file under a directory of src/, recursively. */
 function sources(relative: string): string {
@@ -57,7 +39,7 @@ function sources(relative: string): string {
 }
 
 describe('docs/CONFIGURATION.md', () => {
-  const paths = leafPaths(configSchema, '');
+  const paths = schemaKeyPaths(configSchema);
 
   it('finds the configuration keys', () => {
     assert.ok(paths.includes('listeners[].tls.clientCa'), paths.join(', '));
@@ -310,7 +292,7 @@ describe('README.md and docs/*.md cite what exists', () => {
   });
 
   it('every --set key and configuration key path they mention is in the schema', () => {
-    const paths = leafPaths(configSchema, '').map((p) => p.replace(/\[\]/g, '').split('.'));
+    const paths = schemaKeyPaths(configSchema).map((p) => p.replace(/\[\]/g, '').split('.'));
     const keyNames = new Set(paths.flat());
     const isSubPath = (segments: string[]) =>
       paths.some((p) =>

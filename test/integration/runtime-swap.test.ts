@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
+import { ErrorCodes } from '../../src/lib/errors.js';
+import type { UpstreamPickedEvent } from '../../src/proxy/events.js';
 import type { ProxyRuntime } from '../../src/proxy/runtime.js';
 import { connectTcp, until } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy-harness.js';
-import { startEchoUpstream, type TestUpstream } from '../helpers/upstreams.js';
+import { refusedPort, startEchoUpstream, type TestUpstream } from '../helpers/upstreams.js';
 
 /**
  * A reload hands the proxy a new runtime object and never edits the one in force: a session keeps
@@ -78,5 +80,50 @@ describe('a reload swaps the runtime instead of editing it', { timeout: 30_000 }
     assert.equal(String(echoed), 'after the swap');
     fresh.destroy();
     held.destroy();
+  });
+});
+
+/**
+ * A session in the middle of its connect retries when a new runtime comes into force goes on with
+ * the attempts it started with. The swap is made from the first pick's event, which the proxy
+ * publishes synchronously inside the session's connect step, so no timing decides the order.
+ */
+describe('a session retrying across a runtime swap', { timeout: 30_000 }, () => {
+  let t: TestProxy;
+
+  before(async () => {
+    const dead = `127.0.0.1:${await refusedPort()}`;
+    t = await startTestProxy({
+      listeners: [{ name: 'plain', bind: '127.0.0.1:0', group: 'gone' }],
+      groups: { gone: { upstreams: [{ address: dead, id: 'dead-1' }] } },
+      connect: { attempts: 2 },
+    });
+  });
+
+  after(async () => {
+    await t.stop();
+  });
+
+  it('keeps the connect attempts it started with; the next session uses the new ones', async () => {
+    const started = t.proxy.runtime;
+    const swap = (e: UpstreamPickedEvent) => {
+      if (e.attempt === 1 && t.proxy.runtime === started) {
+        t.proxy.apply({ ...started, connectAttempts: 4, timeouts: { ...started.timeouts, connect: 1234 } });
+      }
+    };
+    t.proxy.events.upstreamPicked.subscribe(swap);
+    const first = await connectTcp(t.port('plain'));
+    const during = await t.record((r) => r.clientPort === first.localPort);
+    assert.equal(during.termination, ErrorCodes.ERR_UPSTREAM_CONNECT);
+    assert.equal(during.connectAttempts, 2, 'the running session kept its runtime');
+    assert.notEqual(t.proxy.runtime, started);
+    assert.equal(started.connectAttempts, 2, 'the runtime it held was not edited');
+
+    const from = t.records.length;
+    const second = await connectTcp(t.port('plain'));
+    const after = await t.record((r) => r.clientPort === second.localPort, from);
+    assert.equal(after.connectAttempts, 4, 'a new session starts on the runtime in force');
+    first.destroy();
+    second.destroy();
   });
 });

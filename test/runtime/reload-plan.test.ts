@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
+import { configSchema } from '../../src/config/schema.js';
+import { schemaKeyPaths } from '../../src/config/schema-walk.js';
 import type { SwitchyardConfig } from '../../src/config/types.js';
 import { describeChange, planReload, type ReloadChange } from '../../src/runtime/reload-plan.js';
 
@@ -45,7 +47,82 @@ describe('planReload', () => {
       edit: (c) => {
         c.groups.web.balancer = 'round-robin';
       },
-      plan: [{ kind: 'group-changed', group: 'web', fields: ['balancer'] }],
+      plan: [{ kind: 'balancer', group: 'web', from: 'least-connections', to: 'round-robin' }],
+    },
+    {
+      name: 'a bounded load changing (a new balancer with it)',
+      edit: (c) => {
+        c.groups.web.balancer = 'consistent-hash';
+        c.groups.web.boundedLoad = 1.25;
+      },
+      plan: [{ kind: 'balancer', group: 'web', from: 'least-connections', to: 'consistent-hash' }],
+    },
+    {
+      name: 'group settings applied as a whole',
+      edit: (c) => {
+        c.groups.web.hashKey = 'source-ip';
+        c.groups.web.slowStart = 5000;
+      },
+      plan: [
+        { kind: 'group-setting', group: 'web', field: 'hashKey' },
+        { kind: 'group-setting', group: 'web', field: 'slowStart' },
+      ],
+    },
+    {
+      name: "an upstream's weight, cap and state",
+      edit: (c) => {
+        Object.assign(c.groups.web.upstreams[0], { weight: 3, maxConnections: 7, state: 'draining' });
+      },
+      plan: [
+        {
+          kind: 'upstream-setting',
+          group: 'web',
+          upstream: '127.0.0.1:9001',
+          field: 'weight',
+          from: 1,
+          to: 3,
+        },
+        {
+          kind: 'upstream-setting',
+          group: 'web',
+          upstream: '127.0.0.1:9001',
+          field: 'maxConnections',
+          from: 0,
+          to: 7,
+        },
+        {
+          kind: 'upstream-setting',
+          group: 'web',
+          upstream: '127.0.0.1:9001',
+          field: 'state',
+          from: 'up',
+          to: 'draining',
+        },
+      ],
+    },
+    {
+      name: "an upstream's own health check",
+      edit: (c) => {
+        c.groups.web.upstreams[0].healthCheck = { port: 9101 };
+      },
+      plan: [{ kind: 'upstream-health-check', group: 'web', upstream: '127.0.0.1:9001' }],
+    },
+    {
+      name: 'an upstream at a new address under the same id (the old one goes first)',
+      edit: (c) => {
+        c.groups.web.upstreams[0].address = '127.0.0.1:9009';
+      },
+      plan: [{ kind: 'upstream-added', group: 'web', upstream: '127.0.0.1:9001' }],
+    },
+    {
+      name: 'an upstream replaced by another',
+      edit: (c) => {
+        c.groups.web.upstreams[0] = { ...c.groups.web.upstreams[0], address: '127.0.0.1:9002', id: 'b' };
+      },
+      plan: [
+        { kind: 'upstream-added', group: 'web', upstream: 'b' },
+        { kind: 'upstream-removed', group: 'web', upstream: '127.0.0.1:9001' },
+      ],
     },
     {
       name: 'a rate limit appearing',
@@ -78,7 +155,7 @@ describe('planReload', () => {
           id: '127.0.0.1:9002',
         });
       },
-      plan: [{ kind: 'group-changed', group: 'web', fields: ['upstreams'] }],
+      plan: [{ kind: 'upstream-added', group: 'web', upstream: '127.0.0.1:9002' }],
     },
     {
       name: 'a group and a listener added, in apply order',
@@ -166,10 +243,48 @@ describe('planReload', () => {
     }
   });
 
+  it('plans something for a change of every key the schema accepts, set or not', () => {
+    const base = fullConfig();
+    const paths = schemaKeyPaths(configSchema);
+    assert.ok(paths.length > 80, `${paths.length} schema keys`);
+    for (const path of paths) {
+      const next = edited(base, (c) => {
+        // `[]` is an array's first element, `<name>` the first group; missing objects are made
+        const steps = path.split('.').flatMap((p) => (p.endsWith('[]') ? [p.slice(0, -2), 0] : [p]));
+        let at = c as unknown as Record<string | number, unknown>;
+        for (const step of steps.slice(0, -1)) {
+          const key = step === '<name>' ? Object.keys(at)[0] : step;
+          at[key] ??= {};
+          at = at[key] as Record<string | number, unknown>;
+        }
+        const last = steps[steps.length - 1];
+        const v = at[last];
+        at[last] = typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : `${String(v)}-changed`;
+      });
+      assert.ok(planReload(base, next).length > 0, `changing ${path} plans nothing`);
+    }
+  });
+
+  it('refuses a key of a group, upstream or listener it has no place for', () => {
+    const base = small();
+    const inGroup = edited(base, (c) => {
+      (c.groups.web as unknown as Record<string, unknown>).newKey = 1;
+    });
+    assert.throws(() => planReload(base, inGroup), /group web key "newKey" has no place in the plan/);
+    const inUpstream = edited(base, (c) => {
+      (c.groups.web.upstreams[0] as unknown as Record<string, unknown>).newKey = 1;
+    });
+    assert.throws(() => planReload(base, inUpstream), /upstream web\/127.0.0.1:9001 key "newKey"/);
+    const inListener = edited(base, (c) => {
+      (c.listeners[0] as unknown as Record<string, unknown>).newKey = 1;
+    });
+    assert.throws(() => planReload(base, inListener), /listener plain key "newKey"/);
+  });
+
   it('refuses a configuration key it has no place for, so a new key cannot be forgotten', () => {
     const base = small();
     const next = { ...base, newSection: { on: true } } as unknown as SwitchyardConfig;
-    assert.throws(() => planReload(base, next), /"newSection" has no place in the plan/);
+    assert.throws(() => planReload(base, next), /configuration key "newSection" has no place in the plan/);
   });
 });
 
@@ -179,10 +294,18 @@ describe('describeChange', () => {
       [
         [{ kind: 'group-added', group: 'g' }, 'group g added'],
         [{ kind: 'group-removed', group: 'g' }, 'group g removed (live sessions finish)'],
+        [{ kind: 'upstream-added', group: 'g', upstream: 'u' }, 'upstream g/u added'],
         [
-          { kind: 'group-changed', group: 'g', fields: ['balancer', 'slowStart'] },
-          'group g balancer, slowStart updated',
+          { kind: 'upstream-removed', group: 'g', upstream: 'u' },
+          'upstream g/u removed (live sessions finish)',
         ],
+        [
+          { kind: 'upstream-setting', group: 'g', upstream: 'u', field: 'weight', from: 1, to: 2 },
+          'upstream g/u weight 1 -> 2',
+        ],
+        [{ kind: 'upstream-health-check', group: 'g', upstream: 'u' }, 'upstream g/u health check updated'],
+        [{ kind: 'balancer', group: 'g', from: 'random', to: 'p2c' }, 'group g balancer random -> p2c'],
+        [{ kind: 'group-setting', group: 'g', field: 'slowStart' }, 'group g slowStart updated'],
         [{ kind: 'rate-limit' }, 'rate limit replaced'],
         [{ kind: 'concurrency', from: 1, to: 2 }, 'concurrency per client 1 -> 2'],
         [{ kind: 'timeouts', fields: ['timeouts.idle'] }, 'timeouts and connect attempts updated'],

@@ -120,7 +120,7 @@ describe('mTLS refusals during the handshake: TLS alerts and reason codes', { ti
         client: client === undefined ? undefined : pki[client],
         maxVersion: version,
       });
-      assert.equal(seen, alert);
+      assert.equal(sameAlert(seen), sameAlert(alert), `${seen} is the alert ${alert}`);
       assert.equal(stats.rejected(code), counted + 1);
       assert.equal(t.records.length, sessions, 'refused in the handshake: no session was started');
       assert.equal(upstream.accepted, 0);
@@ -194,3 +194,11 @@ describe('mTLS refusals during the handshake: TLS alerts and reason codes', { ti
     });
   }
 });
+
+/**
+ * OpenSSL names the alerts of the SSLv3 set `SSLV3_ALERT_*` up to 3.0 and `SSL/TLS_ALERT_*` in the
+ * 3.x that Node 22 and 24 bundle: the same alert on the wire, so both names count as one.
+ */
+function sameAlert(code: string | undefined): string | undefined {
+  return code?.replace('ERR_SSL_SSL/TLS_ALERT_', 'ERR_SSL_SSLV3_ALERT_');
+}

@@ -375,6 +375,34 @@ describe('hot reload', { timeout: 90_000 }, () => {
     held.socket.end();
     await held.closed;
   });
+
+  it('queues a certificate re-read behind a reload that names other files, so the reload wins', async () => {
+    const serial = async () => {
+      const s = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
+      const n = s.getPeerX509Certificate()!.serialNumber;
+      s.destroy();
+      return n;
+    };
+    const other = await createServerCertificate(pki.ca, {});
+    writeFileSync(join(dir, 'other.pem'), other.cert);
+    writeFileSync(join(dir, 'other.key'), other.key);
+    const [edge] = base.listeners as Record<string, unknown>[];
+    const moved = {
+      ...base,
+      listeners: [
+        { ...edge, tls: { ...tlsBlock, cert: join(dir, 'other.pem'), key: join(dir, 'other.key') } },
+      ],
+    };
+    // Asked for at once: the re-read runs after the reload and reads the files the reload named.
+    const [reloaded, reread] = await Promise.all([
+      t.manager.reload(asConfig(moved)),
+      t.manager.reloadCertificates('edge'),
+    ]);
+    assert.ok(reloaded.ok && reloaded.changes.includes('listener edge updated'), JSON.stringify(reloaded));
+    assert.equal(reread, false, 'the files the reload named are already in force');
+    assert.equal(await serial(), new X509Certificate(other.cert).serialNumber);
+    assert.equal((await t.manager.reload(asConfig(base))).ok, true);
+  });
 });
 
 async function waitForSerial(read: () => Promise<string>, want: string): Promise<void> {

@@ -167,13 +167,13 @@ export class RuntimeManager {
     const changes: string[] = [];
     let bound: Map<string, Listener>;
     try {
-      bound = await bindNewAddresses(this.#listeners, old, next, built);
+      bound = await bindNewAddresses(this.#listeners, plan, next, built);
     } catch (err) {
       return this.#report({ ok: false, error: (err as Error).message });
     }
     this.#proxy.apply(this.#nextRuntime(plan, next, built, changes));
     try {
-      await mergeListeners(this.#listeners, old, next, built, bound, changes);
+      await mergeListeners(this.#listeners, plan, next, built, bound, changes);
     } catch (err) {
       // Only a listener moving onto a port one of ours holds is bound this late (see
       // bindNewAddresses); if that fails, what was applied before stays.

@@ -64,6 +64,14 @@ describe('hot reload', { timeout: 90_000 }, () => {
   const open = async (port = t.port()) =>
     new EchoClient(await connectTls({ port, ca: pki.ca.cert, client: pki.groupA }));
 
+  /** The serial number of the certificate a new handshake on `edge` sees. */
+  const serial = async () => {
+    const s = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
+    const n = s.getPeerX509Certificate()!.serialNumber;
+    s.destroy();
+    return n;
+  };
+
   /** One echoed line on a fresh session to `port`, closed cleanly. */
   const echoOnce = async (port: number, line: string) => {
     const c = await open(port);
@@ -341,12 +349,6 @@ describe('hot reload', { timeout: 90_000 }, () => {
   });
 
   it('rotates the server certificate on disk: new handshakes see it, old sessions continue', async () => {
-    const serial = async () => {
-      const s = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
-      const n = s.getPeerX509Certificate()!.serialNumber;
-      s.destroy();
-      return n;
-    };
     const first = await serial();
     const held = await open(t.port('edge'));
     await held.roundTrip('before rotation\n');
@@ -377,12 +379,6 @@ describe('hot reload', { timeout: 90_000 }, () => {
   });
 
   it('queues a certificate re-read behind a reload that names other files, so the reload wins', async () => {
-    const serial = async () => {
-      const s = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
-      const n = s.getPeerX509Certificate()!.serialNumber;
-      s.destroy();
-      return n;
-    };
     const other = await createServerCertificate(pki.ca, {});
     writeFileSync(join(dir, 'other.pem'), other.cert);
     writeFileSync(join(dir, 'other.key'), other.key);

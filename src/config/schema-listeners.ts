@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROXY_PROTOCOL_VERSIONS } from '../lib/proxy-protocol.js';
 import {
   address,
   type Ctx,
@@ -109,7 +110,7 @@ export const listenerSchema = z
     maxConnections: integer(0).default(10000),
     handshakeRate: handshakeRateSchema,
     maxPendingHandshakes: integer(0).default(512),
-    proxyProtocol: z.enum(['none', 'v1', 'v2']).default('none'),
+    proxyProtocol: z.enum(PROXY_PROTOCOL_VERSIONS).default('none'),
     tls: tlsSchema.optional(),
     routes: z.array(routeSchema).min(1).optional(),
     group: text().optional(),

@@ -1,6 +1,8 @@
 // The validated configuration model: what `parseConfigText` and `loadConfigFile` return. Every
 // default is filled in, every duration is a number of milliseconds and every file path is absolute.
 
+import type { ProxyProtocolVersion } from '../lib/proxy-protocol.js';
+
 /** A TLS protocol version Switchyard accepts; older ones are refused at load time. */
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -19,9 +21,8 @@ export type HashKey = 'client-id' | 'source-ip';
 /** Administrative state of an upstream as configured. */
 export type UpstreamStateName = 'up' | 'down' | 'draining' | 'maintenance';
 
-/** PROXY protocol header sent to upstreams: none, text v1 or binary v2. */
-/** PROXY protocol header sent to upstreams (`none`: no header); the data plane has the same union. */
-export type ProxyProtocolVersion = 'none' | 'v1' | 'v2';
+/** PROXY protocol header sent to upstreams: none, text v1 or binary v2 (one list, in lib). */
+export type { ProxyProtocolVersion };
 
 /** Rate-limit algorithm names. */
 export type RateLimitAlgorithm = 'fixed-window' | 'token-bucket' | 'sliding-window' | 'gcra';

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import type { ProxyProtocolVersion } from '../lib/proxy-protocol.js';
 
 /**
  * The PROXY protocol header (HAProxy's specification, versions 1 and 2) that tells an upstream who
@@ -6,8 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
  * address, and in version 2 the client certificate's CommonName, from this header instead.
  */
 
-/** A version of the PROXY protocol header; `none` sends nothing. */
-export type ProxyProtocolVersion = 'none' | 'v1' | 'v2';
+export type { ProxyProtocolVersion } from '../lib/proxy-protocol.js';
 
 /** Both ends of the client's connection to the balancer, as the sockets report them. */
 export interface ProxiedConnection {

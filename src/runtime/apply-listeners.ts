@@ -1,6 +1,6 @@
 import { bindOverlap } from '../config/bind-conflicts.js';
 import { listenerLabel } from '../config/config-origin.js';
-import type { ListenerConfig, SwitchyardConfig } from '../config/types.js';
+import type { SwitchyardConfig } from '../config/types.js';
 import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Listener } from '../proxy/listener.js';
@@ -10,6 +10,7 @@ import type { ListenerStats } from '../proxy/stats.js';
 import { sameJson } from './apply-groups.js';
 import type { BuiltRuntime } from './build-runtime.js';
 import type { GuardUpkeep } from './guard-upkeep.js';
+import { describeChange, type ReloadChange, type ReloadPlan } from './reload-plan.js';
 
 /** What applying listeners works with: the proxy's listener commands and the manager's records. */
 export interface ListenerContext {
@@ -20,25 +21,26 @@ export interface ListenerContext {
 }
 
 /**
- * Binds the addresses of added and moved listeners before anything else changes, so a port in use
- * refuses the reload whole; a moved listener's new socket shares the counters of its old one. A
- * listener moving onto an address that collides with a socket of ours (its own old one included)
- * cannot be bound until that one lets go, so it is left for {@link mergeListeners} to bind last.
+ * Binds the addresses of the plan's added and moved listeners before anything else changes, so a
+ * port in use refuses the reload whole; a moved listener's new socket shares the counters of its
+ * old one. A listener moving onto an address that collides with a socket of ours (its own old one
+ * included) cannot be bound until that one lets go, so it is left for {@link mergeListeners} to
+ * bind last.
  */
 export async function bindNewAddresses(
   ctx: ListenerContext,
-  old: SwitchyardConfig,
+  plan: ReloadPlan,
   next: SwitchyardConfig,
   built: BuiltRuntime,
 ): Promise<Map<string, Listener>> {
   const bound = new Map<string, Listener>();
   const proxy = ctx.proxy;
+  const changes = listenerChanges(plan);
   const held = proxy.listeners().map((l) => ({ host: l.address().address, port: l.address().port }));
-  const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
   for (let i = 0; i < next.listeners.length; i++) {
     const cfg = next.listeners[i];
     const live = liveListener(proxy, cfg.name);
-    if (keepsSocket(oldByName.get(cfg.name), cfg) && live !== undefined) continue;
+    if (!bindsAfresh(changes.get(cfg.name)) && live !== undefined) continue;
     const fresh = built.runtime.listeners[i];
     if (held.some((h) => bindOverlap(h, fresh) !== undefined)) continue;
     try {
@@ -52,14 +54,16 @@ export async function bindNewAddresses(
 }
 
 /**
- * Applies the listeners of `next` in an order that never leaves a kept listener without a socket:
- * settings (and kind) changed in place; early-bound listeners put in place of the ones they move
- * (whose sockets then close) or added; removed ones closed; and last the ones that wait for a
- * port those steps free, after letting go of their own old sockets (so two can swap ports).
+ * Applies the plan's listener changes in an order that never leaves a kept listener without a
+ * socket: settings (and kind) changed in place; early-bound listeners put in place of the ones they
+ * move (whose sockets then close) or added; removed ones closed; and last the ones that wait for a
+ * port those steps free, after letting go of their own old sockets (so two can swap ports). Kept
+ * listeners the plan does not name are given their settings again too: the handshake timeout is
+ * the configuration's, not the listener's.
  */
 export async function mergeListeners(
   ctx: ListenerContext,
-  old: SwitchyardConfig,
+  plan: ReloadPlan,
   next: SwitchyardConfig,
   built: BuiltRuntime,
   bound: Map<string, Listener>,
@@ -67,15 +71,15 @@ export async function mergeListeners(
 ): Promise<void> {
   const { proxy, applied, guards } = ctx;
   const handshakeMs = next.timeouts.handshake;
-  const oldByName = new Map(old.listeners.map((l) => [l.name, l]));
+  const planned = listenerChanges(plan);
   const late: number[] = [];
   for (let i = 0; i < next.listeners.length; i++) {
     const cfg = next.listeners[i];
     const fresh = built.runtime.listeners[i];
-    const before = oldByName.get(cfg.name);
+    const change = planned.get(cfg.name);
     const listener = liveListener(proxy, cfg.name);
     const running = applied.get(cfg.name);
-    if (!keepsSocket(before, cfg) || listener === undefined || running === undefined) {
+    if (bindsAfresh(change) || listener === undefined || running === undefined) {
       const early = bound.get(cfg.name);
       if (early === undefined) {
         late.push(i);
@@ -85,31 +89,27 @@ export async function mergeListeners(
       if (listener === undefined) proxy.adoptListener(early);
       else await proxy.replaceListener(early);
       applied.set(cfg.name, fresh);
-      changes.push(listenerMoved(before, cfg, listener !== undefined));
+      changes.push(boundLine(change, cfg.name, listener !== undefined));
       continue;
     }
     let runtime: ListenerRuntime = fresh;
-    if (sameJson(before.handshakeRate, cfg.handshakeRate)) {
+    if (change?.kind === 'listener-updated' && change.fields.includes('handshakeRate')) {
+      guards.replace(cfg.name, built);
+    } else {
       // Keep the guard that is running, with its per-source history.
       runtime = { ...fresh, sourceGuard: running.sourceGuard };
-    } else {
-      guards.replace(cfg.name, built);
     }
     if (runtime.kind === 'tls' && running.kind === 'tls' && sameJson(running.tls, runtime.tls)) {
       runtime = { ...runtime, tls: running.tls };
     }
     listener.update(runtime, handshakeMs);
     applied.set(cfg.name, runtime);
-    if (before.kind !== cfg.kind) {
-      changes.push(`listener ${cfg.name} changed from ${before.kind} to ${cfg.kind} on the same socket`);
-    } else if (!sameJson(before, cfg)) {
-      changes.push(`listener ${cfg.name} updated`);
-    }
+    if (change !== undefined) changes.push(describeChange(change));
   }
-  for (const l of old.listeners) {
-    if (next.listeners.some((n) => n.name === l.name)) continue;
-    await dropListener(ctx, l.name);
-    changes.push(`listener ${l.name} removed (live sessions finish)`);
+  for (const change of plan) {
+    if (change.kind !== 'listener-removed') continue;
+    await dropListener(ctx, change.listener);
+    changes.push(describeChange(change));
   }
   const stats = new Map<string, ListenerStats>();
   for (const i of late) {
@@ -127,7 +127,7 @@ export async function mergeListeners(
       throw explainBindError(err, next, i);
     }
     applied.set(cfg.name, built.runtime.listeners[i]);
-    changes.push(listenerMoved(oldByName.get(cfg.name), cfg, stats.has(cfg.name)));
+    changes.push(boundLine(planned.get(cfg.name), cfg.name, stats.has(cfg.name)));
   }
 }
 
@@ -153,19 +153,37 @@ function liveListener(proxy: ProxyServer, name: string): Listener | undefined {
   return proxy.listeners().find((l) => l.name === name);
 }
 
-/**
- * A listener that existed with the same address is updated in place on its socket, even when its
- * kind changed; a new one, or one whose address changed, is bound afresh.
- */
-function keepsSocket(before: ListenerConfig | undefined, next: ListenerConfig): before is ListenerConfig {
-  return before !== undefined && before.bind === next.bind;
+type ListenerChange = Extract<
+  ReloadChange,
+  { kind: 'listener-added' | 'listener-moved' | 'listener-updated' }
+>;
+
+/** The plan's changes of the listeners the next configuration keeps or adds, by name. */
+function listenerChanges(plan: ReloadPlan): Map<string, ListenerChange> {
+  const byName = new Map<string, ListenerChange>();
+  for (const change of plan) {
+    if (
+      change.kind === 'listener-added' ||
+      change.kind === 'listener-moved' ||
+      change.kind === 'listener-updated'
+    )
+      byName.set(change.listener, change);
+  }
+  return byName;
 }
 
-/** The change line of a listener bound afresh: added, or moved (with its counters) from its old address. */
-function listenerMoved(before: ListenerConfig | undefined, next: ListenerConfig, moved: boolean): string {
-  if (before === undefined || !moved) return `listener ${next.name} added`;
-  const kind = before.kind === next.kind ? '' : ` (${before.kind} -> ${next.kind})`;
-  return `listener ${next.name} moved ${before.bind} -> ${next.bind}${kind} (sessions on the old address finish)`;
+/**
+ * An added or moved listener is bound afresh; any other is updated in place on its socket, even
+ * when its kind changed.
+ */
+function bindsAfresh(change: ListenerChange | undefined): boolean {
+  return change !== undefined && change.kind !== 'listener-updated';
+}
+
+/** The line of a listener bound afresh: moved with its counters when its old socket was live, else added. */
+function boundLine(change: ListenerChange | undefined, name: string, moved: boolean): string {
+  if (change?.kind === 'listener-moved' && moved) return describeChange(change);
+  return describeChange({ kind: 'listener-added', listener: name });
 }
 
 /** A bind failure said with the listener's key and line in `config`; other errors as they are. */

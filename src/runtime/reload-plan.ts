@@ -48,13 +48,19 @@ export type ReloadChange =
   | { kind: 'listener-added'; listener: string }
   | { kind: 'listener-removed'; listener: string }
   /** A new address: bound afresh, the old socket closed after, counters carried over. */
-  | { kind: 'listener-moved'; listener: string; from: string; to: string }
+  | { kind: 'listener-moved'; listener: string; from: string; to: string; kindChange?: KindChange }
   /** Same address, other settings (the kind included): applied on the same socket. */
-  | { kind: 'listener-updated'; listener: string; fields: string[] }
+  | { kind: 'listener-updated'; listener: string; fields: string[]; kindChange?: KindChange }
   /** File watching settings: the watchers are set up again. */
   | { kind: 'reload-settings'; fields: string[] }
   /** Settings a running process does not take over (the admin server, logging): logged, not applied. */
   | { kind: 'needs-restart'; key: string };
+
+/** A listener's kind before and after; present on a listener change only when the two differ. */
+export interface KindChange {
+  from: ListenerConfig['kind'];
+  to: ListenerConfig['kind'];
+}
 
 /** The reload of `current` into `next`, change by change; empty when nothing differs. */
 export type ReloadPlan = ReloadChange[];
@@ -230,10 +236,22 @@ function planListeners(current: ListenerConfig[], next: ListenerConfig[]): Reloa
   for (const after of next) {
     const was = before.get(after.name);
     const fields = differingKeys(was ?? {}, after, LISTENER_KEYS, `listener ${after.name}`);
-    if (was === undefined) plan.push({ kind: 'listener-added', listener: after.name });
-    else if (fields.includes('bind'))
-      plan.push({ kind: 'listener-moved', listener: after.name, from: was.bind, to: after.bind });
-    else if (fields.length > 0) plan.push({ kind: 'listener-updated', listener: after.name, fields });
+    if (was === undefined) {
+      plan.push({ kind: 'listener-added', listener: after.name });
+      continue;
+    }
+    const kindChange = was.kind === after.kind ? {} : { kindChange: { from: was.kind, to: after.kind } };
+    if (fields.includes('bind')) {
+      plan.push({
+        kind: 'listener-moved',
+        listener: after.name,
+        from: was.bind,
+        to: after.bind,
+        ...kindChange,
+      });
+    } else if (fields.length > 0) {
+      plan.push({ kind: 'listener-updated', listener: after.name, fields, ...kindChange });
+    }
   }
   for (const was of current) {
     if (!next.some((l) => l.name === was.name)) plan.push({ kind: 'listener-removed', listener: was.name });
@@ -285,10 +303,14 @@ export function describeChange(change: ReloadChange): string {
       return `listener ${change.listener} added`;
     case 'listener-removed':
       return `listener ${change.listener} removed (live sessions finish)`;
-    case 'listener-moved':
-      return `listener ${change.listener} moved ${change.from} -> ${change.to}`;
+    case 'listener-moved': {
+      const kinds =
+        change.kindChange === undefined ? '' : ` (${change.kindChange.from} -> ${change.kindChange.to})`;
+      return `listener ${change.listener} moved ${change.from} -> ${change.to}${kinds} (sessions on the old address finish)`;
+    }
     case 'listener-updated':
-      return `listener ${change.listener} updated`;
+      if (change.kindChange === undefined) return `listener ${change.listener} updated`;
+      return `listener ${change.listener} changed from ${change.kindChange.from} to ${change.kindChange.to} on the same socket`;
     case 'reload-settings':
       return `file watching updated (${change.fields.join(', ')})`;
     case 'needs-restart':

@@ -167,13 +167,13 @@ export class RuntimeManager {
     const changes: string[] = [];
     let bound: Map<string, Listener>;
     try {
-      bound = await bindNewAddresses(this.#listeners, old, next, built);
+      bound = await bindNewAddresses(this.#listeners, plan, next, built);
     } catch (err) {
       return this.#report({ ok: false, error: (err as Error).message });
     }
     this.#proxy.apply(this.#nextRuntime(plan, next, built, changes));
     try {
-      await mergeListeners(this.#listeners, old, next, built, bound, changes);
+      await mergeListeners(this.#listeners, plan, next, built, bound, changes);
     } catch (err) {
       // Only a listener moving onto a port one of ours holds is bound this late (see
       // bindNewAddresses); if that fails, what was applied before stays.
@@ -247,30 +247,34 @@ export class RuntimeManager {
     this.#proxy.apply({ ...runtime, outcomes });
   }
 
-  /** Certificates of one listener changed on disk: re-read them; a bad set keeps the old one. */
-  async reloadCertificates(listenerName: string): Promise<boolean> {
-    const cfg = this.#config.listeners.find((l) => l.name === listenerName);
-    const running = this.#listeners.applied.get(listenerName);
-    if (cfg === undefined || cfg.kind !== 'tls' || running?.kind !== 'tls') return false;
-    const index = this.#config.listeners.indexOf(cfg);
-    try {
-      const tls = await loadTlsMaterial(cfg.tls, `listeners[${index}].tls`);
-      // a reload may have replaced the listener's settings meanwhile
-      const now = this.#listeners.applied.get(listenerName);
-      if (now?.kind !== 'tls' || sameJson(now.tls, tls)) return false;
-      const runtime: ListenerRuntime = { ...now, tls };
-      this.#proxy.listener(listenerName).update(runtime, this.#config.timeouts.handshake);
-      this.#listeners.applied.set(listenerName, runtime);
-      this.#applyListeners(this.#config);
-      this.#logger.info({ listener: listenerName }, 'certificates reloaded; new handshakes use them');
-      return true;
-    } catch (err) {
-      this.#logger.error(
-        { listener: listenerName, error: (err as Error).message },
-        'certificate reload refused; the old certificates stay in use',
-      );
-      return false;
-    }
+  /**
+   * Certificates of one listener changed on disk: re-read them; a bad set keeps the old one. Runs
+   * in the reload queue, so a reload that changes the listener's files meanwhile cannot be undone by
+   * material read from the files it replaced.
+   */
+  reloadCertificates(listenerName: string): Promise<boolean> {
+    return this.#serialize(async () => {
+      const cfg = this.#config.listeners.find((l) => l.name === listenerName);
+      const running = this.#listeners.applied.get(listenerName);
+      if (cfg === undefined || cfg.kind !== 'tls' || running?.kind !== 'tls') return false;
+      const index = this.#config.listeners.indexOf(cfg);
+      try {
+        const tls = await loadTlsMaterial(cfg.tls, `listeners[${index}].tls`);
+        if (sameJson(running.tls, tls)) return false;
+        const runtime: ListenerRuntime = { ...running, tls };
+        this.#proxy.listener(listenerName).update(runtime, this.#config.timeouts.handshake);
+        this.#listeners.applied.set(listenerName, runtime);
+        this.#applyListeners(this.#config);
+        this.#logger.info({ listener: listenerName }, 'certificates reloaded; new handshakes use them');
+        return true;
+      } catch (err) {
+        this.#logger.error(
+          { listener: listenerName, error: (err as Error).message },
+          'certificate reload refused; the old certificates stay in use',
+        );
+        return false;
+      }
+    });
   }
 
   /**

@@ -64,6 +64,14 @@ describe('hot reload', { timeout: 90_000 }, () => {
   const open = async (port = t.port()) =>
     new EchoClient(await connectTls({ port, ca: pki.ca.cert, client: pki.groupA }));
 
+  /** The serial number of the certificate a new handshake on `edge` sees. */
+  const serial = async () => {
+    const s = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
+    const n = s.getPeerX509Certificate()!.serialNumber;
+    s.destroy();
+    return n;
+  };
+
   /** One echoed line on a fresh session to `port`, closed cleanly. */
   const echoOnce = async (port: number, line: string) => {
     const c = await open(port);
@@ -341,12 +349,6 @@ describe('hot reload', { timeout: 90_000 }, () => {
   });
 
   it('rotates the server certificate on disk: new handshakes see it, old sessions continue', async () => {
-    const serial = async () => {
-      const s = await connectTls({ port: t.port('edge'), ca: pki.ca.cert, client: pki.groupA });
-      const n = s.getPeerX509Certificate()!.serialNumber;
-      s.destroy();
-      return n;
-    };
     const first = await serial();
     const held = await open(t.port('edge'));
     await held.roundTrip('before rotation\n');
@@ -374,6 +376,28 @@ describe('hot reload', { timeout: 90_000 }, () => {
     await held.roundTrip('after two rotations\n');
     held.socket.end();
     await held.closed;
+  });
+
+  it('queues a certificate re-read behind a reload that names other files, so the reload wins', async () => {
+    const other = await createServerCertificate(pki.ca, {});
+    writeFileSync(join(dir, 'other.pem'), other.cert);
+    writeFileSync(join(dir, 'other.key'), other.key);
+    const [edge] = base.listeners as Record<string, unknown>[];
+    const moved = {
+      ...base,
+      listeners: [
+        { ...edge, tls: { ...tlsBlock, cert: join(dir, 'other.pem'), key: join(dir, 'other.key') } },
+      ],
+    };
+    // Asked for at once: the re-read runs after the reload and reads the files the reload named.
+    const [reloaded, reread] = await Promise.all([
+      t.manager.reload(asConfig(moved)),
+      t.manager.reloadCertificates('edge'),
+    ]);
+    assert.ok(reloaded.ok && reloaded.changes.includes('listener edge updated'), JSON.stringify(reloaded));
+    assert.equal(reread, false, 'the files the reload named are already in force');
+    assert.equal(await serial(), new X509Certificate(other.cert).serialNumber);
+    assert.equal((await t.manager.reload(asConfig(base))).ok, true);
   });
 });
 

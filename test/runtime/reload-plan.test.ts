@@ -191,6 +191,47 @@ describe('planReload', () => {
       plan: [{ kind: 'listener-updated', listener: 'plain', fields: ['maxConnections', 'proxyProtocol'] }],
     },
     {
+      name: 'a listener turning into another kind on its socket',
+      edit: (c) => {
+        c.listeners[0] = {
+          ...c.listeners[0],
+          kind: 'tls',
+          tls: { cert: '/pki/s.pem', key: '/pki/s.key', clientCa: '/pki/ca.pem' },
+          routes: [{ org: '*', group: 'web' }],
+        } as never;
+        delete (c.listeners[0] as { group?: string }).group;
+      },
+      plan: [
+        {
+          kind: 'listener-updated',
+          listener: 'plain',
+          fields: ['kind', 'tls', 'routes', 'group'],
+          kindChange: { from: 'tcp', to: 'tls' },
+        },
+      ],
+    },
+    {
+      name: 'a listener moving and changing kind',
+      edit: (c) => {
+        c.listeners[0] = {
+          ...c.listeners[0],
+          bind: '127.0.0.1:7443',
+          kind: 'tls',
+          tls: { cert: '/pki/s.pem', key: '/pki/s.key', clientCa: '/pki/ca.pem' },
+          routes: [{ org: '*', group: 'web' }],
+        } as never;
+      },
+      plan: [
+        {
+          kind: 'listener-moved',
+          listener: 'plain',
+          from: '127.0.0.1:7000',
+          to: '127.0.0.1:7443',
+          kindChange: { from: 'tcp', to: 'tls' },
+        },
+      ],
+    },
+    {
       name: 'the log level (a restart applies it)',
       edit: (c) => {
         c.log.level = 'debug';
@@ -311,8 +352,30 @@ describe('describeChange', () => {
         [{ kind: 'timeouts', fields: ['timeouts.idle'] }, 'timeouts and connect attempts updated'],
         [{ kind: 'listener-added', listener: 'l' }, 'listener l added'],
         [{ kind: 'listener-removed', listener: 'l' }, 'listener l removed (live sessions finish)'],
-        [{ kind: 'listener-moved', listener: 'l', from: 'a:1', to: 'a:2' }, 'listener l moved a:1 -> a:2'],
+        [
+          { kind: 'listener-moved', listener: 'l', from: 'a:1', to: 'a:2' },
+          'listener l moved a:1 -> a:2 (sessions on the old address finish)',
+        ],
+        [
+          {
+            kind: 'listener-moved',
+            listener: 'l',
+            from: 'a:1',
+            to: 'a:2',
+            kindChange: { from: 'tcp', to: 'tls' },
+          },
+          'listener l moved a:1 -> a:2 (tcp -> tls) (sessions on the old address finish)',
+        ],
         [{ kind: 'listener-updated', listener: 'l', fields: ['tls'] }, 'listener l updated'],
+        [
+          {
+            kind: 'listener-updated',
+            listener: 'l',
+            fields: ['kind', 'tls'],
+            kindChange: { from: 'tls', to: 'tcp' },
+          },
+          'listener l changed from tls to tcp on the same socket',
+        ],
         [{ kind: 'reload-settings', fields: ['reload.interval'] }, 'file watching updated (reload.interval)'],
         [
           { kind: 'needs-restart', key: 'admin.bind' },

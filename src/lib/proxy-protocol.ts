@@ -1,0 +1,8 @@
+/**
+ * The versions of the PROXY protocol header an upstream can be sent. The configuration accepts
+ * them and the data plane writes them; both take the list from here, so the two cannot drift.
+ */
+export const PROXY_PROTOCOL_VERSIONS = ['none', 'v1', 'v2'] as const;
+
+/** A version of the PROXY protocol header; `none` sends nothing. */
+export type ProxyProtocolVersion = (typeof PROXY_PROTOCOL_VERSIONS)[number];

@@ -5,6 +5,11 @@ export function roundMs(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/** Connect attempts after the first; a session refused before connecting made none. */
+function retriesOf(r: SessionEndedEvent): number {
+  return r.connectAttempts > 0 ? r.connectAttempts - 1 : 0;
+}
+
 /** The access line's fields, in the order the line shows them. */
 export function accessFields(r: SessionEndedEvent) {
   return {
@@ -23,7 +28,7 @@ export function accessFields(r: SessionEndedEvent) {
     serverName: r.serverName,
     handshakeMs: roundMs(r.handshakeMs),
     connectMs: roundMs(r.connectMs),
-    retries: r.connectAttempts > 0 ? r.connectAttempts - 1 : 0,
+    retries: retriesOf(r),
     durationMs: roundMs(r.durationMs),
     termination: r.termination,
   };
@@ -51,7 +56,6 @@ function isoTime(now: number): string {
  * two byte for byte.
  */
 export function accessLine(r: SessionEndedEvent, level: 'info' | 'warn', pid: number, now: number): string {
-  const retries = r.connectAttempts > 0 ? r.connectAttempts - 1 : 0;
   return (
     `{"level":"${level}","time":"${isoTime(now)}","pid":${pid}` +
     `,"listener":${str(r.listener)},"clientAddress":${str(r.clientAddress)},"clientPort":${num(r.clientPort)}` +
@@ -59,7 +63,7 @@ export function accessLine(r: SessionEndedEvent, level: 'info' | 'warn', pid: nu
     `,"upstreamAddress":${str(r.upstreamAddress)},"bytesFromClient":${num(r.bytesFromClient)}` +
     `,"bytesToClient":${num(r.bytesToClient)},"tlsVersion":${str(r.tlsVersion)},"tlsCipher":${str(r.tlsCipher)}` +
     `,"serverName":${str(r.serverName)},"handshakeMs":${num(roundMs(r.handshakeMs))}` +
-    `,"connectMs":${num(roundMs(r.connectMs))},"retries":${retries},"durationMs":${num(roundMs(r.durationMs))}` +
+    `,"connectMs":${num(roundMs(r.connectMs))},"retries":${retriesOf(r)},"durationMs":${num(roundMs(r.durationMs))}` +
     `,"termination":${str(r.termination)},"msg":"session"}\n`
   );
 }

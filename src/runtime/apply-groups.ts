@@ -97,8 +97,3 @@ function configuredUpstream(config: SwitchyardConfig, group: string, id: string)
 function upstreamOptions(u: UpstreamConfig) {
   return { address: u.address, id: u.id, weight: u.weight, maxConnections: u.maxConnections, state: u.state };
 }
-
-/** Two values that print the same as JSON. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}

@@ -7,10 +7,9 @@ import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
 import type { ListenerStats } from '../proxy/stats.js';
-import { sameJson } from './apply-groups.js';
 import type { BuiltRuntime } from './build-runtime.js';
 import type { GuardUpkeep } from './guard-upkeep.js';
-import { describeChange, type ReloadChange, type ReloadPlan } from './reload-plan.js';
+import { describeChange, type ReloadChange, type ReloadPlan, sameJson } from './reload-plan.js';
 
 /** What applying listeners works with: the proxy's listener commands and the manager's records. */
 export interface ListenerContext {

@@ -218,7 +218,7 @@ function planGroup(group: string, before: GroupConfig, after: GroupConfig): Relo
 function planLimits(current: SwitchyardConfig, next: SwitchyardConfig): ReloadChange[] {
   const plan: ReloadChange[] = [];
   // A limit's keys are not told apart: any change builds a new limiter from the whole section.
-  if (!same(current.rateLimit, next.rateLimit)) plan.push({ kind: 'rate-limit' });
+  if (!sameJson(current.rateLimit, next.rateLimit)) plan.push({ kind: 'rate-limit' });
   if (differingKeys(current.concurrency, next.concurrency, CONCURRENCY_KEYS, 'concurrency').length > 0) {
     plan.push({ kind: 'concurrency', from: current.concurrency.perClient, to: next.concurrency.perClient });
   }
@@ -339,9 +339,10 @@ function differingKeys<K extends string>(
       );
     }
   }
-  return (Object.keys(table) as K[]).filter((k) => !same(ra[k], rb[k]));
+  return (Object.keys(table) as K[]).filter((k) => !sameJson(ra[k], rb[k]));
 }
 
-function same(a: unknown, b: unknown): boolean {
+/** Two values that print the same as JSON (configuration sections, TLS material). */
+export function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -8,7 +8,7 @@ import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
 import { AdminChanges } from './admin-changes.js';
-import { applyGroups, sameJson } from './apply-groups.js';
+import { applyGroups } from './apply-groups.js';
 import {
   appliedListeners,
   bindNewAddresses,
@@ -21,7 +21,7 @@ import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtim
 import { FileWatcher } from './file-watcher.js';
 import { GuardUpkeep } from './guard-upkeep.js';
 import { HealthService } from './health-service.js';
-import { describeChange, planReload, type ReloadPlan } from './reload-plan.js';
+import { describeChange, planReload, type ReloadPlan, sameJson } from './reload-plan.js';
 
 /** What a reload did: the changes applied, or why nothing was. */
 export type ReloadResult = { ok: true; changes: string[] } | { ok: false; error: string };

@@ -1,7 +1,7 @@
 import type { SessionEndedEvent } from '../proxy/events.js';
 
 /** Milliseconds to three decimals: microseconds are as fine as a log line needs. */
-export function roundMs(value: number): number {
+function roundMs(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 

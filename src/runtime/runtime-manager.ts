@@ -88,7 +88,7 @@ export class RuntimeManager {
     });
     this.#healthFiles = built.healthFiles;
     this.admin = new AdminChanges({ groups: () => proxy.runtime.groups, config: () => this.#config });
-    this.#restartHealth(built);
+    this.#swap({ outcomes: this.#restartedHealth(built) });
   }
 
   /** What health checking last saw of an upstream, for the admin API. */
@@ -179,16 +179,19 @@ export class RuntimeManager {
       // bindNewAddresses); if that fails, what was applied before stays.
       const serving = new Set(this.#proxy.listeners());
       await Promise.all([...bound.values()].filter((l) => !serving.has(l)).map((l) => l.close()));
-      this.#applyListeners(old);
+      this.#swap({ listeners: appliedListeners(this.#listeners, old) });
       return this.#report({
         ok: false,
         error: `${(err as Error).message}; applied before the failure: ${changes.join('; ') || 'nothing'}`,
       });
     }
     this.#config = next;
-    this.#applyListeners(next);
     this.#healthFiles = built.healthFiles;
-    this.#restartHealth(built);
+    // one runtime for the bound listeners and the restarted passive health, not one each
+    this.#swap({
+      listeners: appliedListeners(this.#listeners, next),
+      outcomes: this.#restartedHealth(built),
+    });
     this.#files.update(next, this.#options.configPath);
     const needsRestart = plan.flatMap((c) => (c.kind === 'needs-restart' ? [describeChange(c)] : []));
     return this.#report({ ok: true, changes }, needsRestart);
@@ -235,16 +238,14 @@ export class RuntimeManager {
     return runtime;
   }
 
-  /** Gives the proxy a runtime whose listeners are the ones bound now, as configured by `config`. */
-  #applyListeners(config: SwitchyardConfig): void {
-    this.#proxy.apply({ ...this.#proxy.runtime, listeners: appliedListeners(this.#listeners, config) });
+  /** Puts in force a new runtime: the one in force with `parts` replaced (that one is not edited). */
+  #swap(parts: Partial<ProxyRuntime>): void {
+    this.#proxy.apply({ ...this.#proxy.runtime, ...parts });
   }
 
-  /** (Re)starts health checking from the build's plans; the passive part goes into a new runtime. */
-  #restartHealth(built: { health: BuiltRuntime['health'] }): void {
-    const runtime = this.#proxy.runtime;
-    const outcomes = this.#health.restart(this.#config, runtime.groups, built.health);
-    this.#proxy.apply({ ...runtime, outcomes });
+  /** (Re)starts health checking from the build's plans; returns the passive part for the runtime. */
+  #restartedHealth(built: { health: BuiltRuntime['health'] }): ProxyRuntime['outcomes'] {
+    return this.#health.restart(this.#config, this.#proxy.runtime.groups, built.health);
   }
 
   /**
@@ -264,7 +265,7 @@ export class RuntimeManager {
         const runtime: ListenerRuntime = { ...running, tls };
         this.#proxy.listener(listenerName).update(runtime, this.#config.timeouts.handshake);
         this.#listeners.applied.set(listenerName, runtime);
-        this.#applyListeners(this.#config);
+        this.#swap({ listeners: appliedListeners(this.#listeners, this.#config) });
         this.#logger.info({ listener: listenerName }, 'certificates reloaded; new handshakes use them');
         return true;
       } catch (err) {
@@ -296,7 +297,7 @@ export class RuntimeManager {
       }
       if (sameFiles(files, this.#healthFiles)) return false;
       this.#healthFiles = files;
-      this.#restartHealth({ health: planHealth(config, files) });
+      this.#swap({ outcomes: this.#restartedHealth({ health: planHealth(config, files) }) });
       this.#logger.info({ files: [...files.keys()] }, 'health check certificates reloaded');
       return true;
     });

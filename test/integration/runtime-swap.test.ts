@@ -126,4 +126,13 @@ describe('a session retrying across a runtime swap', { timeout: 30_000 }, () => 
     first.destroy();
     second.destroy();
   });
+  it('names the settings a reload cannot apply instead of ignoring them', async () => {
+    const next = structuredClone(t.manager.config);
+    next.log.level = next.log.level === 'debug' ? 'info' : 'debug';
+    const logged = t.logger.lines.length;
+    const result = await t.manager.reload(next);
+    assert.equal(result.ok, true, JSON.stringify(result));
+    const line = t.logger.lines.slice(logged).find((l) => l.message === 'configuration reloaded');
+    assert.deepEqual(line?.fields.needsRestart, ['log.level changed; takes effect at the next restart']);
+  });
 });

@@ -39,8 +39,8 @@ const LEVEL_FATAL = 2;
 const AEAD_TAG_BYTES = 16;
 
 /**
- * A `keylog` listener for a handshake server: keeps the server's TLS 1.3 application traffic secret
- * on the socket, the only secret an alert after the handshake needs. Every other line is ignored.
+ * A `keylog` listener for a handshake server: keeps the line with the server's TLS 1.3 application
+ * traffic secret on the socket, the only secret an alert after the handshake needs. Every other line is ignored.
  */
 export function keepAlertSecret(line: Buffer, socket: TLSSocket): void {
   if (
@@ -49,9 +49,15 @@ export function keepAlertSecret(line: Buffer, socket: TLSSocket): void {
   ) {
     return;
   }
-  // "SERVER_TRAFFIC_SECRET_0 <client random> <secret>\n", both in hex
+  // The line itself is kept (Node made it for this call); it is decoded only when an alert is sent,
+  // which few handshakes need.
+  (socket as AlertSocket)[alertSecret] = line;
+}
+
+/** The secret of a kept keylog line: "SERVER_TRAFFIC_SECRET_0 <client random> <secret>\n", in hex. */
+function secretOfLine(line: Buffer): Buffer {
   const text = line.toString('latin1').trimEnd();
-  (socket as AlertSocket)[alertSecret] = Buffer.from(text.slice(text.lastIndexOf(' ') + 1), 'hex');
+  return Buffer.from(text.slice(text.lastIndexOf(' ') + 1), 'hex');
 }
 
 /** Forgets the secret {@link keepAlertSecret} kept; call once the handshake is over, refused or not. */
@@ -109,10 +115,10 @@ function alertRecord(socket: TLSSocket, description: number): Buffer | undefined
     if (socket.isSessionReused()) return undefined;
     return Buffer.from([CONTENT_ALERT, 3, 3, 0, 2, LEVEL_FATAL, description]);
   }
-  const secret = (socket as AlertSocket)[alertSecret];
+  const line = (socket as AlertSocket)[alertSecret];
   const cipher = TLS13_CIPHERS[socket.getCipher()?.standardName ?? ''];
-  if (protocol !== 'TLSv1.3' || secret === undefined || cipher === undefined) return undefined;
-  return encryptedAlert(secret, cipher, description);
+  if (protocol !== 'TLSv1.3' || line === undefined || cipher === undefined) return undefined;
+  return encryptedAlert(secretOfLine(line), cipher, description);
 }
 
 /**

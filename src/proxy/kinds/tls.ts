@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ErrorCodes } from '../../lib/errors.js';
-import { identityFromPeerCertificate } from '../identity.js';
+import { PeerIdentities } from '../peer-identities.js';
 import type { ProxyRuntime } from '../runtime.js';
 import { certificateRefusal } from '../tls.js';
 import type { ListenerKind, RoutedSession } from './listener-kind.js';
@@ -29,6 +29,9 @@ export const tlsKind: ListenerKind<TlsRuntime> = {
   describe: () => ({}),
 };
 
+// One for every TLS listener: the identity of a certificate does not depend on where it was shown.
+const peerIdentities = new PeerIdentities();
+
 function routeByIdentity(client: Socket, rt: TlsRuntime, session: RoutedSession): void {
   const tls = client as TLSSocket;
   // Read while the socket is open: once destroyed it no longer knows what was negotiated.
@@ -40,9 +43,9 @@ function routeByIdentity(client: Socket, rt: TlsRuntime, session: RoutedSession)
   );
   // The handshake refuses a missing or unverified certificate, with an alert; these two checks
   // only keep a session from ever reading an identity nobody verified.
-  // (An empty object when the client sent no certificate, null once the socket is destroyed.)
-  const cert = tls.getPeerCertificate();
-  if (cert === null || cert.subject === undefined) {
+  // (None when the client sent no certificate, or once the socket is destroyed.)
+  const identity = peerIdentities.of(tls);
+  if (identity === undefined) {
     session.fail(ErrorCodes.ERR_NO_CLIENT_CERT);
     return;
   }
@@ -50,7 +53,6 @@ function routeByIdentity(client: Socket, rt: TlsRuntime, session: RoutedSession)
     session.fail(certificateRefusal(tls)!.code);
     return;
   }
-  const identity = identityFromPeerCertificate(cert);
   if (identity.id === '') {
     session.fail(ErrorCodes.ERR_CERT_MISSING_CN);
     return;

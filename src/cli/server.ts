@@ -9,8 +9,9 @@ import type { SwitchyardConfig } from '../config/types.js';
 import { type AccessLog, openAccessLog } from '../control/access-log.js';
 import type { AdminActions } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
+import type { HealthStatusFn } from '../control/admin-views.js';
 import type { ProcessLogger } from '../control/logger.js';
-import { createMetrics } from '../control/metrics.js';
+import { createMetrics, type Metrics } from '../control/metrics.js';
 import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
 import { buildRuntime } from '../runtime/build-runtime.js';
@@ -24,6 +25,11 @@ export interface ServerOptions {
   reloadSource?: () => Promise<SwitchyardConfig>;
   /** The configuration file, watched when `reload.watchConfig` is on. */
   configPath?: string;
+  /**
+   * A worker process of a primary: no admin API (the primary serves it) and no active health checks
+   * (the primary runs them and sends their results).
+   */
+  worker?: boolean;
 }
 
 /** A running balancer. */
@@ -36,6 +42,8 @@ export interface RunningServer {
   manager: RuntimeManager;
   /** The admin API, when `admin` is configured. */
   admin: AdminServer | undefined;
+  /** This process's metrics. */
+  metrics: Metrics;
   /** Reopens the access log file (SIGUSR1, after logrotate moved it); nothing when it is stdout or off. */
   reopenLogs(): void;
   /** Stops accepting, drains within the configured grace, stops background timers; idempotent. */
@@ -72,10 +80,11 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     configPath: options.configPath,
     onReload: (result) => metrics.countReload(result.ok),
     onHealthChange: (event) => metrics.countHealthTransition(event.group, event.upstream, event.to),
+    remoteHealth: options.worker === true,
   });
   manager.watch();
   let admin: AdminServer | undefined;
-  if (config.admin !== undefined) {
+  if (config.admin !== undefined && options.worker !== true) {
     try {
       admin = await startAdminServer({
         bind: config.admin.bind,
@@ -83,15 +92,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         proxy,
         actions: adminActions(manager),
         metrics,
-        healthStatus: (group, id) => {
-          const active = manager.healthStatus(group, id)?.active;
-          if (active === undefined) return undefined;
-          return {
-            lastCheckAt: active.lastCheckAt,
-            lastResult: active.lastResult,
-            lastError: active.lastError,
-          };
-        },
+        healthStatus: activeHealthOf(manager),
         logger,
       });
     } catch (err) {
@@ -106,6 +107,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     config,
     manager,
     admin,
+    metrics,
     reopenLogs: () => accessLog.reopen(),
     stop: () => {
       // The grace in force is the one of the latest reload, not the one we started with.
@@ -198,6 +200,15 @@ function explainBindError(err: unknown, config: SwitchyardConfig): unknown {
   if (err.listener === undefined) return err.withSubject(adminLabel(config));
   const index = config.listeners.findIndex((l) => l.name === err.listener);
   return index < 0 ? err : err.withSubject(listenerLabel(config, index));
+}
+
+/** What the admin API shows of an upstream's active checks: the last one's time, result and error. */
+export function activeHealthOf(manager: RuntimeManager): HealthStatusFn {
+  return (group, id) => {
+    const active = manager.healthStatus(group, id)?.active;
+    if (active === undefined) return undefined;
+    return { lastCheckAt: active.lastCheckAt, lastResult: active.lastResult, lastError: active.lastError };
+  };
 }
 
 /** The admin API's changes, made by the same manager that applies reloads. */

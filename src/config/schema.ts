@@ -95,6 +95,9 @@ function checkReferences(value: unknown, ctx: Ctx): void {
   });
 }
 
+/** Most data-plane processes one balancer may start. */
+export const MAX_WORKERS = 256;
+
 /**
  * The configuration file's schema. Parsing returns a {@link SwitchyardConfig} with defaults filled
  * in and durations in milliseconds; TLS file paths are returned as written (the loader makes them
@@ -128,5 +131,6 @@ export const configSchema: z.ZodType<SwitchyardConfig> = z
         interval: duration(false).default(2000),
       })
       .prefault({}),
+    workers: z.union([z.literal('auto'), integer(1, MAX_WORKERS)]).default(1),
   })
   .superRefine(checkReferences, { when: () => true });

@@ -53,7 +53,12 @@ export interface SwitchyardConfig {
   log: LogConfig;
   /** What is re-read when files change. */
   reload: ReloadConfig;
+  /** Data-plane processes: a count, or `auto` for one per available core. 1 runs everything in one process. */
+  workers: WorkersSetting;
 }
+
+/** The `workers` setting as written: a count of processes, or `auto` (one per available core). */
+export type WorkersSetting = number | 'auto';
 
 /** File watching for hot reload; SIGHUP always reloads. */
 export interface ReloadConfig {

@@ -14,19 +14,20 @@ export type ReloadResult = { ok: true; changes: string[] } | { ok: false; error:
  * a config reload uses, so a change made by hand and one made by editing the file behave alike.
  * Methods throw {@link SwitchyardError} with a stable code (`ERR_UNKNOWN_GROUP`,
  * `ERR_UNKNOWN_UPSTREAM`, `ERR_INVALID_ARGUMENT`, `ERR_INVALID_ADDRESS`, `ERR_UNKNOWN_BALANCER`,
- * `ERR_DUPLICATE_UPSTREAM`), which the API turns into 404, 400 or 409.
+ * `ERR_DUPLICATE_UPSTREAM`), which the API turns into 404, 400 or 409. A change that returns a
+ * promise is in force when it resolves (with several workers: in every one of them).
  */
 export interface AdminActions {
   /** Sets an upstream's administrative state; `draining` keeps live connections and takes no new ones. */
-  setUpstreamState(group: string, id: string, state: UpstreamState): void;
+  setUpstreamState(group: string, id: string, state: UpstreamState): void | Promise<void>;
   /** Sets an upstream's relative weight (above 0). */
-  setUpstreamWeight(group: string, id: string, weight: number): void;
+  setUpstreamWeight(group: string, id: string, weight: number): void | Promise<void>;
   /** Adds an upstream at the end of a group. */
-  addUpstream(group: string, upstream: NewUpstream): void;
+  addUpstream(group: string, upstream: NewUpstream): void | Promise<void>;
   /** Removes an upstream; its live connections run to their end. */
-  removeUpstream(group: string, id: string): void;
+  removeUpstream(group: string, id: string): void | Promise<void>;
   /** Swaps a group's balancer by registry name; counters and live connections are kept. */
-  setBalancer(group: string, balancer: string): void;
+  setBalancer(group: string, balancer: string): void | Promise<void>;
   /** Re-reads the configuration and applies what changed. */
   reload(): Promise<ReloadResult>;
 }

@@ -49,6 +49,8 @@ export interface RouteContext {
   actions: AdminActions;
   metrics: Pick<Metrics, 'render' | 'contentType'>;
   healthStatus?: HealthStatusFn;
+  /** The worker processes, when there are several. */
+  workers?: () => unknown[];
   logger: Logger;
 }
 
@@ -60,7 +62,7 @@ export type RouteTable = (path: string[]) => Route | undefined;
 
 /** The routes of the admin API (listed at {@link startAdminServer}). */
 export function adminRoutes(context: RouteContext): RouteTable {
-  const { proxy, actions, metrics, healthStatus, logger } = context;
+  const { proxy, actions, metrics, healthStatus, logger, workers: workersView } = context;
 
   const findGroup = (name: string): GroupSnapshot => {
     const g = proxy.snapshot().groups.find((x) => x.name === name);
@@ -78,8 +80,17 @@ export function adminRoutes(context: RouteContext): RouteTable {
   };
   const groupReply = (group: string): Reply => ok(groupView(findGroup(group), healthStatus));
   const allGroups = (): Reply => ok(proxy.snapshot().groups.map((g) => groupView(g, healthStatus)));
-  const setState = (group: string, id: string, state: ReturnType<typeof stateValue>): Reply => {
-    actions.setUpstreamState(group, id, state);
+  // A change is in force everywhere when its promise resolves; the reply shows the picture after it.
+  const changed = async (work: () => void | Promise<void>): Promise<void> => {
+    await work();
+    await proxy.refresh?.();
+  };
+  const setState = async (
+    group: string,
+    id: string,
+    state: ReturnType<typeof stateValue>,
+  ): Promise<Reply> => {
+    await changed(() => actions.setUpstreamState(group, id, state));
     logger.info({ group, upstream: id, state }, 'admin: upstream state set');
     return upstreamReply(group, id);
   };
@@ -125,6 +136,7 @@ export function adminRoutes(context: RouteContext): RouteTable {
     POST: {
       run: async () => {
         const result = await actions.reload();
+        await proxy.refresh?.();
         if (result.ok) {
           logger.info({ changes: result.changes }, 'admin: reload applied');
           return ok({ ok: true, changes: result.changes });
@@ -138,9 +150,9 @@ export function adminRoutes(context: RouteContext): RouteTable {
   const balancer = (group: string): Route => ({
     PUT: {
       body: true,
-      run: ({ body }) => {
+      run: async ({ body }) => {
         const name = stringField(body, 'balancer', ['balancer']);
-        actions.setBalancer(group, name);
+        await changed(() => actions.setBalancer(group, name));
         logger.info({ group, balancer: name }, 'admin: balancer set');
         return groupReply(group);
       },
@@ -150,9 +162,9 @@ export function adminRoutes(context: RouteContext): RouteTable {
     GET: { run: () => ok(groupView(findGroup(group), healthStatus).upstreams) },
     POST: {
       body: true,
-      run: ({ body }) => {
+      run: async ({ body }) => {
         const upstream = newUpstream(body);
-        actions.addUpstream(group, upstream);
+        await changed(() => actions.addUpstream(group, upstream));
         const added = upstream.id ?? canonicalAddress(upstream.address);
         logger.info({ group, upstream: added, address: upstream.address }, 'admin: upstream added');
         return upstreamReply(group, added, 201);
@@ -162,10 +174,10 @@ export function adminRoutes(context: RouteContext): RouteTable {
   const upstream = (group: string, id: string): Route => ({
     GET: { run: () => upstreamReply(group, id) },
     DELETE: {
-      run: () => {
+      run: async () => {
         const u = findUpstream(group, id);
         const view = u === undefined ? undefined : upstreamView(group, u, healthStatus);
-        actions.removeUpstream(group, id);
+        await changed(() => actions.removeUpstream(group, id));
         logger.info({ group, upstream: id }, 'admin: upstream removed');
         return ok({ removed: view ?? { id } });
       },
@@ -183,9 +195,9 @@ export function adminRoutes(context: RouteContext): RouteTable {
       return {
         PUT: {
           body: true,
-          run: ({ body }) => {
+          run: async ({ body }) => {
             const weight = numberField(body, 'weight', ['weight']);
-            actions.setUpstreamWeight(group, id, weight);
+            await changed(() => actions.setUpstreamWeight(group, id, weight));
             logger.info({ group, upstream: id, weight }, 'admin: upstream weight set');
             return upstreamReply(group, id);
           },
@@ -208,6 +220,8 @@ export function adminRoutes(context: RouteContext): RouteTable {
     const [, area, group, sub, id, action] = p;
     if (n === 2 && area === 'status') return status;
     if (n === 2 && area === 'clients') return clients;
+    if (n === 2 && area === 'workers' && workersView !== undefined)
+      return { GET: { run: () => ok(workersView()) } };
     if (n === 2 && area === 'reload') return reload;
     if (area !== 'groups') return undefined;
     if (n === 2) return { GET: { run: allGroups } };

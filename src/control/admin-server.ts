@@ -33,6 +33,8 @@ export interface AdminServerOptions {
   metrics: Pick<Metrics, 'render' | 'contentType'>;
   /** What the health checker last saw of an upstream, if one runs. */
   healthStatus?: HealthStatusFn;
+  /** The worker processes, when there are several: served at `GET /api/workers`. */
+  workers?: () => unknown[];
   /** Where startup, changes and failures are logged. */
   logger: Logger;
   /** Largest request body accepted, bytes. Default 64 KiB. */
@@ -57,7 +59,7 @@ const DEFAULT_MAX_BODY = 64 * 1024;
  *
  * - `GET /healthz`, `GET /readyz`, `GET /metrics`
  * - `GET /api/status`, `GET /api/groups`, `GET /api/groups/:group`, `GET /api/groups/:group/upstreams[/:id]`
- * - `GET /api/clients?offset=&limit=`
+ * - `GET /api/clients?offset=&limit=`, `GET /api/workers` (with several workers)
  * - `PUT|POST /api/groups/:group/upstreams/:id/state {state}` (`up`, `down`, `draining`, `maintenance`,
  *   or the verbs `drain`, `ready`); `POST /api/groups/:group/upstreams/:id/(drain|ready|maintenance)`
  * - `PUT /api/groups/:group/upstreams/:id/weight {weight}`
@@ -104,6 +106,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       }
     }
     const body = handler.body === true ? await readJsonObject(req, maxBody) : {};
+    await options.proxy.refresh?.();
     const reply = await handler.run({ query: url.searchParams, body });
     send(res, reply);
   };

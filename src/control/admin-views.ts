@@ -30,6 +30,8 @@ export interface AdminSource {
   snapshot(): ProxySnapshot;
   /** Every open session as plain data. */
   sessionSnapshots(): SessionSnapshot[];
+  /** Brings the two reads above up to date, when they come from elsewhere (other processes); awaited before each request. */
+  refresh?(): Promise<void>;
 }
 
 /** One listener as the API shows it. */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   createSecureContext,
   createServer,
@@ -29,8 +30,43 @@ export interface TlsMaterial {
   ecdhCurve?: string;
 }
 
+// Set in worker processes: the secret every worker derives its session-ticket keys from.
+let ticketSecret: Buffer | undefined;
+
+/**
+ * Makes every handshake server of this process derive its session-ticket keys from `secret` and its
+ * material, so processes given the same secret (the workers of one balancer) resume each other's
+ * sessions. New material still means new keys, as it does without a secret: a client a new CRL
+ * revokes cannot resume a session from before it.
+ */
+export function shareTicketKeys(secret: Buffer): void {
+  ticketSecret = Buffer.from(secret);
+}
+
+/** The 48 bytes of session-ticket keys for `m` under the shared secret, or undefined without one. */
+function ticketKeysFor(m: TlsMaterial): Buffer | undefined {
+  if (ticketSecret === undefined) return undefined;
+  const mac = createHmac('sha512', ticketSecret);
+  for (const part of [
+    m.cert,
+    m.key,
+    m.clientCa,
+    m.crl ?? '',
+    m.minVersion ?? '',
+    m.maxVersion ?? '',
+    m.ciphers ?? '',
+    m.ecdhCurve ?? '',
+  ]) {
+    mac.update(part).update('\0');
+  }
+  return mac.digest().subarray(0, TICKET_KEYS_BYTES);
+}
+
+const TICKET_KEYS_BYTES = 48;
+
 function contextOptions(m: TlsMaterial) {
   return {
+    ticketKeys: ticketKeysFor(m),
     cert: m.cert,
     key: m.key,
     ca: m.clientCa,

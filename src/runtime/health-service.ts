@@ -17,6 +17,11 @@ export interface HealthServiceHost {
   closeSessionsOf(upstream: Upstream): void;
   /** Told of every health state change (metrics). */
   onHealthChange?: (event: HealthChangeEvent) => void;
+  /**
+   * False in a worker process: the primary runs the active checks and sends their results
+   * ({@link HealthService.applyRemote}); passive health still runs here, on this process's sessions.
+   */
+  activeChecks?: boolean;
 }
 
 /**
@@ -51,8 +56,10 @@ export class HealthService {
     for (const [name, cfg] of Object.entries(config.groups)) {
       const group = groups.get(name);
       if (group === undefined) continue;
-      const plan = plans.get(name);
-      if (plan?.active === undefined) {
+      const remote = this.#host.activeChecks === false;
+      const planned = plans.get(name);
+      const plan = remote && planned !== undefined ? { ...planned, active: undefined } : planned;
+      if (!remote && plan?.active === undefined) {
         // Nobody checks this group any more: an upstream a dropped check left unhealthy would
         // otherwise stay out of rotation for good.
         for (const u of group.upstreams) if (!u.healthy) group.setHealthy(u.id, true);
@@ -65,6 +72,24 @@ export class HealthService {
       health.start();
     }
     return outcomes;
+  }
+
+  /**
+   * Health the primary's active checks found, in a worker: each upstream taken out of or put back
+   * into rotation, and the sessions of one found down closed when its group asks for that.
+   */
+  applyRemote(
+    config: SwitchyardConfig,
+    groups: ReadonlyMap<string, UpstreamGroup>,
+    states: readonly { group: string; upstream: string; healthy: boolean }[],
+  ): void {
+    for (const { group: name, upstream, healthy } of states) {
+      const group = groups.get(name);
+      const u = group?.get(upstream);
+      if (group === undefined || u === undefined || u.healthy === healthy) continue;
+      group.setHealthy(upstream, healthy);
+      if (!healthy && config.groups[name]?.shutdownSessionsOnDown === true) this.#host.closeSessionsOf(u);
+    }
   }
 
   /** Stops every check. */

@@ -83,6 +83,7 @@ const TOP_KEYS = {
   admin: 'restart',
   log: 'restart',
   reload: 'files',
+  workers: 'restart',
 } as const satisfies Record<keyof SwitchyardConfig, string>;
 
 /** How a group's keys are applied: its upstreams one by one, a new balancer, or a setting. */
@@ -271,6 +272,7 @@ function planRestartOnly(current: SwitchyardConfig, next: SwitchyardConfig): Rel
   }
   for (const key of differingKeys(current.log, next.log, LOG_KEYS, 'log'))
     plan.push({ kind: 'needs-restart', key: `log.${key}` });
+  if (current.workers !== next.workers) plan.push({ kind: 'needs-restart', key: 'workers' });
   return plan;
 }
 

@@ -36,6 +36,8 @@ export interface RuntimeManagerOptions {
   onReload?: (result: ReloadResult) => void;
   /** Told of every health state change, for metrics. */
   onHealthChange?: (event: HealthChangeEvent) => void;
+  /** In a worker process: no active checks here; the primary's results come through {@link RuntimeManager.applyHealth}. */
+  remoteHealth?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ export class RuntimeManager {
       logger,
       closeSessionsOf: (u) => proxy.closeSessionsOf(u, ErrorCodes.ERR_UPSTREAM_DOWN),
       onHealthChange: options.onHealthChange,
+      activeChecks: options.remoteHealth !== true,
     });
     this.#files = new FileWatcher({
       config: () => void this.reloadFromSource(),
@@ -94,6 +97,11 @@ export class RuntimeManager {
   /** What health checking last saw of an upstream, for the admin API. */
   healthStatus(group: string, id: string): UpstreamHealthStatus | undefined {
     return this.#health.status(group, id);
+  }
+
+  /** Applies health the primary's active checks found (worker processes). */
+  applyHealth(states: readonly { group: string; upstream: string; healthy: boolean }[]): void {
+    this.#health.applyRemote(this.#config, this.#proxy.runtime.groups, states);
   }
 
   /** The configuration in force. */

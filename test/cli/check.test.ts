@@ -123,6 +123,7 @@ describe('switchyard check', { timeout: 60_000 }, () => {
         'timeouts        handshake 5s, connect 2s, idle 5m, max lifetime off, shutdown grace 30s (+1s jitter)',
         'admin           off',
         'log             info, access log stdout',
+        'workers         1 (one process)',
         '',
         'configuration OK',
       ].join('\n'),

@@ -1,8 +1,16 @@
 /** The one-screen summary `switchyard check` prints for a valid configuration. */
+
 import { isAbsolute, relative } from 'node:path';
 import { formatDuration } from '../../config/duration.js';
 import { healthTlsBlocks } from '../../config/health-check.js';
-import type { GroupConfig, ListenerConfig, SwitchyardConfig, UpstreamConfig } from '../../config/types.js';
+import type {
+  GroupConfig,
+  ListenerConfig,
+  SwitchyardConfig,
+  UpstreamConfig,
+  WorkersSetting,
+} from '../../config/types.js';
+import { workerCount } from '../../workers/worker-count.js';
 
 /** What {@link formatSummary} describes. */
 export interface SummaryInput {
@@ -54,6 +62,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
     `admin           ${config.admin === undefined ? 'off' : `${config.admin.bind}${config.admin.token === undefined ? '' : ', token set'}`}`,
   );
   out.push(`log             ${config.log.level}, access log ${config.log.accessLog}`);
+  out.push(`workers         ${workersLine(config.workers)}`);
   out.push('');
   const tls = config.listeners.some((l) => l.kind === 'tls') || healthTlsBlocks(config).length > 0;
   const files = !tls
@@ -63,6 +72,14 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
       : ' (certificate files not checked: --no-files)';
   out.push(`configuration OK${files}`);
   return `${out.join('\n')}\n`;
+}
+
+function workersLine(setting: WorkersSetting): string {
+  if (setting === 'auto') {
+    const n = workerCount('auto');
+    return `auto (${n} on this machine${n === 1 ? ': one process' : ', and a primary'})`;
+  }
+  return setting === 1 ? '1 (one process)' : `${setting}, and a primary`;
 }
 
 function listenerLines(l: ListenerConfig, width: number, show: (p: string) => string): string[] {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { createLogger } from '../../control/logger.js';
+import { createLogger, type ProcessLogger } from '../../control/logger.js';
+import { startPrimary } from '../../workers/primary.js';
+import { workerCount } from '../../workers/worker-count.js';
 import { type ConfigFlags, loadConfiguration } from '../config-source.js';
 import { reloadOnHangup, reopenLogsOnUsr1, startServer, stopOnSignals } from '../server.js';
 
@@ -9,15 +11,49 @@ export interface RunOptions extends ConfigFlags {}
 /**
  * Loads the configuration (file, then `SWITCHYARD_*`, then flags; TLS files read and checked),
  * starts the balancer and runs until a signal: the first SIGINT/SIGTERM drains gracefully and exits
- * 0, a second one exits 1 at once.
+ * 0, a second one exits 1 at once. With `workers` above 1 this process is the primary and the
+ * connections are served by that many worker processes.
  */
 export async function runCommand(command: Command, options: RunOptions): Promise<void> {
   const { path, config, overrides } = await loadConfiguration(command, options, { checkFiles: true });
   const logger = createLogger(config.log.level, config.log.format);
   const reloadSource = async () => (await loadConfiguration(command, options, { checkFiles: true })).config;
+  const workers = workerCount(config.workers);
+  if (workers > 1) {
+    await runPrimary(config, logger, { reloadSource, configPath: path, workers, overrides });
+    return;
+  }
   const server = await startServer(config, { logger, reloadSource, configPath: path });
   logger.info({ config: path, listeners: config.listeners.length, overrides }, 'switchyard started');
   reloadOnHangup(server.manager);
   reopenLogsOnUsr1(server, logger);
   stopOnSignals({ logger, graceMs: () => server.manager.config.timeouts.shutdownGrace, stop: server.stop });
+}
+
+async function runPrimary(
+  config: Awaited<ReturnType<typeof loadConfiguration>>['config'],
+  logger: ProcessLogger,
+  options: {
+    reloadSource: () => Promise<typeof config>;
+    configPath: string | undefined;
+    workers: number;
+    overrides: unknown;
+  },
+): Promise<void> {
+  const primary = await startPrimary(config, { logger, ...options });
+  logger.info(
+    {
+      config: options.configPath,
+      listeners: config.listeners.length,
+      workers: options.workers,
+      overrides: options.overrides,
+    },
+    'switchyard started',
+  );
+  process.on('SIGHUP', () => void primary.reload());
+  process.on('SIGUSR1', () => {
+    primary.reopenLogs();
+    logger.info({ signal: 'SIGUSR1' }, 'access log reopened');
+  });
+  stopOnSignals({ logger, graceMs: () => primary.config.timeouts.shutdownGrace, stop: primary.stop });
 }

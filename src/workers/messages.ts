@@ -1,0 +1,64 @@
+/**
+ * What the primary and its workers say to each other over the IPC channel (structured clone, so
+ * Buffers and plain objects travel as they are). Requests carry an id their reply repeats.
+ */
+import type { SwitchyardConfig } from '../config/types.js';
+import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
+
+/** One upstream's health as the primary's active checks see it. */
+export interface UpstreamHealth {
+  group: string;
+  upstream: string;
+  healthy: boolean;
+}
+
+/** A change the admin API makes, replayed in every worker. */
+export type AdminCommand =
+  | { action: 'setUpstreamState'; group: string; id: string; state: string }
+  | { action: 'setUpstreamWeight'; group: string; id: string; weight: number }
+  | { action: 'addUpstream'; group: string; upstream: Record<string, unknown> }
+  | { action: 'removeUpstream'; group: string; id: string }
+  | { action: 'setBalancer'; group: string; balancer: string };
+
+/** What a worker is asked to do and answer. */
+export type WorkerCommand =
+  | { kind: 'reload'; config: SwitchyardConfig }
+  | { kind: 'admin'; command: AdminCommand }
+  | { kind: 'snapshot' }
+  | { kind: 'metrics' };
+
+/** Messages from the primary. */
+export type ToWorker =
+  | { type: 'start'; config: SwitchyardConfig; health: UpstreamHealth[]; ticketSecret: Buffer }
+  | { type: 'request'; id: number; command: WorkerCommand }
+  | { type: 'health'; states: UpstreamHealth[] }
+  | { type: 'stop'; graceMs: number };
+
+/** An error as it crosses the channel: its stable code and message. */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+/** Messages from a worker. */
+export type FromWorker =
+  | { type: 'listening-for-commands' }
+  | { type: 'ready' }
+  | { type: 'start-failed'; error: WireError }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: WireError };
+
+/** A worker's answer to `snapshot`. */
+export interface WorkerSnapshot {
+  snapshot: ProxySnapshot;
+  sessions: SessionSnapshot[];
+}
+
+/** Tells a message from the primary from anything else on the channel (cluster's own messages). */
+export function isToWorker(message: unknown): message is ToWorker {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as { type?: unknown }).type === 'string'
+  );
+}

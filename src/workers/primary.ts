@@ -1,0 +1,266 @@
+/**
+ * The primary of a balancer with several workers. It owns what there is one of: the configuration
+ * and its reloads, the active health checks, the admin API and /metrics, and (through node:cluster)
+ * the listening sockets. The workers own the connections. Every change is made in the primary first
+ * (which checks it) and then in every worker; a change is reported done once all workers applied it.
+ */
+import { randomBytes } from 'node:crypto';
+import { Counter } from 'prom-client';
+import { activeHealthOf } from '../cli/server.js';
+import type { SwitchyardConfig } from '../config/types.js';
+import type { AdminActions, ReloadResult } from '../control/admin-actions.js';
+import { type AdminServer, startAdminServer } from '../control/admin-server.js';
+import type { ProcessLogger } from '../control/logger.js';
+import { createMetrics } from '../control/metrics.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { UpstreamState } from '../lib/upstreams/upstream.js';
+import { ProxyServer } from '../proxy/proxy.js';
+import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
+import { buildRuntime } from '../runtime/build-runtime.js';
+import { FileWatcher } from '../runtime/file-watcher.js';
+import { RuntimeManager } from '../runtime/runtime-manager.js';
+import { mergeSnapshots } from './merge-snapshots.js';
+import type { AdminCommand, UpstreamHealth, WorkerSnapshot } from './messages.js';
+import { type MetricsJson, mergeMetrics } from './metrics-merge.js';
+import { WorkerPool, type WorkerReply, type WorkerView } from './worker-pool.js';
+
+/** What {@link startPrimary} needs. */
+export interface PrimaryOptions {
+  logger: ProcessLogger;
+  /** How many workers to start. */
+  workers: number;
+  /** Re-reads the configuration (file, env and flags) for reloads; without it reloads are refused. */
+  reloadSource?: () => Promise<SwitchyardConfig>;
+  /** The configuration file, watched when `reload.watchConfig` is on. */
+  configPath?: string;
+}
+
+/** A running primary. */
+export interface RunningPrimary {
+  /** The configuration in force. */
+  readonly config: SwitchyardConfig;
+  /** The workers as the admin API shows them. */
+  workers(): WorkerView[];
+  /** The admin API, when configured. */
+  admin: AdminServer | undefined;
+  /** Reloads from the source (or applies `next`), in the primary and then every worker. */
+  reload(next?: SwitchyardConfig): Promise<ReloadResult>;
+  /** Every worker's access log reopened (SIGUSR1). */
+  reopenLogs(): void;
+  /** Drains every worker within the grace in force, then stops the primary's own parts; idempotent. */
+  stop(): Promise<void>;
+}
+
+// The primary's own runtime has the groups, limits and health checks but no listener: it never
+// binds a port itself (node:cluster creates the sockets the workers listen on).
+function withoutListeners(config: SwitchyardConfig): SwitchyardConfig {
+  return { ...config, listeners: [] };
+}
+
+/** Starts the primary: its runtime, the workers, the admin API; rejects when a worker cannot start. */
+export async function startPrimary(
+  initial: SwitchyardConfig,
+  options: PrimaryOptions,
+): Promise<RunningPrimary> {
+  const { logger } = options;
+  let config = initial;
+  const built = await buildRuntime(withoutListeners(config));
+  const proxy = new ProxyServer(built.runtime, { logger });
+  await proxy.start();
+  const metrics = createMetrics();
+  const restarts = new Counter({
+    name: 'switchyard_worker_restarts_total',
+    help: 'Workers that exited unasked and were replaced.',
+    registers: [metrics.registry],
+  });
+  let pool: WorkerPool | undefined;
+  const healthStates = (): UpstreamHealth[] =>
+    [...proxy.runtime.groups.values()].flatMap((g) =>
+      g.upstreams.map((u) => ({ group: g.name, upstream: u.id, healthy: u.healthy })),
+    );
+  const manager = new RuntimeManager(proxy, withoutListeners(config), built, logger, {
+    onReload: (result) => metrics.countReload(result.ok),
+    onHealthChange: (event) => {
+      metrics.countHealthTransition(event.group, event.upstream, event.to);
+      if (event.check === 'active') {
+        pool?.sendHealth([{ group: event.group, upstream: event.upstream, healthy: event.to === 'healthy' }]);
+      }
+    },
+  });
+
+  // The last figures each worker gave, and those of workers that exited (their totals still count).
+  const lastSnapshot = new Map<number, ProxySnapshot>();
+  const lastMetrics = new Map<number, MetricsJson>();
+  const retiredSnapshots: ProxySnapshot[] = [];
+  const retiredMetrics: MetricsJson[] = [];
+  pool = new WorkerPool({
+    count: options.workers,
+    logger,
+    config: () => config,
+    health: healthStates,
+    ticketSecret: randomBytes(32),
+    onRestart: () => restarts.inc(),
+    onExit: (slot) => {
+      const snap = lastSnapshot.get(slot);
+      if (snap !== undefined) retiredSnapshots.push(snap);
+      const json = lastMetrics.get(slot);
+      if (json !== undefined) retiredMetrics.push(json);
+      lastSnapshot.delete(slot);
+      lastMetrics.delete(slot);
+    },
+  });
+  const workers = pool;
+  try {
+    await workers.start();
+  } catch (err) {
+    manager.stop();
+    await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
+    throw err;
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const reload = (next?: SwitchyardConfig): Promise<ReloadResult> =>
+    serialize(async () => {
+      let full: SwitchyardConfig;
+      try {
+        if (next !== undefined) full = next;
+        else if (options.reloadSource !== undefined) full = await options.reloadSource();
+        else return { ok: false, error: 'no configuration source to reload from' };
+        // Every file the workers will read is read here first, so a bad one changes nothing anywhere.
+        (await buildRuntime(full)).stop();
+      } catch (err) {
+        const result: ReloadResult = { ok: false, error: (err as Error).message };
+        metrics.countReload(false);
+        logger.error({ error: result.error }, 'reload refused; the running configuration is unchanged');
+        return result;
+      }
+      const own = await manager.reload(withoutListeners(full));
+      if (!own.ok) return own;
+      config = full;
+      const replies = await workers.broadcast({ kind: 'reload', config: full });
+      workers.sendHealth(healthStates());
+      files.update(withoutListeners(config), options.configPath);
+      const refused = replies.filter((r) => !r.ok || !(r.value as ReloadResult).ok);
+      if (refused.length > 0)
+        return { ok: false, error: `applied by the primary; ${describeRefusals(refused)}` };
+      const first = replies[0];
+      const changes = first?.ok === true ? (first.value as { changes: string[] }).changes : own.changes;
+      return { ok: true, changes };
+    });
+
+  const files = new FileWatcher({
+    config: () => void reload(),
+    listener: () => {},
+    health: () => void manager.reloadHealthCertificates(),
+  });
+  files.update(withoutListeners(config), options.configPath);
+
+  const everywhere = async (command: AdminCommand, inPrimary: () => void): Promise<void> => {
+    inPrimary();
+    const refused = (await workers.broadcast({ kind: 'admin', command })).filter((r) => !r.ok);
+    if (refused.length > 0) {
+      throw new SwitchyardError(
+        ErrorCodes.ERR_INTERNAL,
+        `applied by the primary; ${describeRefusals(refused)}`,
+      );
+    }
+  };
+  const actions: AdminActions = {
+    setUpstreamState: (group, id, state) =>
+      everywhere({ action: 'setUpstreamState', group, id, state }, () =>
+        manager.admin.setUpstreamState(group, id, state as UpstreamState),
+      ),
+    setUpstreamWeight: (group, id, weight) =>
+      everywhere({ action: 'setUpstreamWeight', group, id, weight }, () =>
+        manager.admin.setUpstreamWeight(group, id, weight),
+      ),
+    addUpstream: (group, upstream) =>
+      everywhere({ action: 'addUpstream', group, upstream: { ...upstream } }, () =>
+        manager.admin.addUpstream(group, upstream),
+      ),
+    removeUpstream: (group, id) =>
+      everywhere({ action: 'removeUpstream', group, id }, () => manager.admin.removeUpstream(group, id)),
+    setBalancer: (group, balancer) =>
+      everywhere({ action: 'setBalancer', group, balancer }, () =>
+        manager.admin.setBalancer(group, balancer),
+      ),
+    reload: () => reload(),
+  };
+
+  let merged = mergeSnapshots([]);
+  let sessions: SessionSnapshot[] = [];
+  const source = {
+    snapshot: () => merged,
+    sessionSnapshots: () => sessions,
+    refresh: async () => {
+      const replies = await workers.broadcast({ kind: 'snapshot' });
+      for (const r of replies) if (r.ok) lastSnapshot.set(r.slot, (r.value as WorkerSnapshot).snapshot);
+      merged = mergeSnapshots([...lastSnapshot.values()], retiredSnapshots);
+      sessions = replies.flatMap((r) => (r.ok ? (r.value as WorkerSnapshot).sessions : []));
+    },
+  };
+  const render = async (): Promise<string> => {
+    const replies = await workers.broadcast({ kind: 'metrics' });
+    for (const r of replies) if (r.ok) lastMetrics.set(r.slot, r.value as MetricsJson);
+    return (await mergeMetrics(metrics.registry, lastMetrics, retiredMetrics)).metrics();
+  };
+
+  // Each worker with its open sessions as of the last picture (the admin API takes one per request).
+  const views = (): WorkerView[] =>
+    workers.views().map((v) => ({ ...v, sessions: lastSnapshot.get(v.slot)?.sessionCount ?? 0 }));
+
+  let admin: AdminServer | undefined;
+  if (config.admin !== undefined) {
+    try {
+      admin = await startAdminServer({
+        bind: config.admin.bind,
+        token: config.admin.token,
+        proxy: source,
+        actions,
+        metrics: { render, contentType: metrics.contentType },
+        workers: views,
+        healthStatus: activeHealthOf(manager),
+        logger,
+      });
+    } catch (err) {
+      await workers.stop(0);
+      manager.stop();
+      files.stop();
+      throw err;
+    }
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    get config() {
+      return config;
+    },
+    workers: views,
+    admin,
+    reload,
+    reopenLogs: () => workers.signal('SIGUSR1'),
+    stop: () => {
+      stopped ??= workers.stop(config.timeouts.shutdownGrace).finally(async () => {
+        files.stop();
+        manager.stop();
+        await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
+        await admin?.close();
+      });
+      return stopped;
+    },
+  };
+}
+
+function describeRefusals(refused: WorkerReply[]): string {
+  return refused
+    .map((r) => {
+      const why = r.ok ? (r.value as { error?: string }).error : r.error.message;
+      return `worker ${r.slot} (pid ${r.pid}) refused: ${why}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,149 @@
+/**
+ * A data-plane worker: started by the primary (node:cluster), it waits for the configuration, runs
+ * the proxy on listening sockets the primary shares with every worker, and carries out the
+ * primary's commands (reloads, admin changes, health results) and questions (snapshots, metrics).
+ * It has no admin API, watches no configuration file and runs no active health checks.
+ */
+
+import { type RunningServer, startServer } from '../cli/server.js';
+import type { SwitchyardConfig } from '../config/types.js';
+import { createLogger, type ProcessLogger } from '../control/logger.js';
+import { SwitchyardError } from '../lib/errors.js';
+import type { UpstreamState } from '../lib/upstreams/upstream.js';
+import { shareTicketKeys } from '../proxy/tls.js';
+import {
+  type AdminCommand,
+  type FromWorker,
+  isToWorker,
+  type ToWorker,
+  type WireError,
+  type WorkerCommand,
+  type WorkerSnapshot,
+} from './messages.js';
+
+/** Runs this process as a worker until the primary stops it or goes away. */
+export function runWorker(): void {
+  let server: RunningServer | undefined;
+  let logger: ProcessLogger | undefined;
+  const send = (message: FromWorker): void => {
+    if (process.connected) process.send?.(message);
+  };
+  const stop = (graceMs?: number): void => {
+    const stopped = server?.stop() ?? Promise.resolve();
+    // The grace is the primary's to give; past it (and a little), this process goes anyway.
+    if (graceMs !== undefined) setTimeout(() => process.exit(0), graceMs + 1000).unref();
+    void stopped.finally(() =>
+      logger === undefined ? process.exit(0) : logger.flush(() => process.exit(0)),
+    );
+  };
+  // node:cluster unrefs a worker's channel, so that a worker with nothing to serve exits; this one
+  // lives until the primary stops it or goes away.
+  process.channel?.ref();
+  process.on('message', (message: unknown) => {
+    if (!isToWorker(message)) return;
+    const m = message as ToWorker;
+    switch (m.type) {
+      case 'start':
+        logger = createLogger(m.config.log.level, m.config.log.format);
+        start(m.config, logger, m.ticketSecret).then(
+          (running) => {
+            server = running;
+            server.manager.applyHealth(m.health);
+            send({ type: 'ready' });
+          },
+          (err: unknown) => {
+            send({ type: 'start-failed', error: wireError(err) });
+            process.exitCode = 1;
+            process.disconnect();
+          },
+        );
+        break;
+      case 'request':
+        if (server === undefined) {
+          send({
+            type: 'reply',
+            id: m.id,
+            ok: false,
+            error: { code: 'ERR_INTERNAL', message: 'worker not started' },
+          });
+          return;
+        }
+        answer(server, m.command).then(
+          (value) => send({ type: 'reply', id: m.id, ok: true, value }),
+          (err: unknown) => send({ type: 'reply', id: m.id, ok: false, error: wireError(err) }),
+        );
+        break;
+      case 'health':
+        server?.manager.applyHealth(m.states);
+        break;
+      case 'stop':
+        stop(m.graceMs);
+        break;
+    }
+  });
+  // Messages that come before a listener is registered are lost (node:cluster says "online" before
+  // this module has run), so the primary waits for this one before sending the configuration.
+  send({ type: 'listening-for-commands' });
+  // The primary is gone (crashed, or killed with SIGKILL): nobody will stop this worker, so it drains and exits.
+  process.on('disconnect', () => stop(server?.manager.config.timeouts.shutdownGrace ?? 0));
+  // Signals go to the primary, which stops the workers in order; a terminal's Ctrl-C reaches every
+  // process of the group, and must not cut the workers' drain short.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => stop(server?.manager.config.timeouts.shutdownGrace ?? 0));
+  process.on('SIGHUP', () => {});
+  // The primary forwards SIGUSR1 (logrotate's postrotate) to every worker.
+  process.on('SIGUSR1', () => server?.reopenLogs());
+}
+
+async function start(
+  config: SwitchyardConfig,
+  logger: ProcessLogger,
+  ticketSecret: Buffer,
+): Promise<RunningServer> {
+  // A session resumed on another worker than the one that issued its ticket must still resume.
+  shareTicketKeys(ticketSecret);
+  return startServer(config, { logger, worker: true });
+}
+
+async function answer(server: RunningServer, command: WorkerCommand): Promise<unknown> {
+  switch (command.kind) {
+    case 'reload':
+      return server.manager.reload(command.config);
+    case 'admin':
+      applyAdmin(server, command.command);
+      return true;
+    case 'snapshot':
+      return {
+        snapshot: server.proxy.snapshot(),
+        sessions: server.proxy.sessionSnapshots(),
+      } satisfies WorkerSnapshot;
+    case 'metrics':
+      return server.metrics.registry.getMetricsAsJSON();
+  }
+}
+
+function applyAdmin(server: RunningServer, c: AdminCommand): void {
+  const admin = server.manager.admin;
+  switch (c.action) {
+    case 'setUpstreamState':
+      admin.setUpstreamState(c.group, c.id, c.state as UpstreamState);
+      return;
+    case 'setUpstreamWeight':
+      admin.setUpstreamWeight(c.group, c.id, c.weight);
+      return;
+    case 'addUpstream':
+      admin.addUpstream(c.group, c.upstream as unknown as Parameters<typeof admin.addUpstream>[1]);
+      return;
+    case 'removeUpstream':
+      admin.removeUpstream(c.group, c.id);
+      return;
+    case 'setBalancer':
+      admin.setBalancer(c.group, c.balancer);
+      return;
+  }
+}
+
+function wireError(err: unknown): WireError {
+  if (err instanceof SwitchyardError) return { code: err.code, message: err.message };
+  return { code: 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,290 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
+import { stringify } from 'yaml';
+import { getTestPki, type TestPki } from '../helpers/certs.js';
+import { type CliProcess, startCli } from '../helpers/cli.js';
+import { connectTcp, connectTls, EchoClient, tcpGet, until } from '../helpers/clients.js';
+import { testTlsBlock } from '../helpers/proxy-harness.js';
+import {
+  refusedPort,
+  startEchoUpstream,
+  startNamedHttpUpstream,
+  type TestUpstream,
+} from '../helpers/upstreams.js';
+
+interface WorkerView {
+  slot: number;
+  pid: number | null;
+  ready: boolean;
+  restarts: number;
+  sessions?: number;
+}
+
+/** The JSON lines the balancer wrote so far. */
+function logLines(cli: CliProcess): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  for (const line of cli.stdout) {
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not JSON
+    }
+  }
+  return lines;
+}
+
+describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
+  let pki: TestPki;
+  let dir: string;
+  let configPath: string;
+  let named: TestUpstream;
+  let other: TestUpstream;
+  let echo: TestUpstream;
+  let config: Record<string, unknown>;
+  let cli: CliProcess;
+  let admin: string;
+  let tcpPort: number;
+  let tlsPort: number;
+  let echoPort: number;
+
+  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${admin}${path}`, init);
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const metrics = async (): Promise<string> => (await fetch(`${admin}/metrics`)).text();
+  const sample = (text: string, series: string): number | undefined => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+  const workers = async (): Promise<WorkerView[]> => (await api<WorkerView[]>('/api/workers')).body;
+  const sessionPids = (): Set<unknown> =>
+    new Set(
+      logLines(cli)
+        .filter((l) => l.msg === 'session')
+        .map((l) => l.pid),
+    );
+
+  before(async () => {
+    pki = await getTestPki();
+    [named, other, echo] = await Promise.all([
+      startNamedHttpUpstream('A'),
+      startNamedHttpUpstream('B'),
+      startEchoUpstream('E'),
+    ]);
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-workers-'));
+    configPath = join(dir, 'switchyard.yaml');
+    config = {
+      workers: 2,
+      listeners: [
+        { name: 'web', bind: '127.0.0.1:0', group: 'web' },
+        { name: 'echo', bind: '127.0.0.1:0', group: 'echo' },
+        {
+          name: 'edge',
+          bind: '127.0.0.1:0',
+          tls: await testTlsBlock(),
+          routes: [{ org: '*', group: 'echo' }],
+        },
+      ],
+      groups: {
+        web: { balancer: 'least-connections', upstreams: [{ address: named.address, id: 'A' }] },
+        echo: { balancer: 'least-connections', upstreams: [{ address: echo.address, id: 'E' }] },
+        checked: {
+          balancer: 'round-robin',
+          healthCheck: { interval: '100ms', timeout: '500ms', fall: 1, rise: 1 },
+          upstreams: [
+            { address: other.address, id: 'up' },
+            { address: `127.0.0.1:${await refusedPort()}`, id: 'gone' },
+          ],
+        },
+      },
+      admin: { bind: '127.0.0.1:0' },
+      timeouts: { shutdownGrace: '2s' },
+      log: { format: 'json' },
+    };
+    writeFileSync(configPath, stringify(config));
+    cli = startCli(['run', '--config', configPath]);
+    await cli.waitForLog('switchyard started');
+    const lines = logLines(cli);
+    const adminLine = lines.find((l) => l.msg === 'admin API listening')!;
+    admin = `http://${String(adminLine.address)}`;
+    const port = (name: string) =>
+      Number(lines.find((l) => l.msg === 'listening' && l.listener === name)!.port);
+    tcpPort = port('web');
+    echoPort = port('echo');
+    tlsPort = port('edge');
+  });
+
+  after(async () => {
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    await Promise.all([named.close(), other.close(), echo.close()]);
+  });
+
+  it('starts two ready workers, and the workers (not the primary) serve the connections', async () => {
+    const views = await workers();
+    assert.equal(views.length, 2);
+    assert.ok(views.every((v) => v.ready && v.pid !== null && v.pid !== cli.child.pid));
+    assert.notEqual(views[0].pid, views[1].pid);
+    // Which worker accepts is the kernel's choice; within a bounded number of connections both do.
+    for (let i = 0; i < 400 && sessionPids().size < 2; i++) {
+      assert.equal(await tcpGet(tcpPort), 'A');
+      if (i % 20 === 19) await until(() => logLines(cli).some((l) => l.msg === 'session'), 'a session line');
+    }
+    await until(() => sessionPids().size >= 2, 'session lines from both workers');
+    const pids = new Set(views.map((v) => v.pid));
+    for (const pid of sessionPids()) assert.ok(pids.has(pid as number), `session line from pid ${pid}`);
+  });
+
+  it('sums the workers in /metrics, keeps shared states unsummed, and labels process metrics by worker', async () => {
+    const before = sample(await metrics(), 'switchyard_listener_connections_total{listener="web"}') ?? 0;
+    for (let i = 0; i < 10; i++) assert.equal(await tcpGet(tcpPort), 'A');
+    const text = await metrics();
+    assert.equal(sample(text, 'switchyard_listener_connections_total{listener="web"}'), before + 10);
+    assert.equal(sample(text, 'switchyard_upstream_up{group="web",upstream="A"}'), 1);
+    assert.equal(sample(text, 'switchyard_worker_restarts_total'), 0);
+    assert.match(text, /process_cpu_user_seconds_total\{worker="1"\}/);
+    assert.match(text, /process_cpu_user_seconds_total\{worker="primary"\}/);
+  });
+
+  it('resumes TLS sessions whichever worker issued the ticket', async () => {
+    let session: Buffer | undefined;
+    const first = await connectTls({ port: tlsPort, ca: pki.ca.cert, client: pki.groupA });
+    await new Promise<void>((resolve) => {
+      first.once('session', (s: Buffer) => {
+        session = s;
+        resolve();
+      });
+      first.write('x');
+    });
+    first.destroy();
+    const edgePids = () =>
+      new Set(
+        logLines(cli)
+          .filter((l) => l.msg === 'session' && l.listener === 'edge')
+          .map((l) => l.pid),
+      );
+    // Until both workers have served this listener (the kernel picks; bounded), every handshake
+    // resumes the one session: a worker with keys of its own would refuse the other's ticket.
+    let handshakes = 0;
+    let resumed = 0;
+    for (let i = 0; i < 400 && edgePids().size < 2; i++) {
+      const s: TLSSocket = await connectTls({ port: tlsPort, ca: pki.ca.cert, client: pki.groupA, session });
+      handshakes++;
+      if (s.isSessionReused()) resumed++;
+      const client = new EchoClient(s);
+      await client.roundTrip('ping');
+      s.end();
+      await client.closed;
+      await until(() => logLines(cli).filter((l) => l.listener === 'edge').length > i, 'its session line');
+    }
+    assert.equal(edgePids().size, 2);
+    assert.equal(resumed, handshakes);
+  });
+
+  it('applies health found by the primary in every worker', async () => {
+    for (let i = 0; i < 200; i++) {
+      const g = (
+        await api<{ upstreams: { id: string; health: { healthy: boolean } }[] }>('/api/groups/checked')
+      ).body;
+      if (g.upstreams.find((u) => u.id === 'gone')?.health.healthy === false) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const text = await metrics();
+    assert.equal(sample(text, 'switchyard_upstream_healthy{group="checked",upstream="gone"}'), 0);
+    assert.equal(sample(text, 'switchyard_upstream_healthy{group="checked",upstream="up"}'), 1);
+  });
+
+  it('answers an admin change only once every worker has it', async () => {
+    const drained = await api<{ state: string }>('/api/groups/web/upstreams/A/drain', { method: 'POST' });
+    assert.equal(drained.status, 200);
+    assert.equal(drained.body.state, 'draining');
+    const accepted = named.accepted;
+    // No worker sends a new connection to a draining upstream.
+    for (let i = 0; i < 20; i++) assert.equal(await tcpGet(tcpPort), '');
+    assert.equal(named.accepted, accepted);
+    const ready = await api<{ state: string }>('/api/groups/web/upstreams/A/ready', { method: 'POST' });
+    assert.equal(ready.body.state, 'up');
+    for (let i = 0; i < 10; i++) assert.equal(await tcpGet(tcpPort), 'A');
+    const unknown = await api<{ error: { code: string } }>('/api/groups/web/upstreams/nope/drain', {
+      method: 'POST',
+    });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'ERR_UNKNOWN_UPSTREAM');
+  });
+
+  it('reloads every worker on SIGHUP and through the API, and a bad file changes nothing', async () => {
+    const groups = config.groups as Record<string, unknown>;
+    writeFileSync(
+      configPath,
+      stringify({
+        ...config,
+        groups: {
+          ...groups,
+          web: { balancer: 'least-connections', upstreams: [{ address: other.address, id: 'B' }] },
+        },
+      }),
+    );
+    const reloads = () => logLines(cli).filter((l) => l.msg === 'configuration reloaded').length;
+    const seen = reloads();
+    cli.child.kill('SIGHUP');
+    // the primary and both workers each log the reload
+    await until(() => reloads() >= seen + 3, 'three reload lines');
+    for (let i = 0; i < 20; i++) assert.equal(await tcpGet(tcpPort), 'B');
+
+    writeFileSync(configPath, 'listeners: [ nope');
+    const refused = await api<{ error: { code: string } }>('/api/reload', { method: 'POST' });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error.code, 'ERR_RELOAD_FAILED');
+    for (let i = 0; i < 10; i++) assert.equal(await tcpGet(tcpPort), 'B');
+
+    writeFileSync(configPath, stringify(config));
+    const applied = await api<{ ok: boolean; changes: string[] }>('/api/reload', { method: 'POST' });
+    assert.equal(applied.status, 200);
+    assert.ok(applied.body.changes.length > 0);
+    for (let i = 0; i < 20; i++) assert.equal(await tcpGet(tcpPort), 'A');
+  });
+
+  it('replaces a killed worker, counts it, and the other worker keeps its connections', async () => {
+    const held = new EchoClient((await connectTcp(echoPort)) as unknown as TLSSocket);
+    await held.roundTrip('before');
+    const views = await workers();
+    const holder = views.find((v) => v.sessions === 1);
+    const victim = views.find((v) => v !== holder);
+    assert.ok(holder !== undefined && victim !== undefined && victim.pid !== null);
+    const totalBefore = sample(await metrics(), 'switchyard_listener_connections_total{listener="web"}')!;
+    process.kill(victim.pid, 'SIGKILL');
+    await until(() => logLines(cli).some((l) => l.msg === 'worker exited; replacing it'), 'the exit line');
+    const exit = logLines(cli).find((l) => l.msg === 'worker exited; replacing it')!;
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.equal(exit.workerPid, victim.pid);
+    await held.roundTrip('after');
+    for (let i = 0; i < 100; i++) {
+      const now = await workers();
+      if (now.every((v) => v.ready) && now.some((v) => v.restarts === 1)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const now = await workers();
+    assert.ok(now.every((v) => v.ready));
+    assert.equal(now.find((v) => v.slot === victim.slot)?.restarts, 1);
+    assert.notEqual(now.find((v) => v.slot === victim.slot)?.pid, victim.pid);
+    const text = await metrics();
+    assert.equal(sample(text, 'switchyard_worker_restarts_total'), 1);
+    // the killed worker's connections still count
+    assert.ok(sample(text, 'switchyard_listener_connections_total{listener="web"}')! >= totalBefore);
+    held.socket.end();
+    await held.closed;
+  });
+
+  it('drains every worker and exits 0 on SIGTERM', async () => {
+    const pids = (await workers()).map((v) => v.pid!);
+    cli.child.kill('SIGTERM');
+    assert.equal(await cli.exited, 0);
+    for (const pid of pids) {
+      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+    }
+  });
+});

@@ -14,6 +14,7 @@ import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics, type Metrics } from '../control/metrics.js';
 import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
+import type { SocketSource } from '../proxy/socket-source.js';
 import { buildRuntime } from '../runtime/build-runtime.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
 
@@ -30,6 +31,8 @@ export interface ServerOptions {
    * (the primary runs them and sends their results).
    */
   worker?: boolean;
+  /** Where listeners get their sockets (a worker: from its primary); by default each binds its own. */
+  sockets?: SocketSource;
 }
 
 /** A running balancer. */
@@ -65,7 +68,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
       `log.accessLog: cannot open ${config.log.accessLog}: ${(err as Error).message}`,
     );
   }
-  const proxy = new ProxyServer(built.runtime, { logger });
+  const proxy = new ProxyServer(built.runtime, { logger, sockets: options.sockets });
   accessLog.attach(proxy.events);
   metrics.watch(proxy);
   built.start();

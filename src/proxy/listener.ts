@@ -9,10 +9,14 @@ import { acceptIntoManagedBuffers } from './managed-accept.js';
 import { ignoreError } from './owned-socket.js';
 import type { ListenerRuntime } from './runtime.js';
 import type { ListenerSnapshot } from './snapshot.js';
+import type { SocketSource } from './socket-source.js';
 import { ListenerStats } from './stats.js';
 
 /** Receives each connection that passed the listener's guards (and its kind's handshake), with the handshake's ms (0 without one). */
 export type AcceptHandler = (listener: Listener, socket: Socket, handshakeMs?: number) => void;
+
+/** Connections the kernel queues for accept() (capped by net.core.somaxconn). */
+const BACKLOG = 1024;
 
 /** How often a flood of refusals may write a log line, per listener and reason. */
 const REFUSAL_LOG_INTERVAL_MS = 1000;
@@ -63,12 +67,13 @@ export class Listener implements AcceptingListener {
     return this.runtime.name;
   }
 
-  /** Binds the socket; resolves once listening. */
-  listen(): Promise<void> {
+  /** Binds the socket (or listens on the one `sockets` hands over); resolves once listening. */
+  async listen(sockets?: SocketSource): Promise<void> {
+    const handle = await sockets?.listeningHandle(this.name, this.runtime.host, this.runtime.port);
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.#server.once('error', onError);
-      this.#server.listen({ host: this.runtime.host, port: this.runtime.port, backlog: 1024 }, () => {
+      const onListening = () => {
         this.#server.removeListener('error', onError);
         acceptIntoManagedBuffers(this.#server, () => this.#kind.relayReadsSocket);
         // Only errors after the bind are logged here: a failed bind is the caller's to report, with
@@ -77,7 +82,15 @@ export class Listener implements AcceptingListener {
           this.#logger.error({ listener: this.name, err: String(err) }, 'listener error'),
         );
         resolve();
-      });
+      };
+      if (handle === undefined) {
+        this.#server.listen(
+          { host: this.runtime.host, port: this.runtime.port, backlog: BACKLOG },
+          onListening,
+        );
+      } else {
+        this.#server.listen(handle, BACKLOG, onListening);
+      }
     });
   }
 

@@ -10,12 +10,15 @@ import { ignoreError } from './owned-socket.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { Session, type SessionHost } from './session.js';
 import { groupSnapshot, type ProxySnapshot, type SessionSnapshot } from './snapshot.js';
+import type { SocketSource } from './socket-source.js';
 import type { ListenerStats } from './stats.js';
 
 /** Optional collaborators of a proxy. */
 export interface ProxyOptions {
   /** Where session and listener lines go. Default: nowhere. */
   logger?: Logger;
+  /** Where listeners get their sockets; by default each binds its own. */
+  sockets?: SocketSource;
 }
 
 /** How a shutdown lets sessions end. */
@@ -36,6 +39,7 @@ export class ProxyServer implements SessionHost {
   readonly logger: Logger;
   /** Everything the data plane tells: refusals, admissions, picks, session ends, handshakes, listeners. */
   readonly events: ProxyEvents;
+  readonly #sockets: SocketSource | undefined;
   readonly #listeners = new Map<string, Listener>();
   readonly #sessions = new Set<Session>();
   /** Every shutdown call in progress waits here; all are told when the last session ends. */
@@ -44,6 +48,7 @@ export class ProxyServer implements SessionHost {
 
   constructor(runtime: ProxyRuntime, options: ProxyOptions = {}) {
     this.#runtime = runtime;
+    this.#sockets = options.sockets;
     const logger = options.logger ?? silentLogger;
     this.logger = logger;
     this.events = new ProxyEvents((channel, err) =>
@@ -117,7 +122,7 @@ export class ProxyServer implements SessionHost {
   async bindListener(rt: ListenerRuntime, handshakeMs: number, stats?: ListenerStats): Promise<Listener> {
     const listener = new Listener(rt, handshakeMs, this.#accept, this.logger, this.events, stats);
     try {
-      await listener.listen();
+      await listener.listen(this.#sockets);
     } catch (err) {
       throw new BindError(`listener "${rt.name}"`, rt.name, formatHostPort(rt.host, rt.port), err);
     }

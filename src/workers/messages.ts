@@ -32,7 +32,10 @@ export type ToWorker =
   | { type: 'start'; config: SwitchyardConfig; health: UpstreamHealth[]; ticketSecret: Buffer }
   | { type: 'request'; id: number; command: WorkerCommand }
   | { type: 'health'; states: UpstreamHealth[] }
-  | { type: 'stop'; graceMs: number };
+  | { type: 'stop'; graceMs: number }
+  /** The answer to `socket-request`; the socket itself travels as the message's handle. */
+  | { type: 'socket-reply'; id: number; ok: true }
+  | { type: 'socket-reply'; id: number; ok: false; error: WireError & { errno?: string } };
 
 /** An error as it crosses the channel: its stable code and message. */
 export interface WireError {
@@ -43,6 +46,8 @@ export interface WireError {
 /** Messages from a worker. */
 export type FromWorker =
   | { type: 'listening-for-commands' }
+  /** A listener of the worker wants its listening socket. */
+  | { type: 'socket-request'; id: number; listener: string; host: string; port: number }
   | { type: 'ready' }
   | { type: 'start-failed'; error: WireError }
   | { type: 'reply'; id: number; ok: true; value: unknown }
@@ -54,7 +59,7 @@ export interface WorkerSnapshot {
   sessions: SessionSnapshot[];
 }
 
-/** Tells a message from the primary from anything else on the channel (cluster's own messages). */
+/** Tells a message from the primary from anything else on the channel (Node's own internal ones). */
 export function isToWorker(message: unknown): message is ToWorker {
   return (
     typeof message === 'object' &&

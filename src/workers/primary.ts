@@ -19,6 +19,7 @@ import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
 import { buildRuntime } from '../runtime/build-runtime.js';
 import { FileWatcher } from '../runtime/file-watcher.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
+import { ListeningSockets } from './listening-sockets.js';
 import { mergeSnapshots } from './merge-snapshots.js';
 import type { AdminCommand, UpstreamHealth, WorkerSnapshot } from './messages.js';
 import { type MetricsJson, mergeMetrics } from './metrics-merge.js';
@@ -74,6 +75,7 @@ export async function startPrimary(
     registers: [metrics.registry],
   });
   let pool: WorkerPool | undefined;
+  const sockets = new ListeningSockets();
   const healthStates = (): UpstreamHealth[] =>
     [...proxy.runtime.groups.values()].flatMap((g) =>
       g.upstreams.map((u) => ({ group: g.name, upstream: u.id, healthy: u.healthy })),
@@ -99,6 +101,7 @@ export async function startPrimary(
     config: () => config,
     health: healthStates,
     ticketSecret: randomBytes(32),
+    socketFor: (listener, host, port) => sockets.handleFor(listener, host, port),
     onRestart: () => restarts.inc(),
     onExit: (slot) => {
       const snap = lastSnapshot.get(slot);
@@ -114,6 +117,7 @@ export async function startPrimary(
     await workers.start();
   } catch (err) {
     manager.stop();
+    sockets.closeAll();
     await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
     throw err;
   }
@@ -145,6 +149,7 @@ export async function startPrimary(
       const replies = await workers.broadcast({ kind: 'reload', config: full });
       workers.sendHealth(healthStates());
       files.update(withoutListeners(config), options.configPath);
+      sockets.keepOnly(config);
       const refused = replies.filter((r) => !r.ok || !(r.value as ReloadResult).ok);
       if (refused.length > 0)
         return { ok: false, error: `applied by the primary; ${describeRefusals(refused)}` };
@@ -229,6 +234,7 @@ export async function startPrimary(
       });
     } catch (err) {
       await workers.stop(0);
+      sockets.closeAll();
       manager.stop();
       files.stop();
       throw err;
@@ -246,6 +252,7 @@ export async function startPrimary(
     reopenLogs: () => workers.signal('SIGUSR1'),
     stop: () => {
       stopped ??= workers.stop(config.timeouts.shutdownGrace).finally(async () => {
+        sockets.closeAll();
         files.stop();
         manager.stop();
         await proxy.shutdown({ graceMs: 0, jitterMs: 0 });

@@ -1,10 +1,10 @@
 /**
- * The primary's side of the workers: forks them (node:cluster, each worker accepting on the
- * listening sockets the primary holds and shares, rather than the primary accepting every
- * connection and passing it on), starts them with the configuration in force, asks them things,
- * and replaces one that dies, with a back-off when it keeps dying.
+ * The primary's side of the workers: forks them, hands them the listening sockets the primary
+ * holds (each worker accepts from them itself, rather than the primary accepting every connection
+ * and passing it on), starts them with the configuration in force, asks them things, and replaces
+ * one that dies, with a back-off when it keeps dying.
  */
-import cluster, { type Worker } from 'node:cluster';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SwitchyardConfig } from '../config/types.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
@@ -26,6 +26,8 @@ export interface WorkerPoolOptions {
   ticketSecret: Buffer;
   /** Told when a worker that died is being replaced (metrics). */
   onRestart?: (slot: number) => void;
+  /** The listening socket a worker's listener asks for; throws with the system's code. */
+  socketFor(listener: string, host: string, port: number): object;
   /** Told when a worker exits, with its slot (its last figures become history). */
   onExit?: (slot: number) => void;
   /** How long a worker may take to answer a request, ms. */
@@ -47,6 +49,9 @@ export interface WorkerView {
   /** Its open sessions, when known. */
   sessions?: number;
 }
+
+/** A worker process. */
+type Worker = ChildProcess;
 
 interface Slot {
   id: number;
@@ -76,10 +81,6 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
-    // Each worker accepts from the shared socket itself: with round robin the primary accept()s
-    // every connection and passes it over IPC, which costs more CPU per connection than it spreads.
-    cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], serialization: 'advanced' });
     for (let i = 1; i <= options.count; i++) {
       this.#slots.push({
         id: i,
@@ -109,7 +110,7 @@ export class WorkerPool {
     return Promise.all(
       ready.map(async (slot): Promise<WorkerReply> => {
         const worker = slot.worker!;
-        const pid = worker.process.pid ?? 0;
+        const pid = worker.pid ?? 0;
         try {
           return { slot: slot.id, pid, ok: true, value: await this.#request(worker, command) };
         } catch (err) {
@@ -134,7 +135,7 @@ export class WorkerPool {
   views(): WorkerView[] {
     return this.#slots.map((s) => ({
       slot: s.id,
-      pid: s.worker?.process.pid ?? null,
+      pid: s.worker?.pid ?? null,
       ready: s.ready,
       startedAt: s.ready ? new Date(s.startedAt).toISOString() : null,
       restarts: s.restarts,
@@ -144,7 +145,7 @@ export class WorkerPool {
   /** Sends `signal` to every live worker. */
   signal(signal: NodeJS.Signals): void {
     for (const slot of this.#slots)
-      if (slot.worker !== undefined && !slot.worker.isDead()) slot.worker.process.kill(signal);
+      if (slot.worker !== undefined && alive(slot.worker)) slot.worker.kill(signal);
   }
 
   /** Asks every worker to drain within `graceMs` and exit; resolves when all have exited. */
@@ -154,17 +155,23 @@ export class WorkerPool {
     for (const slot of this.#slots) {
       if (slot.timer !== undefined) clearTimeout(slot.timer);
       const worker = slot.worker;
-      if (worker === undefined || worker.isDead()) continue;
+      if (worker === undefined || !alive(worker)) continue;
       exits.push(new Promise((resolve) => worker.once('exit', () => resolve())));
       this.#send(worker, { type: 'stop', graceMs });
       // A worker that does not go in its grace (and a margin) is killed.
-      setTimeout(() => worker.isDead() || worker.process.kill('SIGKILL'), graceMs + 5000).unref();
+      setTimeout(() => alive(worker) && worker.kill('SIGKILL'), graceMs + 5000).unref();
     }
     await Promise.all(exits);
   }
 
   #fork(slot: Slot): Promise<void> {
-    const worker = cluster.fork({ SWITCHYARD_WORKER: String(slot.id) });
+    // Each worker is this package's worker entry under the same Node and flags; its output goes
+    // where the primary's goes (the access log lines included), its messages come over IPC.
+    const worker = fork(WORKER_ENTRY, [], {
+      env: { ...process.env, SWITCHYARD_WORKER: String(slot.id) },
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     slot.worker = worker;
     slot.ready = false;
     slot.startedAt = Date.now();
@@ -172,7 +179,9 @@ export class WorkerPool {
     return new Promise<void>((resolve, reject) => {
       let started = false;
       worker.on('message', (message: FromWorker) => {
-        if (message.type === 'listening-for-commands') {
+        if (message.type === 'socket-request') {
+          this.#giveSocket(worker, message);
+        } else if (message.type === 'listening-for-commands') {
           this.#send(worker, {
             type: 'start',
             config: this.#options.config(),
@@ -182,7 +191,7 @@ export class WorkerPool {
         } else if (message.type === 'ready') {
           started = true;
           slot.ready = true;
-          this.#options.logger.info({ worker: slot.id, workerPid: worker.process.pid }, 'worker started');
+          this.#options.logger.info({ worker: slot.id, workerPid: worker.pid }, 'worker started');
           resolve();
         } else if (message.type === 'start-failed') {
           reject(
@@ -220,7 +229,7 @@ export class WorkerPool {
     const ranMs = Date.now() - slot.startedAt;
     const delayMs = slot.backoff.delayAfter(ranMs);
     this.#options.logger.error(
-      { worker: slot.id, workerPid: worker.process.pid, code, signal, ranMs, restartInMs: delayMs, wasReady },
+      { worker: slot.id, workerPid: worker.pid, code, signal, ranMs, restartInMs: delayMs, wasReady },
       'worker exited; replacing it',
     );
     slot.restarts++;
@@ -270,7 +279,25 @@ export class WorkerPool {
       p.reject(new SwitchyardError(reply.error.code as typeof ErrorCodes.ERR_INTERNAL, reply.error.message));
   }
 
-  #send(worker: Worker | undefined, message: ToWorker): void {
-    if (worker?.isConnected()) worker.send(message);
+  #giveSocket(worker: Worker, m: Extract<FromWorker, { type: 'socket-request' }>): void {
+    let handle: object;
+    try {
+      handle = this.#options.socketFor(m.listener, m.host, m.port);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const error = { code: ErrorCodes.ERR_BIND_FAILED, message: e.message, errno: e.code };
+      this.#send(worker, { type: 'socket-reply', id: m.id, ok: false, error });
+      return;
+    }
+    if (worker.connected)
+      worker.send({ type: 'socket-reply', id: m.id, ok: true } satisfies ToWorker, handle as never);
   }
+
+  #send(worker: Worker | undefined, message: ToWorker): void {
+    if (worker?.connected) worker.send(message);
+  }
+}
+
+function alive(worker: Worker): boolean {
+  return worker.exitCode === null && worker.signalCode === null;
 }

@@ -8,8 +8,9 @@
 import { type RunningServer, startServer } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { createLogger, type ProcessLogger } from '../control/logger.js';
-import { SwitchyardError } from '../lib/errors.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { UpstreamState } from '../lib/upstreams/upstream.js';
+import type { SocketSource } from '../proxy/socket-source.js';
 import { shareTicketKeys } from '../proxy/tls.js';
 import {
   type AdminCommand,
@@ -39,17 +40,22 @@ export function runWorker(): void {
   // node:cluster unrefs a worker's channel, so that a worker with nothing to serve exits; this one
   // lives until the primary stops it or goes away.
   process.channel?.ref();
-  process.on('message', (message: unknown) => {
+  const sockets = new SocketsFromPrimary(send);
+  process.on('message', (message: unknown, handle: unknown) => {
     if (!isToWorker(message)) return;
     const m = message as ToWorker;
     switch (m.type) {
+      case 'socket-reply':
+        sockets.settle(m, handle);
+        break;
       case 'start':
         logger = createLogger(m.config.log.level, m.config.log.format);
-        start(m.config, logger, m.ticketSecret).then(
+        start(m.config, logger, m.ticketSecret, sockets).then(
           (running) => {
             server = running;
             server.manager.applyHealth(m.health);
-            send({ type: 'ready' });
+            // Its "listening" lines go out before the primary says the balancer started.
+            logger?.flush(() => send({ type: 'ready' }));
           },
           (err: unknown) => {
             send({ type: 'start-failed', error: wireError(err) });
@@ -99,10 +105,11 @@ async function start(
   config: SwitchyardConfig,
   logger: ProcessLogger,
   ticketSecret: Buffer,
+  sockets: SocketSource,
 ): Promise<RunningServer> {
   // A session resumed on another worker than the one that issued its ticket must still resume.
   shareTicketKeys(ticketSecret);
-  return startServer(config, { logger, worker: true });
+  return startServer(config, { logger, worker: true, sockets });
 }
 
 async function answer(server: RunningServer, command: WorkerCommand): Promise<unknown> {
@@ -140,6 +147,35 @@ function applyAdmin(server: RunningServer, c: AdminCommand): void {
     case 'setBalancer':
       admin.setBalancer(c.group, c.balancer);
       return;
+  }
+}
+
+/** Listening sockets asked of the primary, which binds each once and hands the same one to every worker. */
+class SocketsFromPrimary implements SocketSource {
+  readonly #send: (message: FromWorker) => void;
+  readonly #pending = new Map<number, { resolve(handle: object): void; reject(err: Error): void }>();
+  #nextId = 1;
+
+  constructor(send: (message: FromWorker) => void) {
+    this.#send = send;
+  }
+
+  listeningHandle(listener: string, host: string, port: number): Promise<object> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#send({ type: 'socket-request', id, listener, host, port });
+    });
+  }
+
+  settle(reply: Extract<ToWorker, { type: 'socket-reply' }>, handle: unknown): void {
+    const p = this.#pending.get(reply.id);
+    if (p === undefined) return;
+    this.#pending.delete(reply.id);
+    if (reply.ok && typeof handle === 'object' && handle !== null) p.resolve(handle);
+    else if (reply.ok) p.reject(new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'the primary sent no socket'));
+    // The system's code (EADDRINUSE, ...) as a bind error would carry it, for the listener's message.
+    else p.reject(Object.assign(new Error(reply.error.message), { code: reply.error.errno }));
   }
 }
 

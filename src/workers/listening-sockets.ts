@@ -1,0 +1,95 @@
+/**
+ * The primary's listening sockets: bound here, listened on by the workers. Workers come and go
+ * (restarts, a rolling restart) while a socket stays open in the primary, so the port never closes:
+ * a connection that arrives while no worker accepts waits in the kernel's queue instead of being
+ * refused. The primary itself never accepts; it holds the socket and hands it out.
+ */
+
+import * as net from 'node:net';
+import { isIP } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { SwitchyardConfig } from '../config/types.js';
+import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import { parseBind } from '../runtime/build-runtime.js';
+
+/** A bound TCP handle, as node:net's servers and `send(message, handle)` take it. */
+export interface TcpHandle {
+  close(callback?: () => void): void;
+  getsockname(out: { address?: string; port?: number; family?: string }): number;
+}
+
+// The bound-but-not-listening socket node:cluster makes for its workers, from the same call: what
+// `server.listen()` would do up to bind(2). Node has exported it since 0.x for its cluster module.
+type CreateServerHandle = (
+  address: string,
+  port: number,
+  addressType: number,
+  fd: number | undefined,
+  flags: number,
+) => TcpHandle | number;
+
+const createServerHandle = (net as unknown as { _createServerHandle?: CreateServerHandle })
+  ._createServerHandle;
+
+/** Listening sockets by listener name and address. */
+export class ListeningSockets {
+  readonly #handles = new Map<string, TcpHandle>();
+
+  /** Whether this Node can bind sockets for workers (checked at start, with a clear error). */
+  static available(): boolean {
+    return typeof createServerHandle === 'function';
+  }
+
+  /** The socket of listener `name` on `host`:`port`, bound on first use; throws with the system's code. */
+  handleFor(name: string, host: string, port: number): TcpHandle {
+    const key = socketKey(name, host, port);
+    const known = this.#handles.get(key);
+    if (known !== undefined) return known;
+    if (createServerHandle === undefined) {
+      throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'this Node.js cannot bind sockets for workers');
+    }
+    const family = isIP(host);
+    if (family === 0) {
+      throw new SwitchyardError(
+        ErrorCodes.ERR_INVALID_ADDRESS,
+        `workers need an IP address to bind, got "${host}"`,
+      );
+    }
+    const handle = createServerHandle(host, port, family, undefined, 0);
+    if (typeof handle === 'number') {
+      const code = getSystemErrorName(handle);
+      throw Object.assign(new Error(`bind ${code} ${host}:${port}`), {
+        code,
+        errno: handle,
+        syscall: 'bind',
+      });
+    }
+    this.#handles.set(key, handle);
+    return handle;
+  }
+
+  /** Closes the sockets no listener of `config` uses any more (after a reload removed or moved them). */
+  keepOnly(config: SwitchyardConfig): void {
+    const wanted = new Set(
+      config.listeners.map((l) => {
+        const { host, port } = parseBind(l.bind);
+        return socketKey(l.name, host, port);
+      }),
+    );
+    for (const [key, handle] of this.#handles) {
+      if (wanted.has(key)) continue;
+      handle.close();
+      this.#handles.delete(key);
+    }
+  }
+
+  /** Closes every socket. */
+  closeAll(): void {
+    for (const handle of this.#handles.values()) handle.close();
+    this.#handles.clear();
+  }
+}
+
+function socketKey(name: string, host: string, port: number): string {
+  return `${name}\u0000${host}\u0000${port}`;
+}

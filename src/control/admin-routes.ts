@@ -51,6 +51,8 @@ export interface RouteContext {
   healthStatus?: HealthStatusFn;
   /** The worker processes, when there are several. */
   workers?: () => unknown[];
+  /** Replaces every worker one by one (with several workers); resolves with how many. */
+  restart?: () => Promise<number>;
   logger: Logger;
 }
 
@@ -62,7 +64,7 @@ export type RouteTable = (path: string[]) => Route | undefined;
 
 /** The routes of the admin API (listed at {@link startAdminServer}). */
 export function adminRoutes(context: RouteContext): RouteTable {
-  const { proxy, actions, metrics, healthStatus, logger, workers: workersView } = context;
+  const { proxy, actions, metrics, healthStatus, logger, workers: workersView, restart } = context;
 
   const findGroup = (name: string): GroupSnapshot => {
     const g = proxy.snapshot().groups.find((x) => x.name === name);
@@ -147,6 +149,17 @@ export function adminRoutes(context: RouteContext): RouteTable {
     },
   };
 
+  const restartRoute = (run: () => Promise<number>): Route => ({
+    POST: {
+      run: async () => {
+        logger.info({}, 'admin: rolling restart');
+        const replaced = await run();
+        await proxy.refresh?.();
+        return ok({ ok: true, replaced });
+      },
+    },
+  });
+
   const balancer = (group: string): Route => ({
     PUT: {
       body: true,
@@ -222,6 +235,7 @@ export function adminRoutes(context: RouteContext): RouteTable {
     if (n === 2 && area === 'clients') return clients;
     if (n === 2 && area === 'workers' && workersView !== undefined)
       return { GET: { run: () => ok(workersView()) } };
+    if (n === 2 && area === 'restart' && restart !== undefined) return restartRoute(restart);
     if (n === 2 && area === 'reload') return reload;
     if (area !== 'groups') return undefined;
     if (n === 2) return { GET: { run: allGroups } };

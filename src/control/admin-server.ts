@@ -35,6 +35,8 @@ export interface AdminServerOptions {
   healthStatus?: HealthStatusFn;
   /** The worker processes, when there are several: served at `GET /api/workers`. */
   workers?: () => unknown[];
+  /** A rolling restart of the workers, when there are several: `POST /api/restart`. */
+  restart?: () => Promise<number>;
   /** Where startup, changes and failures are logged. */
   logger: Logger;
   /** Largest request body accepted, bytes. Default 64 KiB. */
@@ -66,7 +68,7 @@ const DEFAULT_MAX_BODY = 64 * 1024;
  * - `POST /api/groups/:group/upstreams {address, id?, weight?, maxConnections?, state?}`
  * - `DELETE /api/groups/:group/upstreams/:id`
  * - `PUT /api/groups/:group/balancer {balancer}`
- * - `POST /api/reload`
+ * - `POST /api/reload`, `POST /api/restart` (with several workers)
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { logger } = options;

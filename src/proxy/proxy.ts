@@ -21,6 +21,9 @@ export interface ProxyOptions {
   sockets?: SocketSource;
 }
 
+// How often a draining proxy looks whether handshakes under way have ended.
+const IDLE_POLL_MS = 20;
+
 /** How a shutdown lets sessions end. */
 export interface ShutdownOptions {
   /** How long live sessions may run on after accepting stops, ms. */
@@ -45,6 +48,8 @@ export class ProxyServer implements SessionHost {
   /** Every shutdown call in progress waits here; all are told when the last session ends. */
   readonly #drainWaiters: (() => void)[] = [];
   #stopping = false;
+  // Set when shutdown has finished: nothing may start after it.
+  #closed = false;
 
   constructor(runtime: ProxyRuntime, options: ProxyOptions = {}) {
     this.#runtime = runtime;
@@ -231,9 +236,9 @@ export class ProxyServer implements SessionHost {
   }
 
   #accept = (listener: Listener, socket: Socket, handshakeMs?: number): void => {
-    if (this.#stopping) {
-      // A handshake that was under way when shutdown began finishes after the listener closed; a
-      // session started now would outlive a shutdown that may already have resolved.
+    if (this.#closed) {
+      // A handshake that was under way when shutdown began and outlived it: a session started now
+      // would outlive a shutdown that has already resolved.
       const stats = listener.stats;
       stats.active--;
       stats.reject(ErrorCodes.ERR_SHUTDOWN);
@@ -258,18 +263,24 @@ export class ProxyServer implements SessionHost {
     this.#stopping = true;
     await Promise.all([...this.#listeners.values()].map((l) => l.close()));
     this.logger.info({ sessions: this.#sessions.size, graceMs: options.graceMs }, 'shutdown: draining');
-    if (this.#sessions.size === 0) return;
-    const drained = new Promise<void>((resolve) => {
-      this.#drainWaiters.push(resolve);
-    });
     let graceTimer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'grace'>((resolve) => {
       graceTimer = setTimeout(() => resolve('grace'), options.graceMs);
     });
-    const outcome = await Promise.race([drained.then(() => 'drained' as const), graceOver]);
+    // Connections accepted before the listeners closed and still in their TLS handshake are served
+    // too: in a rolling restart or an upgrade they are clients like any other, not refusals.
+    const outcome = await Promise.race([this.#idle().then(() => 'drained' as const), graceOver]);
     clearTimeout(graceTimer);
-    if (outcome === 'drained') return;
+    if (outcome === 'drained') {
+      this.#closed = true;
+      return;
+    }
+    this.#closed = true;
+    if (this.#sessions.size === 0) return;
     this.logger.warn({ sessions: this.#sessions.size }, 'shutdown: grace period over, closing sessions');
+    const drained = new Promise<void>((resolve) => {
+      this.#drainWaiters.push(resolve);
+    });
     const timers: NodeJS.Timeout[] = [];
     for (const session of this.#sessions) {
       const delay = Math.floor(Math.random() * options.jitterMs);
@@ -277,5 +288,20 @@ export class ProxyServer implements SessionHost {
     }
     await drained;
     for (const t of timers) clearTimeout(t);
+  }
+
+  /** Resolves once no session is open and no accepted connection is still in its handshake. */
+  async #idle(): Promise<void> {
+    for (;;) {
+      if (this.#sessions.size === 0) {
+        let handshaking = 0;
+        for (const l of this.#listeners.values()) handshaking += l.stats.handshaking;
+        if (handshaking === 0) return;
+        // Handshakes end by themselves within the handshake timeout; a shutdown may look again.
+        await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+      } else {
+        await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+      }
+    }
   }
 }

@@ -20,15 +20,13 @@ const PRIMARY_ONLY = new Set(['switchyard_reloads_total', 'switchyard_worker_res
  */
 export async function mergeMetrics(
   primary: Registry,
-  workers: ReadonlyMap<number, MetricsJson>,
+  workers: readonly { label: string; json: MetricsJson }[],
   retired: readonly MetricsJson[],
 ): Promise<Registry> {
   const own = (await primary.getMetricsAsJSON()) as MetricsJson;
   const parts: MetricsJson[] = [labelProcessMetrics(own.map(withAggregator), 'primary')];
-  for (const [id, json] of workers) {
-    parts.push(
-      labelProcessMetrics(json.filter((m) => !PRIMARY_ONLY.has(m.name)).map(withAggregator), String(id)),
-    );
+  for (const { label, json } of workers) {
+    parts.push(labelProcessMetrics(json.filter((m) => !PRIMARY_ONLY.has(m.name)).map(withAggregator), label));
   }
   for (const json of retired) {
     parts.push(

@@ -46,6 +46,12 @@ export interface RunningPrimary {
   admin: AdminServer | undefined;
   /** Reloads from the source (or applies `next`), in the primary and then every worker. */
   reload(next?: SwitchyardConfig): Promise<ReloadResult>;
+  /**
+   * Replaces every worker one by one (SIGUSR2, `POST /api/restart`): each new worker serves before
+   * the old one stops accepting, and the old one drains within the grace in force. Resolves with
+   * the number replaced; rejects with `ERR_RESTART_FAILED` when a new worker cannot start.
+   */
+  restart(): Promise<number>;
   /** Every worker's access log reopened (SIGUSR1). */
   reopenLogs(): void;
   /** Drains every worker within the grace in force, then stops the primary's own parts; idempotent. */
@@ -91,8 +97,9 @@ export async function startPrimary(
   });
 
   // The last figures each worker gave, and those of workers that exited (their totals still count).
+  // (by pid: during a rolling restart a slot has two workers, the new one and the draining one)
   const lastSnapshot = new Map<number, ProxySnapshot>();
-  const lastMetrics = new Map<number, MetricsJson>();
+  const lastMetrics = new Map<number, { label: string; json: MetricsJson }>();
   const retiredSnapshots: ProxySnapshot[] = [];
   const retiredMetrics: MetricsJson[] = [];
   pool = new WorkerPool({
@@ -103,13 +110,13 @@ export async function startPrimary(
     ticketSecret: randomBytes(32),
     socketFor: (listener, host, port) => sockets.handleFor(listener, host, port),
     onRestart: () => restarts.inc(),
-    onExit: (slot) => {
-      const snap = lastSnapshot.get(slot);
+    onExit: (pid) => {
+      const snap = lastSnapshot.get(pid);
       if (snap !== undefined) retiredSnapshots.push(snap);
-      const json = lastMetrics.get(slot);
-      if (json !== undefined) retiredMetrics.push(json);
-      lastSnapshot.delete(slot);
-      lastMetrics.delete(slot);
+      const last = lastMetrics.get(pid);
+      if (last !== undefined) retiredMetrics.push(last.json);
+      lastSnapshot.delete(pid);
+      lastMetrics.delete(pid);
     },
   });
   const workers = pool;
@@ -203,21 +210,40 @@ export async function startPrimary(
     snapshot: () => merged,
     sessionSnapshots: () => sessions,
     refresh: async () => {
-      const replies = await workers.broadcast({ kind: 'snapshot' });
-      for (const r of replies) if (r.ok) lastSnapshot.set(r.slot, (r.value as WorkerSnapshot).snapshot);
+      const replies = await workers.broadcast({ kind: 'snapshot' }, { draining: true });
+      for (const r of replies) if (r.ok) lastSnapshot.set(r.pid, (r.value as WorkerSnapshot).snapshot);
       merged = mergeSnapshots([...lastSnapshot.values()], retiredSnapshots);
       sessions = replies.flatMap((r) => (r.ok ? (r.value as WorkerSnapshot).sessions : []));
     },
   };
   const render = async (): Promise<string> => {
-    const replies = await workers.broadcast({ kind: 'metrics' });
-    for (const r of replies) if (r.ok) lastMetrics.set(r.slot, r.value as MetricsJson);
-    return (await mergeMetrics(metrics.registry, lastMetrics, retiredMetrics)).metrics();
+    const replies = await workers.broadcast({ kind: 'metrics' }, { draining: true });
+    for (const r of replies) {
+      const label = r.draining ? `${r.slot}-draining` : String(r.slot);
+      if (r.ok) lastMetrics.set(r.pid, { label, json: r.value as MetricsJson });
+    }
+    return (await mergeMetrics(metrics.registry, [...lastMetrics.values()], retiredMetrics)).metrics();
+  };
+
+  const restart = async (): Promise<number> => {
+    const graceMs = config.timeouts.shutdownGrace;
+    logger.info({ workers: options.workers, graceMs }, 'rolling restart');
+    try {
+      const replaced = await workers.rollingRestart(graceMs);
+      logger.info({ replaced }, 'rolling restart done');
+      return replaced;
+    } catch (err) {
+      const message = `rolling restart stopped: ${(err as Error).message}; the workers not yet replaced keep serving`;
+      logger.error({ error: message }, 'rolling restart failed');
+      throw new SwitchyardError(ErrorCodes.ERR_RESTART_FAILED, message);
+    }
   };
 
   // Each worker with its open sessions as of the last picture (the admin API takes one per request).
   const views = (): WorkerView[] =>
-    workers.views().map((v) => ({ ...v, sessions: lastSnapshot.get(v.slot)?.sessionCount ?? 0 }));
+    workers
+      .views()
+      .map((v) => ({ ...v, sessions: v.pid === null ? 0 : (lastSnapshot.get(v.pid)?.sessionCount ?? 0) }));
 
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
@@ -229,6 +255,7 @@ export async function startPrimary(
         actions,
         metrics: { render, contentType: metrics.contentType },
         workers: views,
+        restart,
         healthStatus: activeHealthOf(manager),
         logger,
       });
@@ -249,10 +276,13 @@ export async function startPrimary(
     workers: views,
     admin,
     reload,
+    restart,
     reopenLogs: () => workers.signal('SIGUSR1'),
     stop: () => {
+      // The primary's copies of the sockets go first: with the workers' closed next, new connections
+      // are refused at once rather than queued for nobody.
+      sockets.closeAll();
       stopped ??= workers.stop(config.timeouts.shutdownGrace).finally(async () => {
-        sockets.closeAll();
         files.stop();
         manager.stop();
         await proxy.shutdown({ graceMs: 0, jitterMs: 0 });

@@ -1,8 +1,8 @@
 /**
  * The primary's side of the workers: forks them, hands them the listening sockets the primary
  * holds (each worker accepts from them itself, rather than the primary accepting every connection
- * and passing it on), starts them with the configuration in force, asks them things, and replaces
- * one that dies, with a back-off when it keeps dying.
+ * and passing it on), starts them with the configuration in force, asks them things, replaces one
+ * that dies (with a back-off when it keeps dying), and replaces them all one by one on request.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,40 +24,51 @@ export interface WorkerPoolOptions {
   health(): UpstreamHealth[];
   /** The secret the workers derive their session-ticket keys from. */
   ticketSecret: Buffer;
-  /** Told when a worker that died is being replaced (metrics). */
-  onRestart?: (slot: number) => void;
   /** The listening socket a worker's listener asks for; throws with the system's code. */
   socketFor(listener: string, host: string, port: number): object;
-  /** Told when a worker exits, with its slot (its last figures become history). */
-  onExit?: (slot: number) => void;
+  /** Told when a worker that died is being replaced (metrics). */
+  onRestart?: (slot: number) => void;
+  /** Told when a worker process has exited, with its pid (its last figures become history). */
+  onExit?: (pid: number) => void;
   /** How long a worker may take to answer a request, ms. */
   requestTimeoutMs?: number;
 }
 
-/** One worker's answer to a request sent to all. */
-export type WorkerReply =
-  | { slot: number; pid: number; ok: true; value: unknown }
-  | { slot: number; pid: number; ok: false; error: WireError };
+/** One worker's answer to a request sent to several. */
+export type WorkerReply = { slot: number; pid: number; draining: boolean } & (
+  | { ok: true; value: unknown }
+  | { ok: false; error: WireError }
+);
 
-/** A worker as the admin API shows it. */
+/** A worker process as the admin API shows it. */
 export interface WorkerView {
   slot: number;
   pid: number | null;
   ready: boolean;
+  /** Replaced by a rolling restart: accepts nothing, its sessions run to their end. */
+  draining: boolean;
   startedAt: string | null;
+  /** How often this slot's worker died and was replaced. */
   restarts: number;
   /** Its open sessions, when known. */
   sessions?: number;
 }
 
-/** A worker process. */
-type Worker = ChildProcess;
+/** A live worker process. */
+interface Running {
+  child: ChildProcess;
+  slot: Slot;
+  pid: number;
+  startedAt: number;
+  ready: boolean;
+  draining: boolean;
+  pending: Map<number, Pending>;
+}
 
+/** A place for one worker: the one serving now, and how its deaths went. */
 interface Slot {
   id: number;
-  worker: Worker | undefined;
-  ready: boolean;
-  startedAt: number;
+  current: Running | undefined;
   restarts: number;
   backoff: RestartBackoff;
   timer: NodeJS.Timeout | undefined;
@@ -70,23 +81,24 @@ interface Pending {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+// A worker told to stop gets its grace, then this much more before it is killed.
+const STOP_MARGIN_MS = 5000;
 
 /** N data-plane workers and the requests in flight to them. */
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #slots: Slot[] = [];
-  readonly #pending = new Map<Worker, Map<number, Pending>>();
+  readonly #running = new Set<Running>();
   #nextId = 1;
   #stopping = false;
+  #rolling: Promise<number> | undefined;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
-    for (let i = 1; i <= options.count; i++) {
+    for (let id = 1; id <= options.count; id++) {
       this.#slots.push({
-        id: i,
-        worker: undefined,
-        ready: false,
-        startedAt: 0,
+        id,
+        current: undefined,
         restarts: 0,
         backoff: new RestartBackoff(),
         timer: undefined,
@@ -97,27 +109,28 @@ export class WorkerPool {
   /** Starts every worker; rejects with the first one's start error (and stops the others). */
   async start(): Promise<void> {
     try {
-      await Promise.all(this.#slots.map((slot) => this.#fork(slot)));
+      await Promise.all(this.#slots.map((slot) => this.#startIn(slot)));
     } catch (err) {
       await this.stop(0);
       throw err;
     }
   }
 
-  /** Sends `command` to every ready worker and waits for every answer (or its failure). */
-  async broadcast(command: WorkerCommand): Promise<WorkerReply[]> {
-    const ready = this.#slots.filter((s) => s.ready && s.worker !== undefined);
+  /**
+   * Sends `command` to every ready worker (with `draining`, also to those a rolling restart is
+   * retiring, whose sessions still count) and waits for every answer or its failure.
+   */
+  async broadcast(command: WorkerCommand, options: { draining?: boolean } = {}): Promise<WorkerReply[]> {
+    const asked = [...this.#running].filter((r) => r.ready && (options.draining === true || !r.draining));
     return Promise.all(
-      ready.map(async (slot): Promise<WorkerReply> => {
-        const worker = slot.worker!;
-        const pid = worker.pid ?? 0;
+      asked.map(async (r): Promise<WorkerReply> => {
+        const who = { slot: r.slot.id, pid: r.pid, draining: r.draining };
         try {
-          return { slot: slot.id, pid, ok: true, value: await this.#request(worker, command) };
+          return { ...who, ok: true, value: await this.#request(r, command) };
         } catch (err) {
           const e = err as SwitchyardError;
           return {
-            slot: slot.id,
-            pid,
+            ...who,
             ok: false,
             error: { code: e.code ?? ErrorCodes.ERR_INTERNAL, message: e.message },
           };
@@ -126,136 +139,203 @@ export class WorkerPool {
     );
   }
 
-  /** Sends health results to every worker (no answer awaited: the next sync repeats them). */
+  /** Sends health results to every worker (no answer awaited: a restarted worker gets them all at start). */
   sendHealth(states: UpstreamHealth[]): void {
-    for (const slot of this.#slots) if (slot.ready) this.#send(slot.worker, { type: 'health', states });
-  }
-
-  /** The workers as the admin API shows them. */
-  views(): WorkerView[] {
-    return this.#slots.map((s) => ({
-      slot: s.id,
-      pid: s.worker?.pid ?? null,
-      ready: s.ready,
-      startedAt: s.ready ? new Date(s.startedAt).toISOString() : null,
-      restarts: s.restarts,
-    }));
+    for (const r of this.#running) if (r.ready) this.#send(r, { type: 'health', states });
   }
 
   /** Sends `signal` to every live worker. */
   signal(signal: NodeJS.Signals): void {
-    for (const slot of this.#slots)
-      if (slot.worker !== undefined && alive(slot.worker)) slot.worker.kill(signal);
+    for (const r of this.#running) r.child.kill(signal);
+  }
+
+  /** Every worker process, by slot, as the admin API shows it (a slot between workers shows none). */
+  views(): WorkerView[] {
+    const views: WorkerView[] = [];
+    for (const slot of this.#slots) {
+      const processes = [...this.#running].filter((r) => r.slot === slot);
+      if (processes.length === 0) {
+        views.push({
+          slot: slot.id,
+          pid: null,
+          ready: false,
+          draining: false,
+          startedAt: null,
+          restarts: slot.restarts,
+        });
+      }
+      for (const r of processes) {
+        views.push({
+          slot: slot.id,
+          pid: r.pid,
+          ready: r.ready,
+          draining: r.draining,
+          startedAt: r.ready ? new Date(r.startedAt).toISOString() : null,
+          restarts: slot.restarts,
+        });
+      }
+    }
+    return views;
+  }
+
+  /**
+   * Replaces every worker, one slot at a time: a new worker starts and takes the shared sockets,
+   * then the old one stops accepting and drains within `graceMs` while the next slot is replaced.
+   * Resolves with the number replaced once every new worker serves; a new worker that cannot
+   * start stops the restart there (the old one keeps serving) and rejects. Calls while one runs
+   * share it.
+   */
+  rollingRestart(graceMs: number): Promise<number> {
+    this.#rolling ??= this.#roll(graceMs).finally(() => {
+      this.#rolling = undefined;
+    });
+    return this.#rolling;
   }
 
   /** Asks every worker to drain within `graceMs` and exit; resolves when all have exited. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
-    const exits: Promise<void>[] = [];
-    for (const slot of this.#slots) {
-      if (slot.timer !== undefined) clearTimeout(slot.timer);
-      const worker = slot.worker;
-      if (worker === undefined || !alive(worker)) continue;
-      exits.push(new Promise((resolve) => worker.once('exit', () => resolve())));
-      this.#send(worker, { type: 'stop', graceMs });
-      // A worker that does not go in its grace (and a margin) is killed.
-      setTimeout(() => alive(worker) && worker.kill('SIGKILL'), graceMs + 5000).unref();
-    }
-    await Promise.all(exits);
+    for (const slot of this.#slots) if (slot.timer !== undefined) clearTimeout(slot.timer);
+    await Promise.all([...this.#running].map((r) => this.#retire(r, graceMs)));
   }
 
-  #fork(slot: Slot): Promise<void> {
-    // Each worker is this package's worker entry under the same Node and flags; its output goes
+  async #roll(graceMs: number): Promise<number> {
+    let replaced = 0;
+    for (const slot of this.#slots) {
+      if (this.#stopping) break;
+      const old = slot.current;
+      await this.#startIn(slot);
+      replaced++;
+      if (old !== undefined) void this.#retire(old, graceMs);
+    }
+    return replaced;
+  }
+
+  /** Tells a worker to drain and exit; resolves once it has exited (killed past its grace). */
+  #retire(r: Running, graceMs: number): Promise<void> {
+    r.draining = true;
+    if (r.slot.current === r) r.slot.current = undefined;
+    if (!alive(r.child)) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
+    this.#send(r, { type: 'stop', graceMs });
+    setTimeout(() => alive(r.child) && r.child.kill('SIGKILL'), graceMs + STOP_MARGIN_MS).unref();
+    return exited;
+  }
+
+  /** Starts a worker for `slot`; it becomes the slot's worker once it serves. */
+  #startIn(slot: Slot): Promise<void> {
+    // The worker is this package's worker entry under the same Node and flags; its output goes
     // where the primary's goes (the access log lines included), its messages come over IPC.
-    const worker = fork(WORKER_ENTRY, [], {
+    const child = fork(WORKER_ENTRY, [], {
       env: { ...process.env, SWITCHYARD_WORKER: String(slot.id) },
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    slot.worker = worker;
-    slot.ready = false;
-    slot.startedAt = Date.now();
-    this.#pending.set(worker, new Map());
+    const r: Running = {
+      child,
+      slot,
+      pid: child.pid ?? 0,
+      startedAt: Date.now(),
+      ready: false,
+      draining: false,
+      pending: new Map(),
+    };
+    this.#running.add(r);
     return new Promise<void>((resolve, reject) => {
-      let started = false;
-      worker.on('message', (message: FromWorker) => {
-        if (message.type === 'socket-request') {
-          this.#giveSocket(worker, message);
-        } else if (message.type === 'listening-for-commands') {
-          this.#send(worker, {
-            type: 'start',
-            config: this.#options.config(),
-            health: this.#options.health(),
-            ticketSecret: this.#options.ticketSecret,
-          });
-        } else if (message.type === 'ready') {
-          started = true;
-          slot.ready = true;
-          this.#options.logger.info({ worker: slot.id, workerPid: worker.pid }, 'worker started');
-          resolve();
-        } else if (message.type === 'start-failed') {
-          reject(
-            new SwitchyardError(message.error.code as typeof ErrorCodes.ERR_INTERNAL, message.error.message),
-          );
-        } else if (message.type === 'reply') {
-          this.#settle(worker, message);
+      child.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'socket-request':
+            this.#giveSocket(r, message);
+            break;
+          case 'listening-for-commands':
+            this.#send(r, {
+              type: 'start',
+              config: this.#options.config(),
+              health: this.#options.health(),
+              ticketSecret: this.#options.ticketSecret,
+            });
+            break;
+          case 'ready':
+            r.ready = true;
+            slot.current = r;
+            this.#options.logger.info({ worker: slot.id, workerPid: r.pid }, 'worker started');
+            resolve();
+            break;
+          case 'start-failed':
+            reject(
+              new SwitchyardError(
+                message.error.code as typeof ErrorCodes.ERR_INTERNAL,
+                message.error.message,
+              ),
+            );
+            break;
+          case 'reply':
+            this.#settle(r, message);
+            break;
         }
       });
-      worker.once('exit', (code, signal) => {
-        this.#exited(slot, worker, code, signal);
-        if (!started)
+      child.once('exit', (code, signal) => {
+        this.#exited(r, code, signal);
+        if (!r.ready) {
           reject(
             new SwitchyardError(
               ErrorCodes.ERR_INTERNAL,
               `worker ${slot.id} exited while starting (code ${code}, signal ${signal})`,
             ),
           );
+        }
       });
     });
   }
 
-  #exited(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
-    const pending = this.#pending.get(worker);
-    this.#pending.delete(worker);
-    for (const p of pending?.values() ?? []) {
+  #exited(r: Running, code: number | null, signal: string | null): void {
+    this.#running.delete(r);
+    for (const p of r.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new SwitchyardError(ErrorCodes.ERR_INTERNAL, `worker ${slot.id} exited before answering`));
+      p.reject(new SwitchyardError(ErrorCodes.ERR_INTERNAL, `worker ${r.slot.id} exited before answering`));
     }
-    const wasReady = slot.ready;
-    slot.ready = false;
-    if (slot.worker === worker) slot.worker = undefined;
-    this.#options.onExit?.(slot.id);
-    if (this.#stopping) return;
-    const ranMs = Date.now() - slot.startedAt;
+    r.pending.clear();
+    this.#options.onExit?.(r.pid);
+    const slot = r.slot;
+    // Asked to go (a shutdown, a rolling restart), or a new worker that failed to start while the
+    // old one still serves: nothing to replace.
+    if (this.#stopping || r.draining || !r.ready || slot.current !== r) return;
+    slot.current = undefined;
+    const ranMs = Date.now() - r.startedAt;
     const delayMs = slot.backoff.delayAfter(ranMs);
     this.#options.logger.error(
-      { worker: slot.id, workerPid: worker.pid, code, signal, ranMs, restartInMs: delayMs, wasReady },
+      { worker: slot.id, workerPid: r.pid, code, signal, ranMs, restartInMs: delayMs },
       'worker exited; replacing it',
     );
     slot.restarts++;
     this.#options.onRestart?.(slot.id);
+    this.#replaceLater(slot, delayMs);
+  }
+
+  /** Starts a new worker in `slot` after `delayMs`; one that cannot start is tried again, later each time. */
+  #replaceLater(slot: Slot, delayMs: number): void {
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
-      if (this.#stopping) return;
-      // A replacement that cannot start exits, and comes back here with a longer delay.
-      this.#fork(slot).catch((err: unknown) =>
+      if (this.#stopping || slot.current !== undefined) return;
+      const started = Date.now();
+      this.#startIn(slot).catch((err: unknown) => {
         this.#options.logger.error(
           { worker: slot.id, error: (err as Error).message },
           'worker could not start',
-        ),
-      );
+        );
+        if (!this.#stopping && slot.current === undefined) {
+          this.#replaceLater(slot, slot.backoff.delayAfter(Date.now() - started));
+        }
+      });
     }, delayMs);
   }
 
-  #request(worker: Worker, command: WorkerCommand): Promise<unknown> {
-    const pending = this.#pending.get(worker);
-    if (pending === undefined)
-      return Promise.reject(new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'worker is gone'));
+  #request(r: Running, command: WorkerCommand): Promise<unknown> {
     const id = this.#nextId++;
     const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        pending.delete(id);
+        r.pending.delete(id);
         reject(
           new SwitchyardError(
             ErrorCodes.ERR_INTERNAL,
@@ -263,41 +343,40 @@ export class WorkerPool {
           ),
         );
       }, timeoutMs);
-      pending.set(id, { resolve, reject, timer });
-      this.#send(worker, { type: 'request', id, command });
+      r.pending.set(id, { resolve, reject, timer });
+      this.#send(r, { type: 'request', id, command });
     });
   }
 
-  #settle(worker: Worker, reply: Extract<FromWorker, { type: 'reply' }>): void {
-    const pending = this.#pending.get(worker);
-    const p = pending?.get(reply.id);
+  #settle(r: Running, reply: Extract<FromWorker, { type: 'reply' }>): void {
+    const p = r.pending.get(reply.id);
     if (p === undefined) return;
-    pending!.delete(reply.id);
+    r.pending.delete(reply.id);
     clearTimeout(p.timer);
     if (reply.ok) p.resolve(reply.value);
     else
       p.reject(new SwitchyardError(reply.error.code as typeof ErrorCodes.ERR_INTERNAL, reply.error.message));
   }
 
-  #giveSocket(worker: Worker, m: Extract<FromWorker, { type: 'socket-request' }>): void {
+  #giveSocket(r: Running, m: Extract<FromWorker, { type: 'socket-request' }>): void {
     let handle: object;
     try {
       handle = this.#options.socketFor(m.listener, m.host, m.port);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const error = { code: ErrorCodes.ERR_BIND_FAILED, message: e.message, errno: e.code };
-      this.#send(worker, { type: 'socket-reply', id: m.id, ok: false, error });
+      this.#send(r, { type: 'socket-reply', id: m.id, ok: false, error });
       return;
     }
-    if (worker.connected)
-      worker.send({ type: 'socket-reply', id: m.id, ok: true } satisfies ToWorker, handle as never);
+    if (r.child.connected)
+      r.child.send({ type: 'socket-reply', id: m.id, ok: true } satisfies ToWorker, handle as never);
   }
 
-  #send(worker: Worker | undefined, message: ToWorker): void {
-    if (worker?.connected) worker.send(message);
+  #send(r: Running, message: ToWorker): void {
+    if (r.child.connected) r.child.send(message);
   }
 }
 
-function alive(worker: Worker): boolean {
-  return worker.exitCode === null && worker.signalCode === null;
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }

@@ -97,6 +97,7 @@ export function runWorker(): void {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => stop(server?.manager.config.timeouts.shutdownGrace ?? 0));
   process.on('SIGHUP', () => {});
+  process.on('SIGUSR2', () => {});
   // The primary forwards SIGUSR1 (logrotate's postrotate) to every worker.
   process.on('SIGUSR1', () => server?.reopenLogs());
 }

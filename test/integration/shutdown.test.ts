@@ -5,7 +5,7 @@ import { afterEach, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { ErrorCodes } from '../../src/lib/errors.js';
 import { getTestPki } from '../helpers/certs.js';
-import { connectTls, readAll, until } from '../helpers/clients.js';
+import { connectTls, httpGet, readAll, until } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testTlsBlock } from '../helpers/proxy-harness.js';
 import {
   deterministicChunk,
@@ -156,7 +156,41 @@ describe('graceful shutdown', { timeout: 60_000 }, () => {
     await until(() => firstDone, 'the first shutdown resolved');
   });
 
-  it('does not start a session for a handshake that finishes after shutdown began', async () => {
+  it('serves a connection whose handshake was in progress when shutdown began', async () => {
+    const pki = await getTestPki();
+    const upstream = await startNamedHttpUpstream('inflight');
+    cleanup.push(() => upstream.close());
+    const t = await proxyTo(upstream);
+    cleanup.push(() => t.stop());
+    const stats = t.proxy.stats('edge');
+
+    // Accepted, but the client has not sent its hello yet when the listeners close.
+    const raw = netConnect({ host: '127.0.0.1', port: t.port() });
+    cleanup.push(() => raw.destroy());
+    await once(raw, 'connect');
+    await until(() => stats.handshaking === 1, 'the proxy is waiting for the handshake');
+    let done = false;
+    const stopped = t.proxy.shutdown({ graceMs: 30_000, jitterMs: 0 }).then(() => {
+      done = true;
+    });
+    await until(() => !t.proxy.listeners().some((l) => l.listening), 'the listener is closed');
+    assert.equal(done, false, 'shutdown waits for the handshake under way');
+
+    const tls = tlsConnect({
+      socket: raw,
+      ca: pki.ca.cert,
+      cert: pki.groupA.cert,
+      key: pki.groupA.key,
+      servername: 'localhost',
+    });
+    cleanup.push(() => tls.destroy());
+    assert.equal(await httpGet(tls), 'inflight');
+    await stopped;
+    assert.equal(upstream.accepted, 1);
+    assert.equal(stats.rejected(ErrorCodes.ERR_SHUTDOWN), 0);
+  });
+
+  it('does not start a session for a handshake that finishes after shutdown has finished', async () => {
     const pki = await getTestPki();
     const upstream = await startNamedHttpUpstream('late');
     cleanup.push(() => upstream.close());

@@ -38,10 +38,10 @@ describe('mergeMetrics', () => {
   it('sums connections, keeps states, counts exited workers, labels process metrics', async () => {
     const primary = new Registry();
     new Counter({ name: 'switchyard_reloads_total', help: 'h', registers: [primary] }).inc(2);
-    const workers = new Map([
-      [1, await workerMetrics(10, 2, 1)],
-      [2, await workerMetrics(5, 1, 1)],
-    ]);
+    const workers = [
+      { label: '1', json: await workerMetrics(10, 2, 1) },
+      { label: '2', json: await workerMetrics(5, 1, 1) },
+    ];
     const text = await (await mergeMetrics(primary, workers, [await workerMetrics(100, 50, 1)])).metrics();
     assert.equal(value(text, 'switchyard_listener_connections_total{listener="web"}'), 115);
     assert.equal(value(text, 'switchyard_listener_connections_active{listener="web"}'), 3);

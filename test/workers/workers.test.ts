@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ interface WorkerView {
   slot: number;
   pid: number | null;
   ready: boolean;
+  draining: boolean;
   restarts: number;
   sessions?: number;
 }
@@ -246,6 +248,75 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     assert.equal(applied.status, 200);
     assert.ok(applied.body.changes.length > 0);
     for (let i = 0; i < 20; i++) assert.equal(await tcpGet(tcpPort), 'A');
+  });
+
+  it('refuses and resets no connection through a reload and a rolling restart', async () => {
+    // A long transfer (through the echo listener) that starts before the restart and ends after it,
+    // on a worker that the restart drains.
+    const transfer = await connectTcp(echoPort);
+    const sentHash = createHash('sha256');
+    const receivedHash = createHash('sha256');
+    let received = 0;
+    transfer.on('data', (chunk: Buffer) => {
+      receivedHash.update(chunk);
+      received += chunk.length;
+    });
+    const send = async (bytes: number) => {
+      const data = randomBytes(bytes);
+      sentHash.update(data);
+      const target = received + bytes;
+      transfer.write(data);
+      await until(() => received >= target || transfer.destroyed, `${target} bytes echoed`);
+    };
+    await send(4 << 20);
+
+    // Connections opened one after another by four clients the whole time, each proven with an echo.
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const loop = async () => {
+      for (let i = 0; i < 5000 && !stop; i++) {
+        try {
+          const s = await connectTls({ port: tlsPort, ca: pki.ca.cert, client: pki.groupA });
+          const client = new EchoClient(s);
+          await client.roundTrip(`ping ${i}`);
+          s.end();
+          await client.closed;
+          if (client.errorCode !== undefined) failures.push(client.errorCode);
+          else ok++;
+        } catch (err) {
+          failures.push(String((err as NodeJS.ErrnoException).code ?? err));
+        }
+      }
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    const before = (await workers()).filter((v) => !v.draining).map((v) => v.pid);
+    const restarted = await api<{ ok: boolean; replaced: number }>('/api/restart', { method: 'POST' });
+    assert.equal(restarted.status, 200);
+    assert.equal(restarted.body.replaced, 2);
+    const after = await workers();
+    const serving = after.filter((v) => !v.draining);
+    assert.equal(serving.length, 2);
+    assert.ok(serving.every((v) => v.ready && !before.includes(v.pid)));
+    const reloaded = await api<{ ok: boolean }>('/api/reload', { method: 'POST' });
+    assert.equal(reloaded.status, 200);
+    cli.child.kill('SIGUSR2');
+    await until(
+      () => logLines(cli).filter((l) => l.msg === 'rolling restart done').length >= 2,
+      'a second restart',
+    );
+    await send(4 << 20);
+    stop = true;
+    await Promise.all(loops);
+    transfer.end();
+    await new Promise((resolve) => transfer.once('close', resolve));
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 0);
+    assert.equal(receivedHash.digest('hex'), sentHash.digest('hex'));
+    // the drained workers are gone once their last session ended
+    for (let i = 0; i < 200 && (await workers()).some((v) => v.draining); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    assert.equal((await workers()).length, 2);
   });
 
   it('replaces a killed worker, counts it, and the other worker keeps its connections', async () => {

@@ -27,6 +27,10 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   logger.info({ config: path, listeners: config.listeners.length, overrides }, 'switchyard started');
   reloadOnHangup(server.manager);
   reopenLogsOnUsr1(server, logger);
+  // SIGUSR2 restarts workers; one process has none, and must not die of the signal's default action.
+  process.on('SIGUSR2', () =>
+    logger.warn({ signal: 'SIGUSR2' }, 'one process (workers: 1): nothing to restart; ignoring SIGUSR2'),
+  );
   stopOnSignals({ logger, graceMs: () => server.manager.config.timeouts.shutdownGrace, stop: server.stop });
 }
 
@@ -51,6 +55,8 @@ async function runPrimary(
     'switchyard started',
   );
   process.on('SIGHUP', () => void primary.reload());
+  // A failed restart is logged by the primary; the workers it did not replace keep serving.
+  process.on('SIGUSR2', () => void primary.restart().catch(() => {}));
   process.on('SIGUSR1', () => {
     primary.reopenLogs();
     logger.info({ signal: 'SIGUSR1' }, 'access log reopened');

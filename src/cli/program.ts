@@ -49,6 +49,10 @@ function addRun(program: Command): void {
     .command('run')
     .description('run the balancer until SIGINT/SIGTERM (the first drains and exits 0, a second exits 1)');
   configOptions(command)
+    .option(
+      '--takeover',
+      'take over the listening sockets of the balancer that started this process (POST /api/upgrade sets it; not for use by hand)',
+    )
     .addHelpText(
       'after',
       `

@@ -141,13 +141,14 @@ export interface SignalOptions {
 
 /**
  * The first SIGINT/SIGTERM stops gracefully ("shutting down", then "shutdown complete") and exits 0;
- * a second one while that runs exits 1 at once ("second signal: exiting now").
+ * a second one while that runs exits 1 at once ("second signal: exiting now"). Returns the same
+ * graceful stop, for the program to start itself.
  */
-export function stopOnSignals(options: SignalOptions): void {
+export function stopOnSignals(options: SignalOptions): () => void {
   const { logger } = options;
   let stopping = false;
   const exit = (code: number) => logger.flush(() => process.exit(code));
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: NodeJS.Signals | undefined) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       exit(1);
@@ -155,7 +156,7 @@ export function stopOnSignals(options: SignalOptions): void {
     }
     stopping = true;
     const graceMs = typeof options.graceMs === 'function' ? options.graceMs() : options.graceMs;
-    logger.info({ signal, graceMs }, 'shutting down');
+    logger.info(signal === undefined ? { graceMs } : { signal, graceMs }, 'shutting down');
     options.stop().then(
       () => {
         logger.info({}, 'shutdown complete');
@@ -174,6 +175,8 @@ export function stopOnSignals(options: SignalOptions): void {
       logger.warn({ signal: 'SIGHUP' }, 'this command does not reload; ignoring SIGHUP'),
     );
   }
+  // The same graceful stop, asked for by the program itself (an upgrade that handed over).
+  return () => onSignal(undefined);
 }
 
 /**

@@ -26,6 +26,7 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ERR_CONFIG_READ: 422,
   ERR_RELOAD_FAILED: 422,
   ERR_RESTART_FAILED: 422,
+  ERR_UPGRADE_FAILED: 422,
 };
 
 /** A JSON answer, or (for /metrics) text. */

@@ -53,6 +53,8 @@ export interface RouteContext {
   workers?: () => unknown[];
   /** Replaces every worker one by one (with several workers); resolves with how many. */
   restart?: () => Promise<number>;
+  /** Starts a new balancer from the files on disk that takes over (with several workers); resolves with its pid. */
+  upgrade?: () => Promise<number>;
   logger: Logger;
 }
 
@@ -64,7 +66,7 @@ export type RouteTable = (path: string[]) => Route | undefined;
 
 /** The routes of the admin API (listed at {@link startAdminServer}). */
 export function adminRoutes(context: RouteContext): RouteTable {
-  const { proxy, actions, metrics, healthStatus, logger, workers: workersView, restart } = context;
+  const { proxy, actions, metrics, healthStatus, logger, workers: workersView, restart, upgrade } = context;
 
   const findGroup = (name: string): GroupSnapshot => {
     const g = proxy.snapshot().groups.find((x) => x.name === name);
@@ -160,6 +162,15 @@ export function adminRoutes(context: RouteContext): RouteTable {
     },
   });
 
+  const upgradeRoute = (run: () => Promise<number>): Route => ({
+    POST: {
+      run: async () => {
+        logger.info({}, 'admin: upgrade');
+        return ok({ ok: true, pid: await run() });
+      },
+    },
+  });
+
   const balancer = (group: string): Route => ({
     PUT: {
       body: true,
@@ -236,6 +247,7 @@ export function adminRoutes(context: RouteContext): RouteTable {
     if (n === 2 && area === 'workers' && workersView !== undefined)
       return { GET: { run: () => ok(workersView()) } };
     if (n === 2 && area === 'restart' && restart !== undefined) return restartRoute(restart);
+    if (n === 2 && area === 'upgrade' && upgrade !== undefined) return upgradeRoute(upgrade);
     if (n === 2 && area === 'reload') return reload;
     if (area !== 'groups') return undefined;
     if (n === 2) return { GET: { run: allGroups } };

@@ -37,8 +37,12 @@ export interface AdminServerOptions {
   workers?: () => unknown[];
   /** A rolling restart of the workers, when there are several: `POST /api/restart`. */
   restart?: () => Promise<number>;
+  /** An upgrade (a new balancer from the files on disk takes over), with several workers: `POST /api/upgrade`. */
+  upgrade?: () => Promise<number>;
   /** Where startup, changes and failures are logged. */
   logger: Logger;
+  /** A listening socket handed over by the balancer this one replaces; `bind` is then only what the logs say. */
+  handle?: object;
   /** Largest request body accepted, bytes. Default 64 KiB. */
   maxBodyBytes?: number;
 }
@@ -51,6 +55,10 @@ export interface AdminServer {
   port: number;
   /** Stops listening and closes every connection, idle or not. */
   close(): Promise<void>;
+  /** The listening socket, for a successor to take over; undefined once closed. */
+  listeningHandle(): object | undefined;
+  /** Stops accepting and closes the idle connections; requests being served finish. */
+  stopAccepting(): void;
 }
 
 const DEFAULT_MAX_BODY = 64 * 1024;
@@ -68,7 +76,7 @@ const DEFAULT_MAX_BODY = 64 * 1024;
  * - `POST /api/groups/:group/upstreams {address, id?, weight?, maxConnections?, state?}`
  * - `DELETE /api/groups/:group/upstreams/:id`
  * - `PUT /api/groups/:group/balancer {balancer}`
- * - `POST /api/reload`, `POST /api/restart` (with several workers)
+ * - `POST /api/reload`, `POST /api/restart` and `POST /api/upgrade` (with several workers)
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { logger } = options;
@@ -140,10 +148,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     const failed = (err: Error) =>
       reject(new BindError('admin API', undefined, formatHostPort(host, port), err));
     server.once('error', failed);
-    server.listen({ host, port }, () => {
+    const listening = () => {
       server.removeListener('error', failed);
       resolve();
-    });
+    };
+    if (options.handle === undefined) server.listen({ host, port }, listening);
+    else server.listen(options.handle, listening);
   });
   server.on('error', (err) => logger.error({ err: String(err) }, 'admin server error'));
   const address = server.address();
@@ -169,6 +179,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
         server.closeAllConnections();
       });
       return closed;
+    },
+    listeningHandle: () => (server as unknown as { _handle?: object | null })._handle ?? undefined,
+    stopAccepting: () => {
+      server.close();
+      server.closeIdleConnections();
     },
   };
 }

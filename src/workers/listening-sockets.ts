@@ -40,6 +40,16 @@ export class ListeningSockets {
     return typeof createServerHandle === 'function';
   }
 
+  /** The socket of listener `name` on `host`:`port` when there is one already. */
+  known(name: string, host: string, port: number): TcpHandle | undefined {
+    return this.#handles.get(socketKey(name, host, port));
+  }
+
+  /** Keeps a socket a predecessor handed over as listener `name`'s on `host`:`port`. */
+  adopt(name: string, host: string, port: number, handle: TcpHandle): void {
+    this.#handles.set(socketKey(name, host, port), handle);
+  }
+
   /** The socket of listener `name` on `host`:`port`, bound on first use; throws with the system's code. */
   handleFor(name: string, host: string, port: number): TcpHandle {
     const key = socketKey(name, host, port);

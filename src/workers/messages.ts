@@ -67,3 +67,18 @@ export function isToWorker(message: unknown): message is ToWorker {
     typeof (message as { type?: unknown }).type === 'string'
   );
 }
+
+/**
+ * Between a running primary and the successor it started for an upgrade (the same command, from
+ * the files on disk): the successor asks for each listening socket, says when its workers serve,
+ * and takes over the admin API's socket last.
+ */
+export type FromSuccessor =
+  | { type: 'takeover-socket'; id: number; listener: string; host: string; port: number }
+  | { type: 'takeover-ready'; pid: number }
+  | { type: 'takeover-admin-listening' };
+
+/** The predecessor's answers; sockets travel as the message's handle. */
+export type ToSuccessor =
+  | { type: 'takeover-socket-reply'; id: number; found: boolean }
+  | { type: 'takeover-admin'; found: boolean };

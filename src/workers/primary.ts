@@ -19,10 +19,13 @@ import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
 import { buildRuntime } from '../runtime/build-runtime.js';
 import { FileWatcher } from '../runtime/file-watcher.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
-import { ListeningSockets } from './listening-sockets.js';
+import { ListeningSockets, type TcpHandle } from './listening-sockets.js';
 import { mergeSnapshots } from './merge-snapshots.js';
 import type { AdminCommand, UpstreamHealth, WorkerSnapshot } from './messages.js';
 import { type MetricsJson, mergeMetrics } from './metrics-merge.js';
+import type { Predecessor } from './predecessor.js';
+import { becomeMainProcess } from './service-manager.js';
+import { Successor } from './successor.js';
 import { WorkerPool, type WorkerReply, type WorkerView } from './worker-pool.js';
 
 /** What {@link startPrimary} needs. */
@@ -34,6 +37,10 @@ export interface PrimaryOptions {
   reloadSource?: () => Promise<SwitchyardConfig>;
   /** The configuration file, watched when `reload.watchConfig` is on. */
   configPath?: string;
+  /** The balancer this one takes over from in an upgrade: its sockets are used instead of new ones. */
+  predecessor?: Predecessor;
+  /** Told when an upgrade has handed everything to the successor: this balancer should now stop. */
+  onHandedOver?: () => void;
 }
 
 /** A running primary. */
@@ -52,6 +59,12 @@ export interface RunningPrimary {
    * the number replaced; rejects with `ERR_RESTART_FAILED` when a new worker cannot start.
    */
   restart(): Promise<number>;
+  /**
+   * Starts this command again from the files on disk as a new balancer that takes over every
+   * socket; resolves with its pid once it serves, then hands over the admin API and drains
+   * (`onHandedOver`). Rejects with `ERR_UPGRADE_FAILED` (this balancer unchanged) when it cannot.
+   */
+  upgrade(): Promise<number>;
   /** Every worker's access log reopened (SIGUSR1). */
   reopenLogs(): void;
   /** Drains every worker within the grace in force, then stops the primary's own parts; idempotent. */
@@ -108,7 +121,14 @@ export async function startPrimary(
     config: () => config,
     health: healthStates,
     ticketSecret: randomBytes(32),
-    socketFor: (listener, host, port) => sockets.handleFor(listener, host, port),
+    socketFor: async (listener, host, port) => {
+      const known = sockets.known(listener, host, port);
+      if (known !== undefined) return known;
+      const inherited = await options.predecessor?.socket(listener, host, port);
+      if (inherited === undefined) return sockets.handleFor(listener, host, port);
+      sockets.adopt(listener, host, port, inherited as TcpHandle);
+      return inherited;
+    },
     onRestart: () => restarts.inc(),
     onExit: (pid) => {
       const snap = lastSnapshot.get(pid);
@@ -245,10 +265,42 @@ export async function startPrimary(
       .views()
       .map((v) => ({ ...v, sessions: v.pid === null ? 0 : (lastSnapshot.get(v.pid)?.sessionCount ?? 0) }));
 
+  let upgrading = false;
+  const upgrade = async (): Promise<number> => {
+    if (upgrading)
+      throw new SwitchyardError(ErrorCodes.ERR_UPGRADE_FAILED, 'an upgrade is already under way');
+    upgrading = true;
+    logger.info({}, 'upgrade: starting the new process');
+    let successor: Successor;
+    try {
+      successor = await Successor.start(sockets, logger);
+    } catch (err) {
+      upgrading = false;
+      const message = `${(err as Error).message}; this balancer keeps serving`;
+      logger.error({ error: message }, 'upgrade failed');
+      throw new SwitchyardError(ErrorCodes.ERR_UPGRADE_FAILED, message);
+    }
+    // The caller's answer goes out first; then the admin socket moves and this balancer drains.
+    setImmediate(() => {
+      void successor.handOverAdmin(admin?.listeningHandle()).then(() => {
+        admin?.stopAccepting();
+        successor.release();
+        logger.info({ successor: successor.pid }, 'upgrade: handed over; draining');
+        options.onHandedOver?.();
+      });
+    });
+    return successor.pid;
+  };
+
+  // In an upgrade the admin API's socket comes last: the predecessor answers on it until this
+  // balancer's workers serve. Under systemd this process becomes the main one before the old exits.
+  if (options.predecessor !== undefined) becomeMainProcess(logger);
+  const adminHandle = await options.predecessor?.ready();
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
     try {
       admin = await startAdminServer({
+        handle: adminHandle,
         bind: config.admin.bind,
         token: config.admin.token,
         proxy: source,
@@ -256,6 +308,7 @@ export async function startPrimary(
         metrics: { render, contentType: metrics.contentType },
         workers: views,
         restart,
+        upgrade,
         healthStatus: activeHealthOf(manager),
         logger,
       });
@@ -268,6 +321,8 @@ export async function startPrimary(
     }
   }
 
+  options.predecessor?.adminListening();
+
   let stopped: Promise<void> | undefined;
   return {
     get config() {
@@ -277,6 +332,7 @@ export async function startPrimary(
     admin,
     reload,
     restart,
+    upgrade,
     reopenLogs: () => workers.signal('SIGUSR1'),
     stop: () => {
       // The primary's copies of the sockets go first: with the workers' closed next, new connections

@@ -25,7 +25,7 @@ export interface WorkerPoolOptions {
   /** The secret the workers derive their session-ticket keys from. */
   ticketSecret: Buffer;
   /** The listening socket a worker's listener asks for; throws with the system's code. */
-  socketFor(listener: string, host: string, port: number): object;
+  socketFor(listener: string, host: string, port: number): Promise<object>;
   /** Told when a worker that died is being replaced (metrics). */
   onRestart?: (slot: number) => void;
   /** Told when a worker process has exited, with its pid (its last figures become history). */
@@ -245,7 +245,7 @@ export class WorkerPool {
       child.on('message', (message: FromWorker) => {
         switch (message.type) {
           case 'socket-request':
-            this.#giveSocket(r, message);
+            void this.#giveSocket(r, message);
             break;
           case 'listening-for-commands':
             this.#send(r, {
@@ -358,10 +358,10 @@ export class WorkerPool {
       p.reject(new SwitchyardError(reply.error.code as typeof ErrorCodes.ERR_INTERNAL, reply.error.message));
   }
 
-  #giveSocket(r: Running, m: Extract<FromWorker, { type: 'socket-request' }>): void {
+  async #giveSocket(r: Running, m: Extract<FromWorker, { type: 'socket-request' }>): Promise<void> {
     let handle: object;
     try {
-      handle = this.#options.socketFor(m.listener, m.host, m.port);
+      handle = await this.#options.socketFor(m.listener, m.host, m.port);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const error = { code: ErrorCodes.ERR_BIND_FAILED, message: e.message, errno: e.code };

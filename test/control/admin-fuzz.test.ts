@@ -105,8 +105,10 @@ describe('admin API bodies under fuzzing', { timeout: 120_000 }, () => {
     await fc.assert(
       fc.asyncProperty(routeArb, bodyArb, async (route, body) => {
         const res = await request(admin, route.method, route.path, body);
-        // An unknown route may be found out before the token is read; either way nothing changes.
-        assert.ok(res.status === 401 || res.status === 404, `${route.path} -> ${res.status}`);
+        // An unknown route, or one that takes no such method ("/api/groups/./upstreams" is the
+        // URL of a group, which takes only GET), may be found out before the token is read; either
+        // way nothing changes.
+        assert.ok([401, 404, 405].includes(res.status), `${route.path} -> ${res.status}`);
       }),
       { numRuns: 50 },
     );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { planReload } from '../../src/runtime/reload-plan.js';
-import { workerCount } from '../../src/workers/worker-count.js';
+import { cpuLimitOf, workerCount } from '../../src/workers/worker-count.js';
 
 const file = join(tmpdir(), 'switchyard-workers.yaml');
 const base =
@@ -15,7 +15,15 @@ describe('workers', () => {
     assert.equal(workerCount(3, 8), 3);
     assert.equal(workerCount('auto', 8), 8);
     assert.equal(workerCount('auto', 0), 1);
-    assert.equal(workerCount('auto'), availableParallelism());
+    assert.ok(workerCount('auto') >= 1 && workerCount('auto') <= availableParallelism());
+  });
+
+  it('reads a container CPU limit from cgroup v2 cpu.max', () => {
+    assert.equal(cpuLimitOf('200000 100000\n'), 2);
+    assert.equal(cpuLimitOf('150000 100000'), 2);
+    assert.equal(cpuLimitOf('50000 100000'), 1);
+    assert.equal(cpuLimitOf('max 100000'), undefined);
+    assert.equal(cpuLimitOf('garbage'), undefined);
   });
 
   it('defaults to 1 and accepts auto and counts from 1 to 256', () => {

@@ -52,6 +52,9 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
   let tcpPort: number;
   let tlsPort: number;
   let echoPort: number;
+  let successorPid: number | undefined;
+  /** The primary serving now: the one `run` started, or the one an upgrade started. */
+  const primaryPid = (): number => successorPid ?? cli.child.pid!;
 
   const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${admin}${path}`, init);
@@ -69,6 +72,64 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
         .filter((l) => l.msg === 'session')
         .map((l) => l.pid),
     );
+
+  /** A connection through the echo listener that sends random data and checks what comes back. */
+  const longTransfer = async () => {
+    const socket = await connectTcp(echoPort);
+    const sentHash = createHash('sha256');
+    const receivedHash = createHash('sha256');
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      receivedHash.update(chunk);
+      received += chunk.length;
+    });
+    return {
+      /** Sends `bytes` more and waits until they have come back. */
+      send: async (bytes: number) => {
+        const data = randomBytes(bytes);
+        sentHash.update(data);
+        const target = received + bytes;
+        socket.write(data);
+        await until(() => received >= target || socket.destroyed, `${target} bytes echoed`);
+      },
+      /** Ends it; true when every byte came back as sent. */
+      finish: async () => {
+        socket.end();
+        await new Promise((resolve) => socket.once('close', resolve));
+        return receivedHash.digest('hex') === sentHash.digest('hex');
+      },
+    };
+  };
+
+  /** Four clients opening mTLS connections one after another, each proven with an echo, until stopped. */
+  const mtlsLoad = () => {
+    let stopped = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const loop = async () => {
+      for (let i = 0; i < 5000 && !stopped; i++) {
+        try {
+          const s = await connectTls({ port: tlsPort, ca: pki.ca.cert, client: pki.groupA });
+          const client = new EchoClient(s);
+          await client.roundTrip(`ping ${i}`);
+          s.end();
+          await client.closed;
+          if (client.errorCode !== undefined) failures.push(client.errorCode);
+          else ok++;
+        } catch (err) {
+          failures.push(String((err as NodeJS.ErrnoException).code ?? err));
+        }
+      }
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    return {
+      stop: async () => {
+        stopped = true;
+        await Promise.all(loops);
+        return { ok, failures };
+      },
+    };
+  };
 
   before(async () => {
     pki = await getTestPki();
@@ -123,6 +184,11 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
   after(async () => {
     cli.child.kill('SIGTERM');
     await cli.exited;
+    // the balancer an upgrade started, if a test failed before stopping it
+    if (successorPid !== undefined && alive(successorPid)) {
+      process.kill(successorPid, 'SIGKILL');
+      await until(() => !alive(successorPid!), 'the successor is gone');
+    }
     await Promise.all([named.close(), other.close(), echo.close()]);
   });
 
@@ -232,7 +298,7 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     );
     const reloads = () => logLines(cli).filter((l) => l.msg === 'configuration reloaded').length;
     const seen = reloads();
-    cli.child.kill('SIGHUP');
+    process.kill(primaryPid(), 'SIGHUP');
     // the primary and both workers each log the reload
     await until(() => reloads() >= seen + 3, 'three reload lines');
     for (let i = 0; i < 20; i++) assert.equal(await tcpGet(tcpPort), 'B');
@@ -251,45 +317,10 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
   });
 
   it('refuses and resets no connection through a reload and a rolling restart', async () => {
-    // A long transfer (through the echo listener) that starts before the restart and ends after it,
-    // on a worker that the restart drains.
-    const transfer = await connectTcp(echoPort);
-    const sentHash = createHash('sha256');
-    const receivedHash = createHash('sha256');
-    let received = 0;
-    transfer.on('data', (chunk: Buffer) => {
-      receivedHash.update(chunk);
-      received += chunk.length;
-    });
-    const send = async (bytes: number) => {
-      const data = randomBytes(bytes);
-      sentHash.update(data);
-      const target = received + bytes;
-      transfer.write(data);
-      await until(() => received >= target || transfer.destroyed, `${target} bytes echoed`);
-    };
-    await send(4 << 20);
-
-    // Connections opened one after another by four clients the whole time, each proven with an echo.
-    let stop = false;
-    let ok = 0;
-    const failures: string[] = [];
-    const loop = async () => {
-      for (let i = 0; i < 5000 && !stop; i++) {
-        try {
-          const s = await connectTls({ port: tlsPort, ca: pki.ca.cert, client: pki.groupA });
-          const client = new EchoClient(s);
-          await client.roundTrip(`ping ${i}`);
-          s.end();
-          await client.closed;
-          if (client.errorCode !== undefined) failures.push(client.errorCode);
-          else ok++;
-        } catch (err) {
-          failures.push(String((err as NodeJS.ErrnoException).code ?? err));
-        }
-      }
-    };
-    const loops = [loop(), loop(), loop(), loop()];
+    // A long transfer that starts before the restart and ends after it, on a worker the restart drains.
+    const transfer = await longTransfer();
+    await transfer.send(4 << 20);
+    const load = mtlsLoad();
     const before = (await workers()).filter((v) => !v.draining).map((v) => v.pid);
     const restarted = await api<{ ok: boolean; replaced: number }>('/api/restart', { method: 'POST' });
     assert.equal(restarted.status, 200);
@@ -300,19 +331,16 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     assert.ok(serving.every((v) => v.ready && !before.includes(v.pid)));
     const reloaded = await api<{ ok: boolean }>('/api/reload', { method: 'POST' });
     assert.equal(reloaded.status, 200);
-    cli.child.kill('SIGUSR2');
+    process.kill(primaryPid(), 'SIGUSR2');
     await until(
       () => logLines(cli).filter((l) => l.msg === 'rolling restart done').length >= 2,
       'a second restart',
     );
-    await send(4 << 20);
-    stop = true;
-    await Promise.all(loops);
-    transfer.end();
-    await new Promise((resolve) => transfer.once('close', resolve));
+    await transfer.send(4 << 20);
+    const { ok, failures } = await load.stop();
+    assert.equal(await transfer.finish(), true);
     assert.deepEqual(failures, []);
     assert.ok(ok > 0);
-    assert.equal(receivedHash.digest('hex'), sentHash.digest('hex'));
     // the drained workers are gone once their last session ended
     for (let i = 0; i < 200 && (await workers()).some((v) => v.draining); i++)
       await new Promise((r) => setTimeout(r, 25));
@@ -350,12 +378,49 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     await held.closed;
   });
 
+  it('hands everything to a new process on POST /api/upgrade, refusing and resetting nothing', async () => {
+    const transfer = await longTransfer();
+    await transfer.send(4 << 20);
+    const load = mtlsLoad();
+    const oldWorkers = (await workers()).map((v) => v.pid);
+    const upgraded = await api<{ ok: boolean; pid: number }>('/api/upgrade', { method: 'POST' });
+    assert.equal(upgraded.status, 200);
+    successorPid = upgraded.body.pid;
+    assert.notEqual(successorPid, cli.child.pid);
+    // The old primary drains (the long transfer keeps one of its workers) while the new one serves.
+    await transfer.send(4 << 20);
+    assert.equal(await transfer.finish(), true);
+    assert.equal(await cli.exited, 0);
+    await until(
+      () => logLines(cli).some((l) => l.msg === 'switchyard started' && l.takeover === true),
+      'the new start',
+    );
+    // the admin API answers from the new balancer, on the same address
+    const now = await workers();
+    assert.equal(now.length, 2);
+    assert.ok(now.every((v) => v.ready && !oldWorkers.includes(v.pid)));
+    for (let i = 0; i < 10; i++) assert.equal(await tcpGet(tcpPort), 'A');
+    const { ok, failures } = await load.stop();
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 0);
+    for (const pid of oldWorkers) assert.equal(alive(pid!), false);
+  });
+
   it('drains every worker and exits 0 on SIGTERM', async () => {
     const pids = (await workers()).map((v) => v.pid!);
-    cli.child.kill('SIGTERM');
-    assert.equal(await cli.exited, 0);
-    for (const pid of pids) {
-      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
-    }
+    const primary = primaryPid();
+    process.kill(primary, 'SIGTERM');
+    await until(() => !alive(primary), 'the primary is gone');
+    assert.ok(logLines(cli).some((l) => l.msg === 'shutdown complete' && l.pid === primary));
+    for (const pid of pids) assert.equal(alive(pid), false);
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

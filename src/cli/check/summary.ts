@@ -77,7 +77,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
 function workersLine(setting: WorkersSetting): string {
   if (setting === 'auto') {
     const n = workerCount('auto');
-    return `auto (${n} on this machine${n === 1 ? ': one process' : ', and a primary'})`;
+    return `auto (${n} here${n === 1 ? ': one process' : ', and a primary'})`;
   }
   return setting === 1 ? '1 (one process)' : `${setting}, and a primary`;
 }

@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import { createLogger, type ProcessLogger } from '../../control/logger.js';
+import { Predecessor } from '../../workers/predecessor.js';
 import { startPrimary } from '../../workers/primary.js';
 import { workerCount } from '../../workers/worker-count.js';
 import { type ConfigFlags, loadConfiguration } from '../config-source.js';
 import { reloadOnHangup, reopenLogsOnUsr1, startServer, stopOnSignals } from '../server.js';
 
 /** Options of `switchyard run`. */
-export interface RunOptions extends ConfigFlags {}
+export interface RunOptions extends ConfigFlags {
+  /** Started by a running balancer for an upgrade: take its sockets over the IPC channel. */
+  takeover?: boolean;
+}
 
 /**
  * Loads the configuration (file, then `SWITCHYARD_*`, then flags; TLS files read and checked),
@@ -19,8 +23,11 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   const logger = createLogger(config.log.level, config.log.format);
   const reloadSource = async () => (await loadConfiguration(command, options, { checkFiles: true })).config;
   const workers = workerCount(config.workers);
-  if (workers > 1) {
-    await runPrimary(config, logger, { reloadSource, configPath: path, workers, overrides });
+  // A process started by a running balancer for an upgrade takes its sockets over, as a primary
+  // (even with one worker: one process binds its own sockets, and those are the predecessor's).
+  const predecessor = options.takeover === true ? Predecessor.connect() : undefined;
+  if (workers > 1 || predecessor !== undefined) {
+    await runPrimary(config, logger, { reloadSource, configPath: path, workers, overrides, predecessor });
     return;
   }
   const server = await startServer(config, { logger, reloadSource, configPath: path });
@@ -42,15 +49,18 @@ async function runPrimary(
     configPath: string | undefined;
     workers: number;
     overrides: unknown;
+    predecessor: Predecessor | undefined;
   },
 ): Promise<void> {
-  const primary = await startPrimary(config, { logger, ...options });
+  let stopNow = () => {};
+  const primary = await startPrimary(config, { logger, ...options, onHandedOver: () => stopNow() });
   logger.info(
     {
       config: options.configPath,
       listeners: config.listeners.length,
       workers: options.workers,
       overrides: options.overrides,
+      ...(options.predecessor === undefined ? {} : { takeover: true }),
     },
     'switchyard started',
   );
@@ -61,5 +71,9 @@ async function runPrimary(
     primary.reopenLogs();
     logger.info({ signal: 'SIGUSR1' }, 'access log reopened');
   });
-  stopOnSignals({ logger, graceMs: () => primary.config.timeouts.shutdownGrace, stop: primary.stop });
+  stopNow = stopOnSignals({
+    logger,
+    graceMs: () => primary.config.timeouts.shutdownGrace,
+    stop: primary.stop,
+  });
 }

@@ -15,7 +15,7 @@ import { createMetrics, type Metrics } from '../control/metrics.js';
 import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
 import type { SocketSource } from '../proxy/socket-source.js';
-import { buildRuntime } from '../runtime/build-runtime.js';
+import { type BuildOptions, buildRuntime } from '../runtime/build-runtime.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
 
 /** Collaborators of {@link startServer}. */
@@ -33,6 +33,8 @@ export interface ServerOptions {
   worker?: boolean;
   /** Where listeners get their sockets (a worker: from its primary); by default each binds its own. */
   sockets?: SocketSource;
+  /** How the runtime is built, at start and on every reload (a worker's per-client gates ask the primary). */
+  build?: BuildOptions;
 }
 
 /** A running balancer. */
@@ -56,7 +58,7 @@ export interface RunningServer {
 /** Builds the runtime from `config`, binds every listener and starts limiter sweeps. */
 export async function startServer(config: SwitchyardConfig, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const built = await buildRuntime(config);
+  const built = await buildRuntime(config, options.build);
   const metrics = createMetrics();
   let accessLog: AccessLog;
   try {
@@ -84,6 +86,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     onReload: (result) => metrics.countReload(result.ok),
     onHealthChange: (event) => metrics.countHealthTransition(event.group, event.upstream, event.to),
     remoteHealth: options.worker === true,
+    build: options.build,
   });
   manager.watch();
   let admin: AdminServer | undefined;

@@ -86,7 +86,36 @@ function afterRateLimit(s: AdmissionSubject, retryAfterMs: number): void {
     s.admitted(null);
     return;
   }
-  if (!concurrency.tryAcquire(s.admissionKey)) {
+  const got = concurrency.tryAcquire(s.admissionKey);
+  if (typeof got === 'boolean') {
+    afterConcurrency(s, concurrency, got);
+    return;
+  }
+  got.then(
+    (acquired) => afterConcurrency(s, concurrency, acquired),
+    (err: unknown) => {
+      // Like the rate limit's store: a gate that cannot answer admits, holding no slot.
+      s.host.logger.warn(
+        {
+          listener: s.listener.name,
+          clientId: s.clientId,
+          code: ErrorCodes.ERR_STORE_UNAVAILABLE,
+          err: String(err),
+        },
+        'concurrency limit store failed; admitting',
+      );
+      if (!s.closing) s.admitted(null);
+    },
+  );
+}
+
+function afterConcurrency(s: AdmissionSubject, concurrency: ConcurrencyGate, acquired: boolean): void {
+  if (s.closing) {
+    // The client left while the gate answered: the slot it got goes back at once.
+    if (acquired) concurrency.release(s.admissionKey);
+    return;
+  }
+  if (!acquired) {
     s.fail(ErrorCodes.ERR_CONCURRENCY_LIMIT);
     return;
   }

@@ -18,8 +18,8 @@ export interface SyncRateGate {
 
 /** Caps simultaneous sessions per key. */
 export interface ConcurrencyGate {
-  /** Counts one more session for `key`, or returns false when it is at its cap. */
-  tryAcquire(key: string): boolean;
+  /** Counts one more session for `key`, or returns false when it is at its cap; a shared gate answers later. */
+  tryAcquire(key: string): boolean | Promise<boolean>;
   /** Counts one session of `key` less. */
   release(key: string): void;
 }

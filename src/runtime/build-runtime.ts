@@ -39,6 +39,11 @@ export interface BuiltRuntime {
 export interface BuildOptions {
   /** Milliseconds clock for limiters. Default Date.now. */
   now?: () => number;
+  /**
+   * Builds the per-client gates instead of the in-memory ones: a worker process asks its primary,
+   * so the limits hold across every worker of the balancer.
+   */
+  admission?: (config: SwitchyardConfig, now: () => number) => AdmissionControls;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function buildRuntime(
     groups.set(name, buildGroup(name, g));
     hashKeys.set(name, g.hashKey);
   }
-  const admission: AdmissionControls = buildAdmissionControls(config, now);
+  const admission: AdmissionControls = (options.admission ?? buildAdmissionControls)(config, now);
   const stoppables = [...admission.stoppables];
   const guardUpkeep = new Map<string, Stoppable>();
   const listeners: ListenerRuntime[] = [];

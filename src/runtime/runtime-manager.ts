@@ -17,7 +17,7 @@ import {
 } from './apply-listeners.js';
 import type { Stoppable } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
-import { type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
+import { type BuildOptions, type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
 import { FileWatcher } from './file-watcher.js';
 import { GuardUpkeep } from './guard-upkeep.js';
 import { HealthService } from './health-service.js';
@@ -38,6 +38,8 @@ export interface RuntimeManagerOptions {
   onHealthChange?: (event: HealthChangeEvent) => void;
   /** In a worker process: no active checks here; the primary's results come through {@link RuntimeManager.applyHealth}. */
   remoteHealth?: boolean;
+  /** How every reload builds its runtime (a worker's per-client gates ask the primary). */
+  build?: BuildOptions;
 }
 
 /**
@@ -166,7 +168,7 @@ export class RuntimeManager {
     let built: BuiltRuntime;
     try {
       // Building first reads and checks every file, so a bad certificate refuses the whole reload.
-      built = await buildRuntime(next);
+      built = await buildRuntime(next, this.#options.build);
     } catch (err) {
       return this.#report({ ok: false, error: (err as Error).message });
     }

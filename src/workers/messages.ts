@@ -33,6 +33,8 @@ export type ToWorker =
   | { type: 'request'; id: number; command: WorkerCommand }
   | { type: 'health'; states: UpstreamHealth[] }
   | { type: 'stop'; graceMs: number }
+  /** The answer to `limit`: ms until a retry (`take`), or whether a slot was got (`acquire`). */
+  | { type: 'limit-reply'; id: number; value: number | boolean }
   /** The answer to `socket-request`; the socket itself travels as the message's handle. */
   | { type: 'socket-reply'; id: number; ok: true }
   | { type: 'socket-reply'; id: number; ok: false; error: WireError & { errno?: string } };
@@ -46,6 +48,10 @@ export interface WireError {
 /** Messages from a worker. */
 export type FromWorker =
   | { type: 'listening-for-commands' }
+  /** A per-client gate decided in the primary, so the limits hold across workers. */
+  | { type: 'limit'; id: number; op: 'take' | 'acquire'; key: string }
+  /** A session that held a concurrency slot ended. */
+  | { type: 'limit-release'; key: string }
   /** A listener of the worker wants its listening socket. */
   | { type: 'socket-request'; id: number; listener: string; host: string; port: number }
   | { type: 'ready' }

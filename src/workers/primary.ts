@@ -25,6 +25,7 @@ import type { AdminCommand, UpstreamHealth, WorkerSnapshot } from './messages.js
 import { type MetricsJson, mergeMetrics } from './metrics-merge.js';
 import type { Predecessor } from './predecessor.js';
 import { becomeMainProcess } from './service-manager.js';
+import { SharedLimits } from './shared-limits.js';
 import { Successor } from './successor.js';
 import { WorkerPool, type WorkerReply, type WorkerView } from './worker-pool.js';
 
@@ -87,6 +88,8 @@ export async function startPrimary(
   const built = await buildRuntime(withoutListeners(config));
   const proxy = new ProxyServer(built.runtime, { logger });
   await proxy.start();
+  // The per-client limiters live here (the workers ask them), so their upkeep runs here too.
+  built.start();
   const metrics = createMetrics();
   const restarts = new Counter({
     name: 'switchyard_worker_restarts_total',
@@ -129,6 +132,7 @@ export async function startPrimary(
       sockets.adopt(listener, host, port, inherited as TcpHandle);
       return inherited;
     },
+    limits: new SharedLimits(() => proxy.runtime),
     onRestart: () => restarts.inc(),
     onExit: (pid) => {
       const snap = lastSnapshot.get(pid);

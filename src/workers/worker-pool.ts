@@ -26,6 +26,13 @@ export interface WorkerPoolOptions {
   ticketSecret: Buffer;
   /** The listening socket a worker's listener asks for; throws with the system's code. */
   socketFor(listener: string, host: string, port: number): Promise<object>;
+  /** Decides the workers' per-client gates (see shared-limits.ts). */
+  limits?: {
+    take(key: string): number | Promise<number>;
+    acquire(pid: number, key: string): Promise<boolean>;
+    release(pid: number, key: string): void;
+    releaseAll(pid: number): void;
+  };
   /** Told when a worker that died is being replaced (metrics). */
   onRestart?: (slot: number) => void;
   /** Told when a worker process has exited, with its pid (its last figures become history). */
@@ -244,6 +251,12 @@ export class WorkerPool {
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: FromWorker) => {
         switch (message.type) {
+          case 'limit':
+            void this.#decide(r, message);
+            break;
+          case 'limit-release':
+            this.#options.limits?.release(r.pid, message.key);
+            break;
           case 'socket-request':
             void this.#giveSocket(r, message);
             break;
@@ -295,6 +308,7 @@ export class WorkerPool {
       p.reject(new SwitchyardError(ErrorCodes.ERR_INTERNAL, `worker ${r.slot.id} exited before answering`));
     }
     r.pending.clear();
+    this.#options.limits?.releaseAll(r.pid);
     this.#options.onExit?.(r.pid);
     const slot = r.slot;
     // Asked to go (a shutdown, a rolling restart), or a new worker that failed to start while the
@@ -356,6 +370,19 @@ export class WorkerPool {
     if (reply.ok) p.resolve(reply.value);
     else
       p.reject(new SwitchyardError(reply.error.code as typeof ErrorCodes.ERR_INTERNAL, reply.error.message));
+  }
+
+  async #decide(r: Running, m: Extract<FromWorker, { type: 'limit' }>): Promise<void> {
+    const limits = this.#options.limits;
+    let value: number | boolean;
+    try {
+      if (m.op === 'take') value = limits === undefined ? 0 : await limits.take(m.key);
+      else value = limits === undefined ? true : await limits.acquire(r.pid, m.key);
+    } catch {
+      // A gate that cannot decide lets the connection in, as in one process.
+      value = m.op === 'take' ? 0 : true;
+    }
+    this.#send(r, { type: 'limit-reply', id: m.id, value });
   }
 
   async #giveSocket(r: Running, m: Extract<FromWorker, { type: 'socket-request' }>): Promise<void> {

@@ -12,6 +12,7 @@ import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { UpstreamState } from '../lib/upstreams/upstream.js';
 import type { SocketSource } from '../proxy/socket-source.js';
 import { shareTicketKeys } from '../proxy/tls.js';
+import { LimitsFromPrimary } from './limits-from-primary.js';
 import {
   type AdminCommand,
   type FromWorker,
@@ -41,6 +42,7 @@ export function runWorker(): void {
   // lives until the primary stops it or goes away.
   process.channel?.ref();
   const sockets = new SocketsFromPrimary(send);
+  const limits = new LimitsFromPrimary(send);
   process.on('message', (message: unknown, handle: unknown) => {
     if (!isToWorker(message)) return;
     const m = message as ToWorker;
@@ -48,9 +50,12 @@ export function runWorker(): void {
       case 'socket-reply':
         sockets.settle(m, handle);
         break;
+      case 'limit-reply':
+        limits.settle(m);
+        break;
       case 'start':
         logger = createLogger(m.config.log.level, m.config.log.format);
-        start(m.config, logger, m.ticketSecret, sockets).then(
+        start(m.config, logger, m.ticketSecret, sockets, limits).then(
           (running) => {
             server = running;
             server.manager.applyHealth(m.health);
@@ -91,6 +96,7 @@ export function runWorker(): void {
   // this module has run), so the primary waits for this one before sending the configuration.
   send({ type: 'listening-for-commands' });
   // The primary is gone (crashed, or killed with SIGKILL): nobody will stop this worker, so it drains and exits.
+  process.on('disconnect', () => limits.failAll());
   process.on('disconnect', () => stop(server?.manager.config.timeouts.shutdownGrace ?? 0));
   // Signals go to the primary, which stops the workers in order; a terminal's Ctrl-C reaches every
   // process of the group, and must not cut the workers' drain short.
@@ -107,10 +113,11 @@ async function start(
   logger: ProcessLogger,
   ticketSecret: Buffer,
   sockets: SocketSource,
+  limits: LimitsFromPrimary,
 ): Promise<RunningServer> {
   // A session resumed on another worker than the one that issued its ticket must still resume.
   shareTicketKeys(ticketSecret);
-  return startServer(config, { logger, worker: true, sockets });
+  return startServer(config, { logger, worker: true, sockets, build: { admission: limits.admission } });
 }
 
 async function answer(server: RunningServer, command: WorkerCommand): Promise<unknown> {

@@ -165,7 +165,7 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
         },
       },
       admin: { bind: '127.0.0.1:0' },
-      timeouts: { shutdownGrace: '2s' },
+      timeouts: { shutdownGrace: '60s' },
       log: { format: 'json' },
     };
     writeFileSync(configPath, stringify(config));

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { type CliProcess, startCli } from '../helpers/cli.js';
+import { tcpGet, until } from '../helpers/clients.js';
+import { startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
+
+/** A balancer with two workers in front of one named upstream, with `limits` at the top level. */
+async function startBalancer(
+  upstream: TestUpstream,
+  limits: Record<string, unknown>,
+): Promise<{ cli: CliProcess; port: number; admin: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-limits-'));
+  const path = join(dir, 'switchyard.yaml');
+  writeFileSync(
+    path,
+    stringify({
+      workers: 2,
+      listeners: [{ name: 'web', bind: '127.0.0.1:0', group: 'web', handshakeRate: { perSource: 0 } }],
+      groups: { web: { upstreams: [{ address: upstream.address, id: 'A' }] } },
+      admin: { bind: '127.0.0.1:0' },
+      timeouts: { shutdownGrace: '1s' },
+      log: { format: 'json' },
+      ...limits,
+    }),
+  );
+  const cli = startCli(['run', '--config', path]);
+  await cli.waitForLog('switchyard started');
+  const lines = cli.stdout.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+  const port = Number(lines.find((l) => l.msg === 'listening')!.port);
+  const admin = `http://${String(lines.find((l) => l.msg === 'admin API listening')!.address)}`;
+  return { cli, port, admin };
+}
+
+interface WorkerView {
+  pid: number;
+  sessions: number;
+}
+
+describe('per-client limits with workers: 2', { timeout: 60_000 }, () => {
+  let upstream: TestUpstream;
+  before(async () => {
+    upstream = await startNamedHttpUpstream('A');
+  });
+  after(() => upstream.close());
+
+  it('admits exactly the rate limit across both workers', async () => {
+    // Every connection comes from 127.0.0.1: one client for the limits of a plain TCP listener.
+    const b = await startBalancer(upstream, {
+      rateLimit: { algorithm: 'fixed-window', limit: 30, window: '1m' },
+    });
+    try {
+      const answers: string[] = [];
+      for (let i = 0; i < 50; i++) answers.push(await tcpGet(b.port));
+      // With a limiter per worker, up to 60 would pass (the kernel spreads the connections).
+      assert.equal(answers.filter((a) => a === 'A').length, 30);
+      assert.ok(answers.slice(30).every((a) => a === ''));
+    } finally {
+      b.cli.child.kill('SIGTERM');
+      await b.cli.exited;
+    }
+  });
+
+  it('holds the concurrency cap across both workers and gives back the slots of a worker that dies', async () => {
+    const b = await startBalancer(upstream, { concurrency: { perClient: 6 } });
+    const held: Socket[] = [];
+    const open = async (): Promise<boolean> => {
+      // Admitted: the proxy connects upstream and the socket stays open; refused: the proxy closes it.
+      const accepted = upstream.accepted;
+      const s = connect({ host: '127.0.0.1', port: b.port });
+      s.on('error', () => {});
+      await once(s, 'connect');
+      let closed = false;
+      s.once('close', () => {
+        closed = true;
+      });
+      await until(() => closed || upstream.accepted > accepted, 'admitted or refused');
+      if (closed) return false;
+      held.push(s);
+      return true;
+    };
+    const workers = async (): Promise<WorkerView[]> =>
+      (await (await fetch(`${b.admin}/api/workers`)).json()) as WorkerView[];
+    try {
+      for (let i = 0; i < 6; i++) assert.equal(await open(), true, `connection ${i + 1} admitted`);
+      // Whichever worker each lands on, the seventh and later are over the cap.
+      for (let i = 0; i < 6; i++) assert.equal(await open(), false, 'over the cap');
+      const views = await workers();
+      assert.equal(
+        views.reduce((n, v) => n + v.sessions, 0),
+        6,
+      );
+      // A worker that dies gives its slots back: as many new connections fit as it held.
+      const victim = views.find((v) => v.sessions > 0)!;
+      process.kill(victim.pid, 'SIGKILL');
+      await until(() => b.cli.stdout.some((l) => l.includes('worker exited; replacing it')), 'the exit');
+      for (let i = 0; i < 50 && !(await workers()).every((v) => v.pid !== victim.pid); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const freed = victim.sessions;
+      for (let i = 0; i < freed; i++)
+        assert.equal(await open(), true, `slot ${i + 1} of the dead worker reused`);
+      assert.equal(await open(), false, 'over the cap again');
+    } finally {
+      for (const s of held) s.destroy();
+      b.cli.child.kill('SIGTERM');
+      await b.cli.exited;
+    }
+  });
+});

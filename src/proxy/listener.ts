@@ -94,6 +94,11 @@ export class Listener implements AcceptingListener {
     });
   }
 
+  /** Session-ticket keys derived anew from the shared secret, for handshakes from now on. */
+  renewTicketKeys(): void {
+    this.#intake.renewTicketKeys?.();
+  }
+
   /** The bound address and port (the real port when 0 was asked for). */
   address(): { address: string; port: number; family: string } {
     const a = this.#server.address();

@@ -225,6 +225,11 @@ export class ProxyServer implements SessionHost {
     return this.#sessions.size;
   }
 
+  /** Every TLS listener takes session-ticket keys derived anew from the shared secret (see tls.ts). */
+  renewTicketKeys(): void {
+    for (const listener of this.#listeners.values()) listener.renewTicketKeys();
+  }
+
   /** True once shutdown has begun. */
   get stopping(): boolean {
     return this.#stopping;

@@ -137,6 +137,16 @@ export function createHandshakeServer(m: TlsMaterial, handshakeTimeoutMs: number
   return server;
 }
 
+/**
+ * Gives a handshake server the session-ticket keys the shared secret (as {@link shareTicketKeys}
+ * last set it) derives for its material; nothing without a secret. Tickets issued with the old keys
+ * no longer resume: those clients make one full handshake.
+ */
+export function renewTicketKeys(server: Server, m: TlsMaterial): void {
+  const keys = ticketKeysFor(m);
+  if (keys !== undefined) server.setTicketKeys(keys);
+}
+
 /** Applies new material to a handshake server: only handshakes that start afterwards see it. */
 export function updateHandshakeServer(server: Server, m: TlsMaterial): void {
   server.setSecureContext(contextOptions(m));

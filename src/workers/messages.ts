@@ -32,6 +32,8 @@ export type ToWorker =
   | { type: 'start'; config: SwitchyardConfig; health: UpstreamHealth[]; ticketSecret: Buffer }
   | { type: 'request'; id: number; command: WorkerCommand }
   | { type: 'health'; states: UpstreamHealth[] }
+  /** A new secret for the session-ticket keys, rotated for every worker at once. */
+  | { type: 'ticket-secret'; secret: Buffer }
   | { type: 'stop'; graceMs: number }
   /** The answer to `limit`: ms until a retry (`take`), or whether a slot was got (`acquire`). */
   | { type: 'limit-reply'; id: number; value: number | boolean }

@@ -74,6 +74,9 @@ export interface RunningPrimary {
 
 // The primary's own runtime has the groups, limits and health checks but no listener: it never
 // binds a port itself (node:cluster creates the sockets the workers listen on).
+const TICKET_SECRET_BYTES = 32;
+const TICKET_ROTATION_MS = 60 * 60 * 1000;
+
 function withoutListeners(config: SwitchyardConfig): SwitchyardConfig {
   return { ...config, listeners: [] };
 }
@@ -97,6 +100,15 @@ export async function startPrimary(
     registers: [metrics.registry],
   });
   let pool: WorkerPool | undefined;
+  // One session-ticket secret for every worker, so a session resumes whichever worker a client
+  // reaches; a new one every hour, for all at once (tickets of the old one then need one full handshake).
+  let ticketSecret = randomBytes(TICKET_SECRET_BYTES);
+  const rotation = setInterval(() => {
+    ticketSecret = randomBytes(TICKET_SECRET_BYTES);
+    pool?.sendTicketSecret(ticketSecret);
+    logger.debug({}, 'session-ticket keys rotated');
+  }, TICKET_ROTATION_MS);
+  rotation.unref();
   const sockets = new ListeningSockets();
   const healthStates = (): UpstreamHealth[] =>
     [...proxy.runtime.groups.values()].flatMap((g) =>
@@ -123,7 +135,7 @@ export async function startPrimary(
     logger,
     config: () => config,
     health: healthStates,
-    ticketSecret: randomBytes(32),
+    ticketSecret: () => ticketSecret,
     socketFor: async (listener, host, port) => {
       const known = sockets.known(listener, host, port);
       if (known !== undefined) return known;
@@ -147,6 +159,7 @@ export async function startPrimary(
   try {
     await workers.start();
   } catch (err) {
+    clearInterval(rotation);
     manager.stop();
     sockets.closeAll();
     await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
@@ -317,6 +330,7 @@ export async function startPrimary(
         logger,
       });
     } catch (err) {
+      clearInterval(rotation);
       await workers.stop(0);
       sockets.closeAll();
       manager.stop();
@@ -342,6 +356,7 @@ export async function startPrimary(
       // The primary's copies of the sockets go first: with the workers' closed next, new connections
       // are refused at once rather than queued for nobody.
       sockets.closeAll();
+      clearInterval(rotation);
       stopped ??= workers.stop(config.timeouts.shutdownGrace).finally(async () => {
         files.stop();
         manager.stop();

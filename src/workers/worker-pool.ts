@@ -22,8 +22,8 @@ export interface WorkerPoolOptions {
   config(): SwitchyardConfig;
   /** The active checks' results a (re)started worker gets. */
   health(): UpstreamHealth[];
-  /** The secret the workers derive their session-ticket keys from. */
-  ticketSecret: Buffer;
+  /** The secret the workers derive their session-ticket keys from, as it is now. */
+  ticketSecret(): Buffer;
   /** The listening socket a worker's listener asks for; throws with the system's code. */
   socketFor(listener: string, host: string, port: number): Promise<object>;
   /** Decides the workers' per-client gates (see shared-limits.ts). */
@@ -151,6 +151,11 @@ export class WorkerPool {
     for (const r of this.#running) if (r.ready) this.#send(r, { type: 'health', states });
   }
 
+  /** Gives every worker a new session-ticket secret (a worker started later gets it at start). */
+  sendTicketSecret(secret: Buffer): void {
+    for (const r of this.#running) if (r.ready) this.#send(r, { type: 'ticket-secret', secret });
+  }
+
   /** Sends `signal` to every live worker. */
   signal(signal: NodeJS.Signals): void {
     for (const r of this.#running) r.child.kill(signal);
@@ -265,7 +270,7 @@ export class WorkerPool {
               type: 'start',
               config: this.#options.config(),
               health: this.#options.health(),
-              ticketSecret: this.#options.ticketSecret,
+              ticketSecret: this.#options.ticketSecret(),
             });
             break;
           case 'ready':

@@ -87,6 +87,10 @@ export function runWorker(): void {
       case 'health':
         server?.manager.applyHealth(m.states);
         break;
+      case 'ticket-secret':
+        shareTicketKeys(m.secret);
+        server?.proxy.renewTicketKeys();
+        break;
       case 'stop':
         stop(m.graceMs);
         break;

@@ -76,6 +76,8 @@ export interface ConnectionIntake<R extends ListenerRuntime = ListenerRuntime> {
   accept(socket: Socket): void;
   /** New settings of the same kind for connections accepted from now on. */
   update(rt: R, handshakeTimeoutMs: number): void;
+  /** Session-ticket keys derived anew from the process's shared secret (kinds with TLS handshakes). */
+  renewTicketKeys?(): void;
 }
 
 /** A starting session as its kind's {@link ListenerKind.route} sees it. */

@@ -3,7 +3,7 @@ import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import { ErrorCodes } from '../../lib/errors.js';
 import type { ListenerRuntime } from '../runtime.js';
 import type { ListenerStats } from '../stats.js';
-import { certificateRefusal, createHandshakeServer, updateHandshakeServer } from '../tls.js';
+import { certificateRefusal, createHandshakeServer, renewTicketKeys, updateHandshakeServer } from '../tls.js';
 import { dropAlertSecret, refuseWithAlert } from '../tls-alert.js';
 import type { AcceptingListener, ConnectionIntake } from './listener-kind.js';
 
@@ -57,6 +57,10 @@ export class TlsHandshakes implements ConnectionIntake<TlsRuntime> {
     else if (rt.tls !== this.#runtime.tls) updateHandshakeServer(this.#server, rt.tls);
     this.#timeoutMs = handshakeTimeoutMs;
     this.#runtime = rt;
+  }
+
+  renewTicketKeys(): void {
+    renewTicketKeys(this.#server, this.#runtime.tls);
   }
 
   #createServer(rt: TlsRuntime, timeoutMs: number): TlsServer {

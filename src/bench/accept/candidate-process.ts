@@ -97,6 +97,13 @@ function nextReport(
   wanted: (report: CandidateReport) => boolean,
 ): Promise<CandidateReport> {
   return new Promise((resolve, reject) => {
+    // An exit that already happened will not be announced again.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      reject(
+        new Error(`candidate ${child.pid} has exited (code ${child.exitCode}, signal ${child.signalCode})`),
+      );
+      return;
+    }
     const onMessage = (message: unknown): void => {
       if (!isCandidateReport(message) || !wanted(message)) return;
       done();

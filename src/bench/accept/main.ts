@@ -119,7 +119,11 @@ async function run(opts: AcceptBenchOptions): Promise<void> {
     connect: summarize(samples.get(c.mode)!.connect),
     keepAlive: summarize(samples.get(c.mode)!.keepAlive),
   }));
-  const command = `npm run bench:accept${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+  // Started by `npx node@22 …/main.js` (to test another Node) it was no npm script, so say what it was.
+  const viaNpm = process.env.npm_lifecycle_event === 'bench:accept';
+  const command = viaNpm
+    ? `npm run bench:accept${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
+    : ['node', 'dist/src/bench/accept/main.js', ...argv].join(' ');
   const lines = [
     `- Run: ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, \`${command}\`; ${opts.repetitions} repetition(s) of ${opts.durationMs} ms per mode and load, medians shown.`,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node.js ${machine.node}.`,

@@ -69,6 +69,13 @@ function waitFor<T>(
   pick: (report: WorkerReport) => T | undefined,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
+    // An exit that already happened will not be announced again.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      reject(
+        new Error(`worker ${child.pid} has exited (code ${child.exitCode}, signal ${child.signalCode})`),
+      );
+      return;
+    }
     const onMessage = (message: unknown): void => {
       if (!isWorkerReport(message)) return;
       const value = pick(message);

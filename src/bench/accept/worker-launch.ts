@@ -54,7 +54,12 @@ async function launchCluster(
   // otherwise decide it, so it is set here for both modes.
   cluster.schedulingPolicy = mode === 'cluster-none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
   cluster.setupPrimary({ exec: CANDIDATE_SCRIPT, args: workerArgv(mode, upstreamPort, 0) });
-  for (let i = 0; i < count; i++) started.push(cluster.fork().process);
+  for (let i = 0; i < count; i++) {
+    const worker = cluster.fork();
+    // cluster re-emits its process's errors on the Worker, which would throw without a listener.
+    worker.on('error', () => {});
+    adopt(started, worker.process);
+  }
   const ports = await Promise.all(started.map(waitListening));
   return { port: samePort(ports), workers: new WorkerGroup(started) };
 }
@@ -71,7 +76,7 @@ async function launchHandleSend(
   const port = await listen(server, { host: CANDIDATE_HOST, port: 0 });
   try {
     for (let i = 0; i < count; i++)
-      started.push(fork(CANDIDATE_SCRIPT, workerArgv('handle-send', upstreamPort, 0)));
+      adopt(started, fork(CANDIDATE_SCRIPT, workerArgv('handle-send', upstreamPort, 0)));
     const listening = started.map(waitListening);
     const command: WorkerCommand = { type: 'take-server' };
     for (const child of started) child.send(command, server);
@@ -89,12 +94,22 @@ async function launchReusePort(
 ): Promise<LaunchedWorkers> {
   // The first worker lets the kernel pick the port, the others join it: nothing is bound in the root,
   // which would otherwise be one more member of the port's group that the kernel hands connections to.
-  started.push(fork(CANDIDATE_SCRIPT, workerArgv('reuseport', upstreamPort, 0)));
+  adopt(started, fork(CANDIDATE_SCRIPT, workerArgv('reuseport', upstreamPort, 0)));
   const port = await waitListening(started[0]);
   for (let i = 1; i < count; i++)
-    started.push(fork(CANDIDATE_SCRIPT, workerArgv('reuseport', upstreamPort, port)));
+    adopt(started, fork(CANDIDATE_SCRIPT, workerArgv('reuseport', upstreamPort, port)));
   samePort([port, ...(await Promise.all(started.slice(1).map(waitListening)))]);
   return { port, workers: new WorkerGroup(started) };
+}
+
+/**
+ * Keeps `child` for stopping later. A failed spawn, or a send to a worker that just died, is
+ * reported as an 'error' event; the worker's exit is what the root acts on, so the event must not
+ * crash it.
+ */
+function adopt(started: ChildProcess[], child: ChildProcess): void {
+  child.on('error', () => {});
+  started.push(child);
 }
 
 function samePort(ports: number[]): number {

@@ -56,10 +56,18 @@ export interface BenchCertFiles {
 
 /**
  * The targets in the order they run and are reported. `switchyard` runs with its per-source guards
- * opened wide, `switchyard-defaults` with them at their defaults, as a user runs it; `naive` is a
+ * opened wide, `switchyard-defaults` with them at their defaults, as a user runs it,
+ * `switchyard-workers` as `switchyard` with `workers: 2`; `naive` is a
  * plain Node.js `pipe` proxy, the floor Switchyard must never fall below.
  */
-export type TargetName = 'direct' | 'switchyard' | 'switchyard-defaults' | 'naive' | 'haproxy' | 'nginx';
+export type TargetName =
+  | 'direct'
+  | 'switchyard'
+  | 'switchyard-defaults'
+  | 'switchyard-workers'
+  | 'naive'
+  | 'haproxy'
+  | 'nginx';
 
 /** Everything a target needs to start. */
 export interface TargetContext {

@@ -242,8 +242,8 @@ function addBench(program: Command): void {
     .option('--json', 'print the report as JSON instead of a table')
     .option(
       '--targets <list>',
-      'comma-separated: direct, switchyard, switchyard-defaults, naive, haproxy, nginx',
-      'direct,switchyard,switchyard-defaults,naive,haproxy,nginx',
+      'comma-separated: direct, switchyard, switchyard-defaults, switchyard-workers, naive, haproxy, nginx',
+      'direct,switchyard,switchyard-defaults,switchyard-workers,naive,haproxy,nginx',
     )
     .option(
       '--scenarios <list>',

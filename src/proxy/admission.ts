@@ -76,7 +76,21 @@ function rateStoreFailed(s: AdmissionSubject, err: unknown): void {
 }
 
 function afterRateLimit(s: AdmissionSubject, retryAfterMs: number): void {
-  if (s.closing) return;
+  if (s.closing) {
+    // Once the rate gate said yes the concurrency gate is always asked: a shared one may have
+    // reserved the slot together with the rate decision, and the slot goes back here.
+    const concurrency = s.runtime.concurrency;
+    if (retryAfterMs === 0 && concurrency !== undefined) {
+      const got = concurrency.tryAcquire(s.admissionKey);
+      if (got === true) concurrency.release(s.admissionKey);
+      else if (got !== false)
+        got.then(
+          (ok) => ok && concurrency.release(s.admissionKey),
+          () => {},
+        );
+    }
+    return;
+  }
   if (retryAfterMs > 0) {
     s.fail(ErrorCodes.ERR_RATE_LIMITED);
     return;

@@ -1,11 +1,13 @@
 /**
  * A worker's per-client gates: each decision is the primary's (shared-limits.ts), so the limits
- * hold across every worker. One message there and one back per gate and admitted connection.
+ * hold across every worker. One message there and one back per connection: with both limits on,
+ * the rate gate's question also reserves the concurrency slot, which the concurrency gate (asked
+ * right after, see admission.ts) then hands out without asking again.
  */
 import type { SwitchyardConfig } from '../config/types.js';
 import type { ConcurrencyGate, RateGate } from '../proxy/runtime.js';
 import type { AdmissionControls } from '../runtime/build-admission.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import type { FromWorker, LimitReply, LimitRequest } from './messages.js';
 
 /** Gates that ask the primary. */
 export class LimitsFromPrimary {
@@ -27,18 +29,20 @@ export class LimitsFromPrimary {
       config.concurrency.perClient > 0
         ? {
             tryAcquire: (key) => this.#ask('acquire', key) as Promise<boolean>,
-            release: (key) => this.#send({ type: 'limit-release', key }),
+            release: (key) => this.#queue({ op: 'release', key }),
           }
         : undefined;
     return { rateLimit, concurrency, stoppables: [] };
   };
 
-  /** Settles the request a reply answers. */
-  settle(reply: Extract<ToWorker, { type: 'limit-reply' }>): void {
-    const p = this.#pending.get(reply.id);
-    if (p === undefined) return;
-    this.#pending.delete(reply.id);
-    p.resolve(reply.value);
+  /** Settles the requests the replies answer. */
+  settle(replies: readonly LimitReply[]): void {
+    for (const reply of replies) {
+      const p = this.#pending.get(reply.id);
+      if (p === undefined) continue;
+      this.#pending.delete(reply.id);
+      p.resolve(reply.value);
+    }
   }
 
   /** The primary is gone: every open question fails (and admission lets those connections in). */
@@ -47,12 +51,26 @@ export class LimitsFromPrimary {
     this.#pending.clear();
   }
 
-  #ask(op: 'take' | 'acquire', key: string): Promise<number | boolean> {
+  #ask(op: 'take' | 'acquire' | 'admit', key: string): Promise<number | boolean> {
     if (!process.connected) return Promise.reject(new Error('the primary is gone'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#send({ type: 'limit', id, op, key });
+      this.#queue({ id, op, key });
     });
   }
+
+  // What this turn of the event loop asked, sent together once its callbacks have run.
+  #outgoing: LimitRequest[] = [];
+
+  #queue(request: LimitRequest): void {
+    if (this.#outgoing.length === 0) setImmediate(this.#flush);
+    this.#outgoing.push(request);
+  }
+
+  readonly #flush = (): void => {
+    const requests = this.#outgoing;
+    this.#outgoing = [];
+    this.#send({ type: 'limits', requests });
+  };
 }

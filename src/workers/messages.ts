@@ -35,8 +35,8 @@ export type ToWorker =
   /** A new secret for the session-ticket keys, rotated for every worker at once. */
   | { type: 'ticket-secret'; secret: Buffer }
   | { type: 'stop'; graceMs: number }
-  /** The answer to `limit`: ms until a retry (`take`), or whether a slot was got (`acquire`). */
-  | { type: 'limit-reply'; id: number; value: number | boolean }
+  /** Answers to `limits` questions, gathered over one turn of the primary's event loop. */
+  | { type: 'limit-replies'; replies: LimitReply[] }
   /** The answer to `socket-request`; the socket itself travels as the message's handle. */
   | { type: 'socket-reply'; id: number; ok: true }
   | { type: 'socket-reply'; id: number; ok: false; error: WireError & { errno?: string } };
@@ -50,10 +50,12 @@ export interface WireError {
 /** Messages from a worker. */
 export type FromWorker =
   | { type: 'listening-for-commands' }
-  /** A per-client gate decided in the primary, so the limits hold across workers. */
-  | { type: 'limit'; id: number; op: 'take' | 'acquire'; key: string }
-  /** A session that held a concurrency slot ended. */
-  | { type: 'limit-release'; key: string }
+  /**
+   * Per-client gates decided in the primary, so the limits hold across workers: the questions and
+   * releases of one turn of the worker's event loop in one message (one write and one wake-up for
+   * all of them, which is most of what a message costs).
+   */
+  | { type: 'limits'; requests: LimitRequest[] }
   /** A listener of the worker wants its listening socket. */
   | { type: 'socket-request'; id: number; listener: string; host: string; port: number }
   | { type: 'ready' }
@@ -90,3 +92,18 @@ export type FromSuccessor =
 export type ToSuccessor =
   | { type: 'takeover-socket-reply'; id: number; found: boolean }
   | { type: 'takeover-admin'; found: boolean };
+
+/** A question to the primary's per-client gates, or a slot given back (`release`). */
+export type LimitRequest =
+  | { id: number; op: 'take' | 'acquire' | 'admit'; key: string }
+  | { op: 'release'; key: string };
+
+/**
+ * The answer to a {@link LimitRequest}: ms until a retry (`take`); whether a slot was got
+ * (`acquire`); for `admit` (both gates in one question) ms until a retry, 0 with a slot held, -1
+ * over the cap.
+ */
+export interface LimitReply {
+  id: number;
+  value: number | boolean;
+}

@@ -34,6 +34,16 @@ export class SharedLimits {
     return got;
   }
 
+  /**
+   * Both gates in one question, as one process asks them in turn: ms until a retry when the rate
+   * refuses, else 0 with a slot held for worker `pid`, or -1 when the cap refuses.
+   */
+  async admit(pid: number, key: string): Promise<number> {
+    const retryAfterMs = await this.take(key);
+    if (retryAfterMs > 0) return retryAfterMs;
+    return (await this.acquire(pid, key)) ? 0 : -1;
+  }
+
   /** Gives back one slot of `key` that worker `pid` held. */
   release(pid: number, key: string): void {
     const held = this.#held.get(pid);

@@ -9,7 +9,15 @@ import { fileURLToPath } from 'node:url';
 import type { SwitchyardConfig } from '../config/types.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { FromWorker, ToWorker, UpstreamHealth, WireError, WorkerCommand } from './messages.js';
+import type {
+  FromWorker,
+  LimitReply,
+  LimitRequest,
+  ToWorker,
+  UpstreamHealth,
+  WireError,
+  WorkerCommand,
+} from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
@@ -30,6 +38,7 @@ export interface WorkerPoolOptions {
   limits?: {
     take(key: string): number | Promise<number>;
     acquire(pid: number, key: string): Promise<boolean>;
+    admit(pid: number, key: string): Promise<number>;
     release(pid: number, key: string): void;
     releaseAll(pid: number): void;
   };
@@ -70,6 +79,8 @@ interface Running {
   ready: boolean;
   draining: boolean;
   pending: Map<number, Pending>;
+  /** Answers to its limit questions not sent yet (see #decide). */
+  replies: LimitReply[];
 }
 
 /** A place for one worker: the one serving now, and how its deaths went. */
@@ -251,16 +262,14 @@ export class WorkerPool {
       ready: false,
       draining: false,
       pending: new Map(),
+      replies: [],
     };
     this.#running.add(r);
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: FromWorker) => {
         switch (message.type) {
-          case 'limit':
-            void this.#decide(r, message);
-            break;
-          case 'limit-release':
-            this.#options.limits?.release(r.pid, message.key);
+          case 'limits':
+            for (const request of message.requests) void this.#decide(r, request);
             break;
           case 'socket-request':
             void this.#giveSocket(r, message);
@@ -377,17 +386,30 @@ export class WorkerPool {
       p.reject(new SwitchyardError(reply.error.code as typeof ErrorCodes.ERR_INTERNAL, reply.error.message));
   }
 
-  async #decide(r: Running, m: Extract<FromWorker, { type: 'limit' }>): Promise<void> {
+  async #decide(r: Running, m: LimitRequest): Promise<void> {
     const limits = this.#options.limits;
+    if (m.op === 'release') {
+      limits?.release(r.pid, m.key);
+      return;
+    }
     let value: number | boolean;
     try {
       if (m.op === 'take') value = limits === undefined ? 0 : await limits.take(m.key);
+      else if (m.op === 'admit') value = limits === undefined ? 0 : await limits.admit(r.pid, m.key);
       else value = limits === undefined ? true : await limits.acquire(r.pid, m.key);
     } catch {
       // A gate that cannot decide lets the connection in, as in one process.
-      value = m.op === 'take' ? 0 : true;
+      value = m.op === 'acquire' ? true : 0;
     }
-    this.#send(r, { type: 'limit-reply', id: m.id, value });
+    if (r.replies.length === 0) setImmediate(() => this.#flushReplies(r));
+    r.replies.push({ id: m.id, value });
+  }
+
+  /** The answers of one turn of this event loop to one worker, in one message. */
+  #flushReplies(r: Running): void {
+    const replies = r.replies;
+    r.replies = [];
+    this.#send(r, { type: 'limit-replies', replies });
   }
 
   async #giveSocket(r: Running, m: Extract<FromWorker, { type: 'socket-request' }>): Promise<void> {

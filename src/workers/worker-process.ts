@@ -50,8 +50,8 @@ export function runWorker(): void {
       case 'socket-reply':
         sockets.settle(m, handle);
         break;
-      case 'limit-reply':
-        limits.settle(m);
+      case 'limit-replies':
+        limits.settle(m.replies);
         break;
       case 'start':
         logger = createLogger(m.config.log.level, m.config.log.format);

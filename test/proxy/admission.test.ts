@@ -11,7 +11,7 @@ import { MemoryLogger } from '../helpers/proxy-harness.js';
 /** A concurrency gate with `free` slots, recording what it was asked. */
 class SlotGate implements ConcurrencyGate {
   readonly asked: string[] = [];
-  constructor(private free: number) {}
+  constructor(public free: number) {}
   tryAcquire(key: string): boolean {
     this.asked.push(key);
     if (this.free === 0) return false;
@@ -113,14 +113,33 @@ describe('admission: the rate limit, then the concurrency cap', () => {
     assert.equal(line?.fields.code, ErrorCodes.ERR_STORE_UNAVAILABLE);
   });
 
-  it('drops a late answer for a session that is closing, taking no slot', async () => {
+  it('drops a late answer for a session that is closing, keeping no slot', async () => {
     const cap = new SlotGate(1);
     const s = new Subject(rate(Promise.resolve(0)), cap);
     admit(s);
     s.closing = true;
     await new Promise(setImmediate);
     assert.equal(s.answer, undefined);
-    assert.deepEqual(cap.asked, []);
+    // The cap is asked (a shared one may have reserved the slot with the rate decision) and the
+    // slot goes straight back.
+    assert.deepEqual(cap.asked, ['client-a']);
+    assert.equal(cap.free, 1);
+  });
+
+  it('drops a late concurrency answer for a session that is closing, giving the slot back', async () => {
+    let released = 0;
+    const late: ConcurrencyGate = {
+      tryAcquire: () => Promise.resolve(true),
+      release: () => {
+        released++;
+      },
+    };
+    const s = new Subject(rate(0), late);
+    admit(s);
+    s.closing = true;
+    await new Promise(setImmediate);
+    assert.equal(s.answer, undefined);
+    assert.equal(released, 1);
   });
 
   it('announces an admission with the gates that were asked', () => {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { type CliProcess, startCli } from '../helpers/cli.js';
 import { tcpGet, until } from '../helpers/clients.js';
-import { startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
+import { startEchoUpstream, startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
 
 /** A balancer with two workers in front of one named upstream, with `limits` at the top level. */
 async function startBalancer(
@@ -43,6 +43,25 @@ async function startBalancer(
   return { cli, port, admin };
 }
 
+/**
+ * Opens a connection and waits for the balancer's decision: admitted (it connects to `upstream`
+ * and the socket stays open, kept in `held`) or refused (the balancer closes it).
+ */
+async function openHeld(port: number, upstream: TestUpstream, held: Socket[]): Promise<boolean> {
+  const accepted = upstream.accepted;
+  const s = connect({ host: '127.0.0.1', port });
+  s.on('error', () => {});
+  await once(s, 'connect');
+  let closed = false;
+  s.once('close', () => {
+    closed = true;
+  });
+  await until(() => closed || upstream.accepted > accepted, 'admitted or refused');
+  if (closed) return false;
+  held.push(s);
+  return true;
+}
+
 interface WorkerView {
   pid: number;
   sessions: number;
@@ -75,21 +94,7 @@ describe('per-client limits with workers: 2', { timeout: 60_000 }, () => {
   it('holds the concurrency cap across both workers and gives back the slots of a worker that dies', async () => {
     const b = await startBalancer(upstream, { concurrency: { perClient: 6 } });
     const held: Socket[] = [];
-    const open = async (): Promise<boolean> => {
-      // Admitted: the proxy connects upstream and the socket stays open; refused: the proxy closes it.
-      const accepted = upstream.accepted;
-      const s = connect({ host: '127.0.0.1', port: b.port });
-      s.on('error', () => {});
-      await once(s, 'connect');
-      let closed = false;
-      s.once('close', () => {
-        closed = true;
-      });
-      await until(() => closed || upstream.accepted > accepted, 'admitted or refused');
-      if (closed) return false;
-      held.push(s);
-      return true;
-    };
+    const open = (): Promise<boolean> => openHeld(b.port, upstream, held);
     const workers = async (): Promise<WorkerView[]> =>
       (await (await fetch(`${b.admin}/api/workers`)).json()) as WorkerView[];
     try {
@@ -116,6 +121,43 @@ describe('per-client limits with workers: 2', { timeout: 60_000 }, () => {
       for (const s of held) s.destroy();
       b.cli.child.kill('SIGTERM');
       await b.cli.exited;
+    }
+  });
+
+  it('with both limits, counts a rate token for every admission and a slot for every admitted session', async () => {
+    const own = await startEchoUpstream('B');
+    const b = await startBalancer(own, {
+      rateLimit: { algorithm: 'fixed-window', limit: 8, window: '1m' },
+      concurrency: { perClient: 3 },
+    });
+    const held: Socket[] = [];
+    const sessions = async (): Promise<number> =>
+      ((await (await fetch(`${b.admin}/api/status`)).json()) as { sessions: number }).sessions;
+    const settleAt = async (n: number): Promise<void> => {
+      for (let i = 0; i < 500 && (await sessions()) !== n; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await sessions(), n);
+    };
+    const open = (): Promise<boolean> => openHeld(b.port, own, held);
+    try {
+      // 3 held (tokens 1-3), 2 over the cap (tokens 4-5: the rate counts them first)
+      for (let i = 0; i < 3; i++) assert.equal(await open(), true);
+      for (let i = 0; i < 2; i++) assert.equal(await open(), false);
+      // two slots back: 2 more admitted (tokens 6-7), then the cap again (token 8)
+      held.shift()?.destroy();
+      held.shift()?.destroy();
+      await settleAt(1);
+      assert.equal(await open(), true);
+      assert.equal(await open(), true);
+      assert.equal(await open(), false);
+      // the window is spent: even with a slot free, the rate refuses
+      held.shift()?.destroy();
+      await settleAt(2);
+      assert.equal(await open(), false);
+    } finally {
+      for (const s of held) s.destroy();
+      b.cli.child.kill('SIGTERM');
+      await b.cli.exited;
+      await own.close();
     }
   });
 });

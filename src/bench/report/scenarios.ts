@@ -5,6 +5,7 @@ export const TARGET_ORDER: readonly TargetName[] = [
   'direct',
   'switchyard',
   'switchyard-defaults',
+  'switchyard-workers',
   'naive',
   'haproxy',
   'nginx',

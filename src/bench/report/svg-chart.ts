@@ -13,6 +13,7 @@ export const TARGET_COLOURS: Readonly<Record<TargetName, string>> = {
   direct: '#adb5bd',
   switchyard: '#e8590c',
   'switchyard-defaults': '#f4a56f',
+  'switchyard-workers': '#c2410c',
   naive: '#b197fc',
   haproxy: '#74a9d8',
   nginx: '#8fc79a',

@@ -4,13 +4,14 @@ import { directTarget } from './direct.js';
 import { haproxyTarget } from './haproxy.js';
 import { naiveTarget } from './naive.js';
 import { nginxTarget } from './nginx.js';
-import { switchyardDefaultsTarget, switchyardTarget } from './switchyard.js';
+import { switchyardDefaultsTarget, switchyardTarget, switchyardWorkersTarget } from './switchyard.js';
 
-/** The targets in run and report order: direct, switchyard, switchyard-defaults, naive, haproxy, nginx. */
+/** The targets in run and report order: direct, switchyard, switchyard-defaults, switchyard-workers, naive, haproxy, nginx. */
 export const TARGETS: readonly Target[] = [
   directTarget,
   switchyardTarget,
   switchyardDefaultsTarget,
+  switchyardWorkersTarget,
   naiveTarget,
   haproxyTarget,
   nginxTarget,

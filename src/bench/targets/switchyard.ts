@@ -62,6 +62,7 @@ export function switchyardConfig(
   upstreams: BenchUpstreams,
   certs: BenchCertFiles,
   guards: ListenerGuards = 'open',
+  workers = 1,
 ): Record<string, unknown> {
   // Every load-generator connection comes from 127.0.0.1, so opened guards must be at least as
   // generous as the client limits, or they would refuse first. Left out, they take their defaults.
@@ -95,6 +96,7 @@ export function switchyardConfig(
       },
     ],
     groups,
+    workers,
     rateLimit: { algorithm: 'token-bucket', limit: NEVER_REACHED, window: '1s' },
     concurrency: { perClient: NEVER_REACHED },
     // A short grace: the suite stops a target only after its load has finished.
@@ -124,11 +126,12 @@ export async function startSwitchyard(
   context: TargetContext,
   guards: ListenerGuards = 'open',
   name: TargetName = 'switchyard',
+  workers = 1,
 ): Promise<SwitchyardRunningTarget> {
   const configPath = join(context.workDir, 'switchyard.json');
   await writeFile(
     configPath,
-    `${JSON.stringify(switchyardConfig(context.upstreams, context.certs, guards), null, 2)}\n`,
+    `${JSON.stringify(switchyardConfig(context.upstreams, context.certs, guards, workers), null, 2)}\n`,
   );
   const target = await spawnTargetProcess(
     process.execPath,
@@ -187,6 +190,13 @@ export const switchyardDefaultsTarget: Target = {
   name: 'switchyard-defaults',
   detect: detectSwitchyard,
   start: (context) => startSwitchyard(context, 'defaults', 'switchyard-defaults'),
+};
+
+/** The same Switchyard as `switchyard` with two worker processes (and a primary). */
+export const switchyardWorkersTarget: Target = {
+  name: 'switchyard-workers',
+  detect: detectSwitchyard,
+  start: (context) => startSwitchyard(context, 'open', 'switchyard-workers', 2),
 };
 
 /** The ports a started Switchyard bound: each listener's by name, and the admin API's. */

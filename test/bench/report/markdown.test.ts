@@ -35,20 +35,20 @@ describe('renderBenchmarksSection', () => {
     const header = lines.findIndex((l) => l.startsWith('| scenario |'));
     assert.equal(
       lines[header],
-      '| scenario | direct | switchyard | switchyard-defaults | naive | haproxy | nginx | switchyard/haproxy | switchyard/naive | switchyard/direct |',
+      '| scenario | direct | switchyard | switchyard-defaults | switchyard-workers | naive | haproxy | nginx | switchyard/haproxy | switchyard/naive | switchyard/direct |',
     );
-    assert.equal(lines[header + 1], '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    assert.equal(lines[header + 1], '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     assert.equal(
       lines[header + 2],
-      '| keepalive | 100.0 k req/s | 50.0 k req/s | — | — | 40.0 k req/s | 45.0 k req/s (3 errors) | 1.25x ✓ | — | 0.50x |',
+      '| keepalive | 100.0 k req/s | 50.0 k req/s | — | — | — | 40.0 k req/s | 45.0 k req/s (3 errors) | 1.25x ✓ | — | 0.50x |',
     );
     assert.equal(
       lines[header + 3],
-      '| cpu per connection | — | 50.0 µs/conn | — | — | 40.0 µs/conn | — | 0.80x | — | — |',
+      '| cpu per connection | — | 50.0 µs/conn | — | — | — | 40.0 µs/conn | — | 0.80x | — | — |',
     );
     assert.equal(
       lines[header + 4],
-      '| mtls handshake | 2000 conn/s | 1500 conn/s | — | — | — | — | — | — | 0.75x |',
+      '| mtls handshake | 2000 conn/s | 1500 conn/s | — | — | — | — | — | — | — | 0.75x |',
     );
     assert.equal(lines[header + 5], '');
   });
@@ -64,7 +64,7 @@ describe('renderBenchmarksSection', () => {
     const row = text.split('\n').find((l) => l.startsWith('| keepalive |'));
     assert.equal(
       row,
-      '| keepalive | — | 50.0 k req/s | 20.0 k req/s ! | 40.0 k req/s | — | — | — | 1.25x ✓ | — |',
+      '| keepalive | — | 50.0 k req/s | 20.0 k req/s ! | — | 40.0 k req/s | — | — | — | 1.25x ✓ | — |',
     );
     assert.ok(
       text.includes('\n**Warnings:**\n\n- ⚠ switchyard-defaults refused 7 connection(s) by its guards\n'),

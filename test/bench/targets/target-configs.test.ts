@@ -37,10 +37,10 @@ const certs: BenchCertFiles = {
 const ports: ProxyPorts = { plain: { http: 7001, bulk: 7002, echo: 7003, iperf3: 7005 }, mtls: 7004 };
 
 describe('target registry', () => {
-  it('lists direct, switchyard, switchyard-defaults, naive, haproxy and nginx in that order', () => {
+  it('lists direct, switchyard, switchyard-defaults, switchyard-workers, naive, haproxy and nginx in that order', () => {
     assert.deepEqual(
       TARGETS.map((t) => t.name),
-      ['direct', 'switchyard', 'switchyard-defaults', 'naive', 'haproxy', 'nginx'],
+      ['direct', 'switchyard', 'switchyard-defaults', 'switchyard-workers', 'naive', 'haproxy', 'nginx'],
     );
   });
 

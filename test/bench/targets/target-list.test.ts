@@ -11,14 +11,20 @@ describe('--targets', () => {
       ['haproxy,,nginx,', ['haproxy', 'nginx']],
       ['switchyard,naive,switchyard', ['switchyard', 'naive']],
       ['', []],
-      [DEFAULT_TARGET_LIST, ['direct', 'switchyard', 'switchyard-defaults', 'naive', 'haproxy', 'nginx']],
+      [
+        DEFAULT_TARGET_LIST,
+        ['direct', 'switchyard', 'switchyard-defaults', 'switchyard-workers', 'naive', 'haproxy', 'nginx'],
+      ],
     ];
     for (const [text, targets] of cases) assert.deepEqual(parseTargetList(text), targets, text);
   });
 
   it('refuses unknown names, naming them and the known ones', () => {
     const cases: [string, RegExp][] = [
-      ['envoy', /unknown target envoy \(direct, switchyard, switchyard-defaults, naive, haproxy, nginx\)$/],
+      [
+        'envoy',
+        /unknown target envoy \(direct, switchyard, switchyard-defaults, switchyard-workers, naive, haproxy, nginx\)$/,
+      ],
       ['Switchyard,traefik,naive', /unknown target Switchyard, traefik \(/],
     ];
     for (const [text, message] of cases) assert.throws(() => parseTargetList(text), message, text);

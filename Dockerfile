@@ -9,6 +9,9 @@
 # The image runs `switchyard run --config /etc/switchyard/switchyard.yaml`; certificate paths in that
 # file are relative to it, so `certs/server.pem` means /etc/switchyard/certs/server.pem. Any other
 # command works too: `docker run --rm switchyard check --config ...`, `... certs init --dir ...`.
+# The shipped configuration (deploy/compose/switchyard.yaml) sets `workers: auto`: one worker per CPU
+# the container may use (its --cpus limit when set); set `workers` in your own file likewise. It is
+# not forced here with SWITCHYARD_WORKERS, which would override the file.
 
 # ---- build: the full toolchain, compiles TypeScript to dist/ ----------------------------------------
 FROM node:20-alpine AS build

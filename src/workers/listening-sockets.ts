@@ -66,13 +66,15 @@ export class ListeningSockets {
       );
     }
     const handle = createServerHandle(host, port, family, undefined, 0);
-    if (typeof handle === 'number') {
-      const code = getSystemErrorName(handle);
-      throw Object.assign(new Error(`bind ${code} ${host}:${port}`), {
-        code,
-        errno: handle,
-        syscall: 'bind',
-      });
+    if (typeof handle === 'number') throw bindError(getSystemErrorName(handle), host, port);
+    // libuv keeps an EADDRINUSE from bind(2) until listen(), and a socket whose bind failed would
+    // then be bound by the kernel to every interface on a random port when a worker listens on it.
+    // So the bind is checked here: a bound socket has the port asked for (or, for 0, a real one).
+    const bound: { port?: number } = {};
+    const err = handle.getsockname(bound);
+    if (err !== 0 || bound.port === undefined || bound.port === 0 || (port !== 0 && bound.port !== port)) {
+      handle.close();
+      throw bindError('EADDRINUSE', host, port);
     }
     this.#handles.set(key, handle);
     return handle;
@@ -98,6 +100,10 @@ export class ListeningSockets {
     for (const handle of this.#handles.values()) handle.close();
     this.#handles.clear();
   }
+}
+
+function bindError(code: string, host: string, port: number): NodeJS.ErrnoException {
+  return Object.assign(new Error(`bind ${code} ${host}:${port}`), { code, syscall: 'bind' });
 }
 
 function socketKey(name: string, host: string, port: number): string {

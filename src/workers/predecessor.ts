@@ -26,6 +26,7 @@ export class Predecessor {
     });
     // Its channel is the predecessor's business: it must not keep this process alive, nor end it.
     process.channel?.unref();
+    process.on('error', () => {});
   }
 
   /** The balancer that started this process (`run --takeover`); throws when none did. */

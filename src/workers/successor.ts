@@ -56,6 +56,8 @@ export class Successor {
         fail(`the new process exited while starting (code ${code}, signal ${signal})`),
       );
       child.once('error', (err) => fail(`the new process could not be started: ${err.message}`));
+      // Later channel errors (the successor exiting while spoken to) are seen by its 'exit'.
+      child.on('error', () => {});
       child.on('message', (m: FromSuccessor) => {
         if (m.type === 'takeover-socket') {
           const handle = sockets.known(m.listener, m.host, m.port);

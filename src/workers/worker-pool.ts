@@ -265,6 +265,11 @@ export class WorkerPool {
       replies: [],
     };
     this.#running.add(r);
+    // A message to a worker that is exiting fails with EPIPE or a closed channel: the exit is
+    // handled where it is seen ('exit'), and the failed send must not take the primary down.
+    child.on('error', (err) =>
+      this.#options.logger.debug({ worker: slot.id, err: String(err) }, 'worker channel error'),
+    );
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: FromWorker) => {
         switch (message.type) {

@@ -41,6 +41,8 @@ export function runWorker(): void {
   // node:cluster unrefs a worker's channel, so that a worker with nothing to serve exits; this one
   // lives until the primary stops it or goes away.
   process.channel?.ref();
+  // A send while the primary goes away fails on the channel; the 'disconnect' below handles that.
+  process.on('error', () => {});
   const sockets = new SocketsFromPrimary(send);
   const limits = new LimitsFromPrimary(send);
   process.on('message', (message: unknown, handle: unknown) => {

@@ -352,13 +352,13 @@ export class WorkerPool {
       if (this.#stopping || slot.current !== undefined) return;
       const started = Date.now();
       this.#startIn(slot).catch((err: unknown) => {
+        if (this.#stopping || slot.current !== undefined) return;
+        const retryInMs = slot.backoff.delayAfter(Date.now() - started);
         this.#options.logger.error(
-          { worker: slot.id, error: (err as Error).message },
+          { worker: slot.id, error: (err as Error).message, retryInMs },
           'worker could not start',
         );
-        if (!this.#stopping && slot.current === undefined) {
-          this.#replaceLater(slot, slot.backoff.delayAfter(Date.now() - started));
-        }
+        this.#replaceLater(slot, retryInMs);
       });
     }, delayMs);
   }

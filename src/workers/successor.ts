@@ -53,7 +53,9 @@ export class Successor {
         READY_TIMEOUT_MS,
       );
       child.once('exit', (code, signal) =>
-        fail(`the new process exited while starting (code ${code}, signal ${signal})`),
+        fail(
+          `the new process exited while starting (code ${code}, signal ${signal}); it wrote why on standard error, which it shares with this one`,
+        ),
       );
       child.once('error', (err) => fail(`the new process could not be started: ${err.message}`));
       // Later channel errors (the successor exiting while spoken to) are seen by its 'exit'.

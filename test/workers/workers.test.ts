@@ -378,6 +378,22 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     await held.closed;
   });
 
+  it('keeps serving when the new process of an upgrade cannot start', async () => {
+    writeFileSync(configPath, 'listeners: [ nope');
+    try {
+      const refused = await api<{ error: { code: string; message: string } }>('/api/upgrade', {
+        method: 'POST',
+      });
+      assert.equal(refused.status, 422);
+      assert.equal(refused.body.error.code, 'ERR_UPGRADE_FAILED');
+      assert.match(refused.body.error.message, /exited while starting/);
+    } finally {
+      writeFileSync(configPath, stringify(config));
+    }
+    assert.equal(await tcpGet(tcpPort), 'A');
+    assert.ok((await workers()).every((v) => v.ready));
+  });
+
   it('hands everything to a new process on POST /api/upgrade, refusing and resetting nothing', async () => {
     const transfer = await longTransfer();
     await transfer.send(4 << 20);

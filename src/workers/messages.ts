@@ -1,6 +1,7 @@
 /**
- * What the primary and its workers say to each other over the IPC channel (structured clone, so
- * Buffers and plain objects travel as they are). Requests carry an id their reply repeats.
+ * What the primary and its workers say to each other over the IPC channel, as JSON (cheaper per
+ * message than Node's 'advanced' serialization, measured: see BENCHMARKS, issue #14), so only plain
+ * data: a Buffer travels in base64. Requests carry an id their reply repeats.
  */
 import type { SwitchyardConfig } from '../config/types.js';
 import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
@@ -29,11 +30,12 @@ export type WorkerCommand =
 
 /** Messages from the primary. */
 export type ToWorker =
-  | { type: 'start'; config: SwitchyardConfig; health: UpstreamHealth[]; ticketSecret: Buffer }
+  /** `ticketSecret` in base64: the channel carries JSON. */
+  | { type: 'start'; config: SwitchyardConfig; health: UpstreamHealth[]; ticketSecret: string }
   | { type: 'request'; id: number; command: WorkerCommand }
   | { type: 'health'; states: UpstreamHealth[] }
-  /** A new secret for the session-ticket keys, rotated for every worker at once. */
-  | { type: 'ticket-secret'; secret: Buffer }
+  /** A new secret for the session-ticket keys (base64), rotated for every worker at once. */
+  | { type: 'ticket-secret'; secret: string }
   | { type: 'stop'; graceMs: number }
   /** Answers to `limits` questions, gathered over one turn of the primary's event loop. */
   | { type: 'limit-replies'; replies: LimitReply[] }

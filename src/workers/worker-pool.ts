@@ -164,7 +164,8 @@ export class WorkerPool {
 
   /** Gives every worker a new session-ticket secret (a worker started later gets it at start). */
   sendTicketSecret(secret: Buffer): void {
-    for (const r of this.#running) if (r.ready) this.#send(r, { type: 'ticket-secret', secret });
+    const encoded = secret.toString('base64');
+    for (const r of this.#running) if (r.ready) this.#send(r, { type: 'ticket-secret', secret: encoded });
   }
 
   /** Sends `signal` to every live worker. */
@@ -251,7 +252,7 @@ export class WorkerPool {
     // where the primary's goes (the access log lines included), its messages come over IPC.
     const child = fork(WORKER_ENTRY, [], {
       env: { ...process.env, SWITCHYARD_WORKER: String(slot.id) },
-      serialization: 'advanced',
+      serialization: 'json',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const r: Running = {
@@ -284,7 +285,7 @@ export class WorkerPool {
               type: 'start',
               config: this.#options.config(),
               health: this.#options.health(),
-              ticketSecret: this.#options.ticketSecret(),
+              ticketSecret: this.#options.ticketSecret().toString('base64'),
             });
             break;
           case 'ready':

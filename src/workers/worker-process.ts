@@ -90,7 +90,7 @@ export function runWorker(): void {
         server?.manager.applyHealth(m.states);
         break;
       case 'ticket-secret':
-        shareTicketKeys(m.secret);
+        shareTicketKeys(Buffer.from(m.secret, 'base64'));
         server?.proxy.renewTicketKeys();
         break;
       case 'stop':
@@ -117,12 +117,12 @@ export function runWorker(): void {
 async function start(
   config: SwitchyardConfig,
   logger: ProcessLogger,
-  ticketSecret: Buffer,
+  ticketSecret: string,
   sockets: SocketSource,
   limits: LimitsFromPrimary,
 ): Promise<RunningServer> {
   // A session resumed on another worker than the one that issued its ticket must still resume.
-  shareTicketKeys(ticketSecret);
+  shareTicketKeys(Buffer.from(ticketSecret, 'base64'));
   return startServer(config, { logger, worker: true, sockets, build: { admission: limits.admission } });
 }
 

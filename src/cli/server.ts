@@ -204,7 +204,7 @@ export function reloadOnHangup(manager: RuntimeManager): void {
  * A bind failure said with the key and line of what wanted the address: `listeners[0] "edge"
  * (switchyard.yaml:12): cannot bind ...` or `admin API (admin.bind, switchyard.yaml:30): ...`.
  */
-function explainBindError(err: unknown, config: SwitchyardConfig): unknown {
+export function explainBindError(err: unknown, config: SwitchyardConfig): unknown {
   if (!(err instanceof BindError)) return err;
   if (err.listener === undefined) return err.withSubject(adminLabel(config));
   const index = config.listeners.findIndex((l) => l.name === err.listener);

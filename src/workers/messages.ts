@@ -47,6 +47,8 @@ export type ToWorker =
 export interface WireError {
   code: string;
   message: string;
+  /** For a listening socket that could not be bound: whose, where and the system's code. */
+  bind?: { listener?: string; address: string; errno?: string };
 }
 
 /** Messages from a worker. */

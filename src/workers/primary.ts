@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Counter } from 'prom-client';
-import { activeHealthOf } from '../cli/server.js';
+import { activeHealthOf, explainBindError } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import type { AdminActions, ReloadResult } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
@@ -163,7 +163,8 @@ export async function startPrimary(
     manager.stop();
     sockets.closeAll();
     await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
-    throw err;
+    // Said with the listener's key and line, as one process says it (the workers do not know the file).
+    throw explainBindError(err, config);
   }
 
   let queue: Promise<unknown> = Promise.resolve();

@@ -7,6 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SwitchyardConfig } from '../config/types.js';
+import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type {
@@ -295,12 +296,7 @@ export class WorkerPool {
             resolve();
             break;
           case 'start-failed':
-            reject(
-              new SwitchyardError(
-                message.error.code as typeof ErrorCodes.ERR_INTERNAL,
-                message.error.message,
-              ),
-            );
+            reject(startError(message.error));
             break;
           case 'reply':
             this.#settle(r, message);
@@ -439,4 +435,12 @@ export class WorkerPool {
 
 function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
+}
+
+/** A worker's start failure as an error of this process; a bind failure stays a BindError. */
+function startError(e: WireError): Error {
+  if (e.bind === undefined) return new SwitchyardError(e.code as typeof ErrorCodes.ERR_INTERNAL, e.message);
+  const cause = Object.assign(new Error(e.message), { code: e.bind.errno });
+  const subject = e.bind.listener === undefined ? 'admin API' : `listener "${e.bind.listener}"`;
+  return new BindError(subject, e.bind.listener, e.bind.address, cause);
 }

@@ -8,6 +8,7 @@
 import { type RunningServer, startServer } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { createLogger, type ProcessLogger } from '../control/logger.js';
+import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { UpstreamState } from '../lib/upstreams/upstream.js';
 import type { SocketSource } from '../proxy/socket-source.js';
@@ -194,6 +195,13 @@ class SocketsFromPrimary implements SocketSource {
 }
 
 function wireError(err: unknown): WireError {
+  if (err instanceof BindError) {
+    return {
+      code: err.code,
+      message: err.message,
+      bind: { listener: err.listener, address: err.address, errno: err.errno },
+    };
+  }
   if (err instanceof SwitchyardError) return { code: err.code, message: err.message };
   return { code: 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }

@@ -24,9 +24,12 @@ describe('workers: a listener port already in use', () => {
       );
       const r = await runCli(['run', '--config', path]);
       assert.equal(r.code, 1);
+      // With the listener's key and the file's line, as one process says it.
       assert.match(
         r.stderr,
-        new RegExp(`cannot bind 127\\.0\\.0\\.1:${taken.port}: address already in use \\(EADDRINUSE\\)`),
+        new RegExp(
+          `listeners\\[0\\] "web" \\(.*switchyard\\.yaml:\\d+\\): cannot bind 127\\.0\\.0\\.1:${taken.port}: address already in use \\(EADDRINUSE\\)`,
+        ),
       );
       // A socket whose bind failed must never be listened on: the kernel would pick every interface.
       assert.doesNotMatch(r.stdout, /"msg":"listening"/);

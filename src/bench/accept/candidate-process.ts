@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { findTreePids } from '../measure/process-tree.js';
 import { processGone } from '../measure/process-usage.js';
+import { nextMessage } from './child-message.js';
 import { type CandidateReport, type CountsRequest, isCandidateReport } from './control-messages.js';
 import { type AcceptMode, MODE_DESCRIPTIONS } from './modes.js';
 
@@ -96,37 +97,9 @@ function nextReport(
   what: string,
   wanted: (report: CandidateReport) => boolean,
 ): Promise<CandidateReport> {
-  return new Promise((resolve, reject) => {
-    // An exit that already happened will not be announced again.
-    if (child.exitCode !== null || child.signalCode !== null) {
-      reject(
-        new Error(`candidate ${child.pid} has exited (code ${child.exitCode}, signal ${child.signalCode})`),
-      );
-      return;
-    }
-    const onMessage = (message: unknown): void => {
-      if (!isCandidateReport(message) || !wanted(message)) return;
-      done();
-      resolve(message);
-    };
-    const onExit = (code: number | null, signal: string | null): void => {
-      done();
-      reject(
-        new Error(`candidate ${child.pid} exited (code ${code}, signal ${signal}) before it could ${what}`),
-      );
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`candidate ${child.pid} did not ${what} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const done = (): void => {
-      clearTimeout(timer);
-      child.removeListener('message', onMessage);
-      child.removeListener('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+  return nextMessage(child, 'candidate', timeoutMs, what, (m) =>
+    isCandidateReport(m) && wanted(m) ? m : undefined,
+  );
 }
 
 /**

@@ -4,6 +4,7 @@
  * counts over IPC, and stopping them all with a bounded escalation.
  */
 import type { ChildProcess } from 'node:child_process';
+import { nextMessage } from './child-message.js';
 import { isWorkerReport, type WorkerCommand, type WorkerReport } from './control-messages.js';
 
 const LISTEN_TIMEOUT_MS = 15_000;
@@ -68,37 +69,5 @@ function waitFor<T>(
   what: string,
   pick: (report: WorkerReport) => T | undefined,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    // An exit that already happened will not be announced again.
-    if (child.exitCode !== null || child.signalCode !== null) {
-      reject(
-        new Error(`worker ${child.pid} has exited (code ${child.exitCode}, signal ${child.signalCode})`),
-      );
-      return;
-    }
-    const onMessage = (message: unknown): void => {
-      if (!isWorkerReport(message)) return;
-      const value = pick(message);
-      if (value === undefined) return;
-      done();
-      resolve(value);
-    };
-    const onExit = (code: number | null, signal: string | null): void => {
-      done();
-      reject(
-        new Error(`worker ${child.pid} exited (code ${code}, signal ${signal}) before it could ${what}`),
-      );
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`worker ${child.pid} did not ${what} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const done = (): void => {
-      clearTimeout(timer);
-      child.removeListener('message', onMessage);
-      child.removeListener('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+  return nextMessage(child, 'worker', timeoutMs, what, (m) => (isWorkerReport(m) ? pick(m) : undefined));
 }

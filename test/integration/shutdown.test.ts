@@ -156,19 +156,37 @@ describe('graceful shutdown', { timeout: 60_000 }, () => {
     await until(() => firstDone, 'the first shutdown resolved');
   });
 
-  it('serves a connection whose handshake was in progress when shutdown began', async () => {
-    const pki = await getTestPki();
-    const upstream = await startNamedHttpUpstream('inflight');
+  /** A proxy in front of upstream `name`, and a connection it accepted whose client has not sent its hello. */
+  const handshakeUnderWay = async (name: string) => {
+    const upstream = await startNamedHttpUpstream(name);
     cleanup.push(() => upstream.close());
     const t = await proxyTo(upstream);
     cleanup.push(() => t.stop());
     const stats = t.proxy.stats('edge');
-
-    // Accepted, but the client has not sent its hello yet when the listeners close.
     const raw = netConnect({ host: '127.0.0.1', port: t.port() });
     cleanup.push(() => raw.destroy());
     await once(raw, 'connect');
     await until(() => stats.handshaking === 1, 'the proxy is waiting for the handshake');
+    return { upstream, t, stats, raw };
+  };
+
+  /** The client's side of the handshake, over the connection `handshakeUnderWay` opened. */
+  const helloOver = async (raw: Socket) => {
+    const pki = await getTestPki();
+    const tls = tlsConnect({
+      socket: raw,
+      ca: pki.ca.cert,
+      cert: pki.groupA.cert,
+      key: pki.groupA.key,
+      servername: 'localhost',
+    });
+    cleanup.push(() => tls.destroy());
+    return tls;
+  };
+
+  it('serves a connection whose handshake was in progress when shutdown began', async () => {
+    // Accepted, but the client has not sent its hello yet when the listeners close.
+    const { upstream, t, stats, raw } = await handshakeUnderWay('inflight');
     let done = false;
     const stopped = t.proxy.shutdown({ graceMs: 30_000, jitterMs: 0 }).then(() => {
       done = true;
@@ -176,14 +194,7 @@ describe('graceful shutdown', { timeout: 60_000 }, () => {
     await until(() => !t.proxy.listeners().some((l) => l.listening), 'the listener is closed');
     assert.equal(done, false, 'shutdown waits for the handshake under way');
 
-    const tls = tlsConnect({
-      socket: raw,
-      ca: pki.ca.cert,
-      cert: pki.groupA.cert,
-      key: pki.groupA.key,
-      servername: 'localhost',
-    });
-    cleanup.push(() => tls.destroy());
+    const tls = await helloOver(raw);
     assert.equal(await httpGet(tls), 'inflight');
     await stopped;
     assert.equal(upstream.accepted, 1);
@@ -191,28 +202,11 @@ describe('graceful shutdown', { timeout: 60_000 }, () => {
   });
 
   it('does not start a session for a handshake that finishes after shutdown has finished', async () => {
-    const pki = await getTestPki();
-    const upstream = await startNamedHttpUpstream('late');
-    cleanup.push(() => upstream.close());
-    const t = await proxyTo(upstream);
-    cleanup.push(() => t.stop());
-    const stats = t.proxy.stats('edge');
-
     // Accepted, but the client has not sent its hello yet: a handshake in progress, not a session.
-    const raw = netConnect({ host: '127.0.0.1', port: t.port() });
-    cleanup.push(() => raw.destroy());
-    await once(raw, 'connect');
-    await until(() => stats.handshaking === 1, 'the proxy is waiting for the handshake');
+    const { upstream, t, stats, raw } = await handshakeUnderWay('late');
     await t.proxy.shutdown({ graceMs: 200, jitterMs: 0 });
 
-    const tls = tlsConnect({
-      socket: raw,
-      ca: pki.ca.cert,
-      cert: pki.groupA.cert,
-      key: pki.groupA.key,
-      servername: 'localhost',
-    });
-    cleanup.push(() => tls.destroy());
+    const tls = await helloOver(raw);
     const reply = readAll(tls);
     tls.write('GET / HTTP/1.1\r\n\r\n');
     const r = await reply;

@@ -35,11 +35,6 @@ const createServerHandle = (net as unknown as { _createServerHandle?: CreateServ
 export class ListeningSockets {
   readonly #handles = new Map<string, TcpHandle>();
 
-  /** Whether this Node can bind sockets for workers (checked at start, with a clear error). */
-  static available(): boolean {
-    return typeof createServerHandle === 'function';
-  }
-
   /** The socket of listener `name` on `host`:`port` when there is one already. */
   known(name: string, host: string, port: number): TcpHandle | undefined {
     return this.#handles.get(socketKey(name, host, port));

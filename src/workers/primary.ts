@@ -1,6 +1,6 @@
 /**
  * The primary of a balancer with several workers. It owns what there is one of: the configuration
- * and its reloads, the active health checks, the admin API and /metrics, and (through node:cluster)
+ * and its reloads, the active health checks, the admin API and /metrics, and (`listening-sockets.ts`)
  * the listening sockets. The workers own the connections. Every change is made in the primary first
  * (which checks it) and then in every worker; a change is reported done once all workers applied it.
  */
@@ -72,11 +72,11 @@ export interface RunningPrimary {
   stop(): Promise<void>;
 }
 
-// The primary's own runtime has the groups, limits and health checks but no listener: it never
-// binds a port itself (node:cluster creates the sockets the workers listen on).
 const TICKET_SECRET_BYTES = 32;
 const TICKET_ROTATION_MS = 60 * 60 * 1000;
 
+// The primary's own runtime has the groups, limits and health checks but no listener: it never
+// binds a port for one (`listening-sockets.ts` binds the sockets the workers listen on).
 function withoutListeners(config: SwitchyardConfig): SwitchyardConfig {
   return { ...config, listeners: [] };
 }

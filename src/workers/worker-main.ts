@@ -1,4 +1,4 @@
-// The file node:cluster runs in each worker process (see worker-pool.ts).
+// The file the primary forks for each worker process (see worker-pool.ts).
 import { runWorker } from './worker-process.js';
 
 runWorker();

@@ -1,5 +1,5 @@
 /**
- * A data-plane worker: started by the primary (node:cluster), it waits for the configuration, runs
+ * A data-plane worker: forked by the primary, it waits for the configuration, runs
  * the proxy on listening sockets the primary shares with every worker, and carries out the
  * primary's commands (reloads, admin changes, health results) and questions (snapshots, metrics).
  * It has no admin API, watches no configuration file and runs no active health checks.
@@ -39,8 +39,7 @@ export function runWorker(): void {
       logger === undefined ? process.exit(0) : logger.flush(() => process.exit(0)),
     );
   };
-  // node:cluster unrefs a worker's channel, so that a worker with nothing to serve exits; this one
-  // lives until the primary stops it or goes away.
+  // The channel keeps this worker alive, whatever it serves, until the primary stops it or goes away.
   process.channel?.ref();
   // A send while the primary goes away fails on the channel; the 'disconnect' below handles that.
   process.on('error', () => {});
@@ -99,12 +98,14 @@ export function runWorker(): void {
         break;
     }
   });
-  // Messages that come before a listener is registered are lost (node:cluster says "online" before
-  // this module has run), so the primary waits for this one before sending the configuration.
+  // Messages that come before a listener is registered are lost (the primary could write before this
+  // module has run), so the primary waits for this one before sending the configuration.
   send({ type: 'listening-for-commands' });
   // The primary is gone (crashed, or killed with SIGKILL): nobody will stop this worker, so it drains and exits.
-  process.on('disconnect', () => limits.failAll());
-  process.on('disconnect', () => stop(server?.manager.config.timeouts.shutdownGrace ?? 0));
+  process.on('disconnect', () => {
+    limits.failAll();
+    stop(server?.manager.config.timeouts.shutdownGrace ?? 0);
+  });
   // Signals go to the primary, which stops the workers in order; a terminal's Ctrl-C reaches every
   // process of the group, and must not cut the workers' drain short.
   process.on('SIGINT', () => {});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PROXY_PROTOCOL_VERSIONS } from '../lib/proxy-protocol.js';
+import { parseAddressRange } from '../lib/address-ranges.js';
+import { ACCEPTED_PROXY_PROTOCOLS, PROXY_PROTOCOL_VERSIONS } from '../lib/proxy-protocol.js';
 import {
   address,
   type Ctx,
@@ -103,6 +104,40 @@ function checkListenerKind(value: unknown, ctx: Ctx): void {
   }
 }
 
+/** An address or CIDR range, e.g. `10.0.0.0/8` or `fd00::/8`. */
+function addressRange() {
+  return z.string().superRefine((value, ctx) => {
+    const range = parseAddressRange(value);
+    if (typeof range === 'string') report(ctx, [], `invalid address range: ${range}`);
+  });
+}
+
+/**
+ * A PROXY protocol header is taken only from the load balancers in `trustedProxies` (anyone else
+ * could claim any address), so one without the other is a mistake worth stopping at.
+ */
+function checkProxyProtocolIn(
+  l: { acceptProxyProtocol: string; trustedProxies: string[]; name: string },
+  ctx: Ctx,
+): void {
+  const who = `listener "${l.name}"`;
+  if (l.acceptProxyProtocol !== 'none' && l.trustedProxies.length === 0) {
+    report(
+      ctx,
+      ['acceptProxyProtocol'],
+      `${who} accepts a PROXY protocol header but has no "trustedProxies"; list the addresses or CIDR ranges of the load balancers in front (0.0.0.0/0 and ::/0 trust everyone)`,
+      'key',
+    );
+  } else if (l.acceptProxyProtocol === 'none' && l.trustedProxies.length > 0) {
+    report(
+      ctx,
+      ['trustedProxies'],
+      `${who} has "trustedProxies" but acceptProxyProtocol is "none"; set acceptProxyProtocol to v1, v2 or any, or remove trustedProxies`,
+      'key',
+    );
+  }
+}
+
 export const listenerSchema = z
   .strictObject({
     name: text(),
@@ -111,11 +146,14 @@ export const listenerSchema = z
     handshakeRate: handshakeRateSchema,
     maxPendingHandshakes: integer(0).default(512),
     proxyProtocol: z.enum(PROXY_PROTOCOL_VERSIONS).default('none'),
+    acceptProxyProtocol: z.enum(ACCEPTED_PROXY_PROTOCOLS).default('none'),
+    trustedProxies: z.array(addressRange()).default([]),
     tls: tlsSchema.optional(),
     routes: z.array(routeSchema).min(1).optional(),
     group: text().optional(),
   })
   .superRefine(checkListenerKind, { when: () => true })
+  .superRefine(checkProxyProtocolIn)
   .transform((l): ListenerConfig => {
     const kind = l.tls !== undefined ? 'tls' : 'tcp';
     const base = {
@@ -128,6 +166,8 @@ export const listenerSchema = z
       },
       maxPendingHandshakes: l.maxPendingHandshakes,
       proxyProtocol: l.proxyProtocol,
+      acceptProxyProtocol: l.acceptProxyProtocol,
+      trustedProxies: l.trustedProxies,
     };
     // checkListenerKind has made sure exactly one of the two shapes is present.
     if (l.tls !== undefined) return { kind: 'tls', ...base, tls: l.tls, routes: l.routes ?? [] };

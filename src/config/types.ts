@@ -1,7 +1,7 @@
 // The validated configuration model: what `parseConfigText` and `loadConfigFile` return. Every
 // default is filled in, every duration is a number of milliseconds and every file path is absolute.
 
-import type { ProxyProtocolVersion } from '../lib/proxy-protocol.js';
+import type { AcceptProxyProtocol, ProxyProtocolVersion } from '../lib/proxy-protocol.js';
 
 /** A TLS protocol version Switchyard accepts; older ones are refused at load time. */
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -84,6 +84,10 @@ export interface ListenerBaseConfig {
   maxPendingHandshakes: number;
   /** PROXY protocol header to send upstream. */
   proxyProtocol: ProxyProtocolVersion;
+  /** PROXY protocol header to read from the load balancer in front, before anything else. */
+  acceptProxyProtocol: AcceptProxyProtocol;
+  /** Addresses and CIDR ranges a PROXY protocol header is taken from; every other source is refused. */
+  trustedProxies: string[];
 }
 
 /** A mutual-TLS listener: routes pick a group from the client certificate's org. */

@@ -7,6 +7,8 @@ import type { AcceptingListener, ConnectionIntake, ListenerKind } from './kinds/
 import { listenerKind } from './kinds/registry.js';
 import { acceptIntoManagedBuffers } from './managed-accept.js';
 import { ignoreError } from './owned-socket.js';
+import { awaitProxyHeader, clientAddressOf } from './proxy-header-intake.js';
+import type { AcceptedProxyVersions } from './proxy-header-reader.js';
 import type { ListenerRuntime } from './runtime.js';
 import type { ListenerSnapshot } from './snapshot.js';
 import type { SocketSource } from './socket-source.js';
@@ -38,6 +40,7 @@ export class Listener implements AcceptingListener {
   readonly #server: Server;
   #kind: ListenerKind;
   #intake: ConnectionIntake;
+  #handshakeTimeoutMs: number;
   readonly #onAccept: AcceptHandler;
   readonly #logger: Logger;
   readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
@@ -60,6 +63,7 @@ export class Listener implements AcceptingListener {
     this.#server = createServer({ allowHalfOpen: false, noDelay: true }, this.#onConnection);
     this.#kind = listenerKind(runtime);
     this.#intake = this.#kind.intake(this, runtime, handshakeTimeoutMs);
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
   }
 
   /** Listener name. */
@@ -75,7 +79,11 @@ export class Listener implements AcceptingListener {
       this.#server.once('error', onError);
       const onListening = () => {
         this.#server.removeListener('error', onError);
-        acceptIntoManagedBuffers(this.#server, () => this.#kind.relayReadsSocket);
+        // A header to read first needs the socket's ordinary reads (and `unshift`).
+        acceptIntoManagedBuffers(
+          this.#server,
+          () => this.#kind.relayReadsSocket && this.runtime.acceptProxyProtocol === 'none',
+        );
         // Only errors after the bind are logged here: a failed bind is the caller's to report, with
         // the listener's config line, and one line is enough.
         this.#server.on('error', (err) =>
@@ -164,6 +172,10 @@ export class Listener implements AcceptingListener {
       this.#refuse(socket, kindRefusal);
       return;
     }
+    if (rt.acceptProxyProtocol !== 'none') {
+      this.#acceptProxied(socket, rt, rt.acceptProxyProtocol);
+      return;
+    }
     if (rt.sourceGuard !== undefined && rt.sourceGuard.take(socket.remoteAddress ?? '') > 0) {
       this.#refuse(socket, ErrorCodes.ERR_HANDSHAKE_RATE);
       return;
@@ -171,6 +183,39 @@ export class Listener implements AcceptingListener {
     stats.active++;
     this.#intake.accept(socket);
   };
+
+  /**
+   * A listener behind a load balancer: the header comes first, from a trusted address only, and
+   * the address it carries is the one the per-source guard (and everything after) counts.
+   */
+  #acceptProxied(socket: Socket, rt: ListenerRuntime, accepted: AcceptedProxyVersions): void {
+    const peer = socket.remoteAddress ?? '';
+    if (rt.trustedProxies === undefined || !rt.trustedProxies.has(peer)) {
+      this.#refuse(socket, ErrorCodes.ERR_PROXY_UNTRUSTED);
+      return;
+    }
+    const stats = this.stats;
+    // Counted active while the header is read, so the connection cap covers slow senders too.
+    stats.active++;
+    awaitProxyHeader(socket, accepted, this.#handshakeTimeoutMs, (outcome) => {
+      if (!outcome.ok) {
+        stats.active--;
+        socket.on('error', ignoreError);
+        socket.destroy();
+        this.refused(outcome.code, peer, outcome.detail);
+        return;
+      }
+      const client = clientAddressOf(socket);
+      if (this.runtime.sourceGuard !== undefined && this.runtime.sourceGuard.take(client) > 0) {
+        stats.active--;
+        socket.on('error', ignoreError);
+        socket.destroy();
+        this.refused(ErrorCodes.ERR_HANDSHAKE_RATE, client, '');
+        return;
+      }
+      this.#intake.accept(socket);
+    });
+  }
 
   /** Hands a connection its kind is done with to the proxy, which starts its session. */
   startSession(socket: Socket, handshakeMs: number): void {
@@ -192,6 +237,7 @@ export class Listener implements AcceptingListener {
       this.#kind = kind;
       this.#intake = kind.intake(this, runtime, handshakeTimeoutMs);
     }
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
     this.runtime = runtime;
   }
 
@@ -235,6 +281,8 @@ function guardHint(code: ErrorCode, listener: string): string {
       return `per-source handshake rate exceeded; raise handshakeRate.perSource ${of}, or set it to 0 to turn this guard off`;
     case ErrorCodes.ERR_LISTENER_FULL:
       return `connection cap reached; raise maxConnections ${of} (0: no cap)`;
+    case ErrorCodes.ERR_PROXY_UNTRUSTED:
+      return `a connection from an address outside trustedProxies ${of}, which takes only PROXY protocol connections; add the load balancer's address or range to trustedProxies`;
     case ErrorCodes.ERR_HANDSHAKE_BACKLOG:
       return `too many TLS handshakes in progress; raise maxPendingHandshakes ${of} if the CPU has room (0: no cap)`;
     default:

@@ -7,6 +7,7 @@ import type { Upstream } from '../lib/upstreams/upstream.js';
 import { ProxyEvents } from './events.js';
 import { Listener } from './listener.js';
 import { ignoreError } from './owned-socket.js';
+import { clientAddressOf } from './proxy-header-intake.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { Session, type SessionHost } from './session.js';
 import { groupSnapshot, type ProxySnapshot, type SessionSnapshot } from './snapshot.js';
@@ -251,7 +252,7 @@ export class ProxyServer implements SessionHost {
         this.events.connectionRefused.publish({
           listener: listener.name,
           reason: ErrorCodes.ERR_SHUTDOWN,
-          clientAddress: socket.remoteAddress ?? '',
+          clientAddress: clientAddressOf(socket),
         });
       socket.on('error', ignoreError);
       socket.destroy();

@@ -1,3 +1,5 @@
+import type { AddressRanges } from '../lib/address-ranges.js';
+import type { AcceptProxyProtocol } from '../lib/proxy-protocol.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
@@ -76,6 +78,10 @@ export type ListenerRuntime = {
   maxPendingHandshakes: number;
   /** PROXY protocol header each upstream connection starts with. */
   proxyProtocol: ProxyProtocolVersion;
+  /** PROXY protocol header read from the load balancer in front before anything else (`none`: none). */
+  acceptProxyProtocol: AcceptProxyProtocol;
+  /** Where a PROXY protocol header is taken from; every other source is refused. Absent with `none`. */
+  trustedProxies?: AddressRanges;
 } & (TlsListenerRuntime | TcpListenerRuntime);
 
 /** The whole typed model the data plane runs on; built from config by the composition root. */

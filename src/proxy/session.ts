@@ -12,6 +12,7 @@ import type { ListenerKind, RoutedSession } from './kinds/listener-kind.js';
 import { listenerKind } from './kinds/registry.js';
 import { type OwnedSocket, sessionOf } from './owned-socket.js';
 import { proxyHeader } from './proxy-header.js';
+import { carriedConnection } from './proxy-header-intake.js';
 import { relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { publishSessionEnded, type SessionFacts, sessionSnapshot } from './session-record.js';
@@ -121,8 +122,10 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
     this.#stats = stats;
     this.client = client;
     this.handshakeMs = handshakeMs;
-    this.clientAddress = client.remoteAddress ?? '';
-    this.clientPort = client.remotePort ?? 0;
+    // A PROXY protocol header from a trusted load balancer names the real client.
+    const carried = carriedConnection(client);
+    this.clientAddress = carried?.sourceAddress ?? client.remoteAddress ?? '';
+    this.clientPort = carried?.sourcePort ?? client.remotePort ?? 0;
     // Half-open from here on: a client that shuts its write side must still get the whole response.
     client.allowHalfOpen = true;
     (client as ClientSocket)[sessionOf] = this;
@@ -185,11 +188,12 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
   /** The PROXY protocol header for this session's upstream connection. */
   #proxyHeader(): Buffer {
     const client = this.client;
+    const carried = carriedConnection(client);
     const connection = {
       sourceAddress: this.clientAddress,
       sourcePort: this.clientPort,
-      destinationAddress: client.localAddress ?? '',
-      destinationPort: client.localPort ?? 0,
+      destinationAddress: carried?.destinationAddress ?? client.localAddress ?? '',
+      destinationPort: carried?.destinationPort ?? client.localPort ?? 0,
     };
     const tls = this.kind.proxiedTls(client, this.clientId);
     return proxyHeader(this.listener.proxyProtocol, connection, tls)!;

@@ -1,4 +1,5 @@
 import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from '../config/types.js';
+import { AddressRanges } from '../lib/address-ranges.js';
 import { createBalancer } from '../lib/balancers/registry.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { GroupHealthOptions } from '../lib/health/group-health.js';
@@ -136,6 +137,8 @@ export async function buildListener(
     maxConnections: l.maxConnections,
     maxPendingHandshakes: l.maxPendingHandshakes,
     proxyProtocol: l.proxyProtocol,
+    acceptProxyProtocol: l.acceptProxyProtocol,
+    trustedProxies: l.acceptProxyProtocol === 'none' ? undefined : new AddressRanges(l.trustedProxies),
     sourceGuard,
   };
   if (l.kind === 'tcp') return { ...common, kind: 'tcp', group: l.group };

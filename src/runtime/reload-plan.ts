@@ -122,6 +122,8 @@ const LISTENER_KEYS = {
   handshakeRate: 'settings',
   maxPendingHandshakes: 'settings',
   proxyProtocol: 'settings',
+  acceptProxyProtocol: 'settings',
+  trustedProxies: 'settings',
   tls: 'settings',
   routes: 'settings',
   group: 'settings',

@@ -237,6 +237,37 @@ describe('configuration errors: file:line:column key.path: message', () => {
     ]);
   });
 
+  it('PROXY protocol in: no trusted proxies, trusted proxies without it, a bad range', () => {
+    const listener = (...lines: string[]) =>
+      [
+        'listeners:',
+        '  - name: lb',
+        '    bind: "127.0.0.1:0"',
+        '    group: g',
+        ...lines,
+        'groups: { g: { upstreams: [{ address: "127.0.0.1:1" }] } }',
+      ].join('\n');
+    assert.deepEqual(issues(listener('    acceptProxyProtocol: v2')), [
+      'edge.yaml:5:5 listeners[0].acceptProxyProtocol: listener "lb" accepts a PROXY protocol header but has no "trustedProxies"; list the addresses or CIDR ranges of the load balancers in front (0.0.0.0/0 and ::/0 trust everyone)',
+    ]);
+    assert.deepEqual(issues(listener('    trustedProxies: [10.0.0.0/8]')), [
+      'edge.yaml:5:5 listeners[0].trustedProxies: listener "lb" has "trustedProxies" but acceptProxyProtocol is "none"; set acceptProxyProtocol to v1, v2 or any, or remove trustedProxies',
+    ]);
+    assert.deepEqual(
+      issues(
+        listener('    acceptProxyProtocol: any', '    trustedProxies: [10.0.0.0/33, 10.0.0.300, "fd00::/8"]'),
+      ),
+      [
+        'edge.yaml:6:22 listeners[0].trustedProxies[0]: invalid address range: "/33" is not a prefix length from 0 to 32 for an IPv4 address',
+        'edge.yaml:6:35 listeners[0].trustedProxies[1]: invalid address range: "10.0.0.300" is not an IPv4 or IPv6 address',
+      ],
+    );
+    assert.deepEqual(
+      issues(listener('    acceptProxyProtocol: v3', '    trustedProxies: [10.0.0.1]')).length,
+      1,
+    );
+  });
+
   it('a plain TCP listener naming an unknown group', () => {
     const text = [
       'listeners:',

@@ -32,6 +32,8 @@ describe('loadConfigFile: the issue example (examples/mtls-by-org.yaml)', () => 
       handshakeRate: { perSource: 1000, window: 1000 },
       maxPendingHandshakes: 512,
       proxyProtocol: 'none',
+      acceptProxyProtocol: 'none',
+      trustedProxies: [],
       tls: {
         cert: join(examples, 'certs/server.pem'),
         key: join(examples, 'certs/server.key'),
@@ -187,6 +189,8 @@ describe('parseConfigText', () => {
       handshakeRate: { perSource: 0, window: 1000 },
       maxPendingHandshakes: 512,
       proxyProtocol: 'none',
+      acceptProxyProtocol: 'none',
+      trustedProxies: [],
       group: 'g',
     });
   });

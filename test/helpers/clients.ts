@@ -226,3 +226,31 @@ export class EchoClient {
     assert.equal(this.received, this.sent);
   }
 }
+
+/** Collects what a socket receives; `line()` waits for the next newline-terminated line. */
+export function lineReader(socket: Socket) {
+  let buffered = '';
+  let wake: (() => void) | undefined;
+  socket.setEncoding('utf8');
+  socket.on('data', (c: string) => {
+    buffered += c;
+    wake?.();
+  });
+  socket.on('close', () => wake?.());
+  return {
+    async line(): Promise<string> {
+      for (;;) {
+        const end = buffered.indexOf('\n');
+        if (end >= 0) {
+          const line = buffered.slice(0, end);
+          buffered = buffered.slice(end + 1);
+          return line;
+        }
+        if (socket.destroyed) throw new Error(`closed before a line; had ${JSON.stringify(buffered)}`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    },
+  };
+}

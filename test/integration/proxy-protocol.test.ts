@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,38 +15,10 @@ import {
 import { waitForPorts } from '../../src/bench/targets/wait-for-ports.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
-import { connectTcp, connectTls } from '../helpers/clients.js';
+import { connectTcp, connectTls, lineReader as reader } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testTlsBlock } from '../helpers/proxy-harness.js';
 import { type ParsedProxyHeader, startProxyProtocolUpstream } from '../helpers/proxy-protocol.js';
 import type { TestUpstream } from '../helpers/upstreams.js';
-
-/** Collects what a socket receives; `line()` waits for the next newline-terminated line. */
-function reader(socket: Socket) {
-  let buffered = '';
-  let wake: (() => void) | undefined;
-  socket.setEncoding('utf8');
-  socket.on('data', (c: string) => {
-    buffered += c;
-    wake?.();
-  });
-  socket.on('close', () => wake?.());
-  return {
-    async line(): Promise<string> {
-      for (;;) {
-        const end = buffered.indexOf('\n');
-        if (end >= 0) {
-          const line = buffered.slice(0, end);
-          buffered = buffered.slice(end + 1);
-          return line;
-        }
-        if (socket.destroyed) throw new Error(`closed before a line; had ${JSON.stringify(buffered)}`);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
-    },
-  };
-}
 
 describe('PROXY protocol to upstreams', { timeout: 60_000 }, () => {
   let pki: TestPki;

@@ -84,7 +84,12 @@ function workersLine(setting: WorkersSetting): string {
 
 function listenerLines(l: ListenerConfig, width: number, show: (p: string) => string): string[] {
   const limits = `max ${l.maxConnections === 0 ? 'unlimited' : l.maxConnections} connections`;
-  const proxyProtocol = l.proxyProtocol === 'none' ? '' : `, PROXY protocol ${l.proxyProtocol}`;
+  const proxyIn =
+    l.acceptProxyProtocol === 'none'
+      ? ''
+      : `, PROXY protocol ${l.acceptProxyProtocol} in from ${l.trustedProxies.join(' ')}`;
+  const proxyOut = l.proxyProtocol === 'none' ? '' : `, PROXY protocol ${l.proxyProtocol} to upstreams`;
+  const proxyProtocol = proxyIn + proxyOut;
   if (l.kind === 'tcp') {
     return [`  ${l.name.padEnd(width)}  ${l.bind}  tcp  -> group ${l.group}  (${limits}${proxyProtocol})`];
   }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import { ErrorCodes } from '../../lib/errors.js';
+import { clientAddressOf } from '../proxy-header-intake.js';
 import type { ListenerRuntime } from '../runtime.js';
 import type { ListenerStats } from '../stats.js';
 import { certificateRefusal, createHandshakeServer, renewTicketKeys, updateHandshakeServer } from '../tls.js';
@@ -77,7 +78,7 @@ export class TlsHandshakes implements ConnectionIntake<TlsRuntime> {
     const refusal = certificateRefusal(socket);
     if (refusal !== undefined) {
       stats.active--;
-      const clientAddress = socket.remoteAddress ?? '';
+      const clientAddress = clientAddressOf(socket);
       // OpenSSL's verification error; with no certificate it names a missing issuer, which misleads.
       const detail =
         refusal.code === ErrorCodes.ERR_NO_CLIENT_CERT ? '' : String(socket.authorizationError ?? '');
@@ -100,7 +101,7 @@ export class TlsHandshakes implements ConnectionIntake<TlsRuntime> {
     const stats = this.#listener.stats;
     stats.handshaking--;
     stats.active--;
-    const clientAddress = socket.remoteAddress ?? '';
+    const clientAddress = clientAddressOf(socket);
     socket.destroy();
     const code =
       err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT'

@@ -1,6 +1,12 @@
 import { createClient } from 'redis';
 import { ErrorCodes, SwitchyardError } from '../errors.js';
 
+export type { RedisLimitClient } from './redis-limit-options.js';
+
+// The one file of the library that imports a third-party package (node-redis). The library's entry
+// point (src/lib/index.ts) does not export it, so `switchyard/lib` stays free of dependencies;
+// it is reachable as `switchyard/redis`. The stores only need a client's shape (RedisLimitClient).
+
 /** How {@link createRedisClient} builds a client for the Redis limit stores. */
 export interface RedisClientOptions {
   /** `redis://host:port[/db]` or `rediss://` for TLS; user and password may be given in the URL. */
@@ -15,20 +21,6 @@ export interface RedisClientOptions {
   connectTimeout?: number;
   /** Commands that may wait for their answer at once; more fail at once. Default 10000. */
   maxQueuedCommands?: number;
-}
-
-/**
- * What the Redis limit stores call on a client: any node-redis v5 client fits (one made by
- * {@link createRedisClient} or by an embedding application with its own options). Raw
- * `sendCommand` keeps the stores independent of the client's modules, scripts and RESP version.
- * Commands must run in order on one connection (a plain client, not a pool or cluster), which the
- * concurrency limiter's resync relies on.
- */
-export interface RedisLimitClient {
-  sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
-  /** `'ready'` is emitted on every (re)connection; the concurrency limiter re-registers its lease then. */
-  on(event: 'ready', listener: () => void): unknown;
-  off(event: 'ready', listener: () => void): unknown;
 }
 
 const BACKOFF_FIRST_MS = 50;

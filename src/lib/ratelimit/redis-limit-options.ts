@@ -1,5 +1,18 @@
 import { ErrorCodes, SwitchyardError } from '../errors.js';
-import type { RedisLimitClient } from './redis-client.js';
+
+/**
+ * What the Redis limit stores call on a client: any node-redis v5 client fits (one made by
+ * {@link createRedisClient} or by an embedding application with its own options). Raw
+ * `sendCommand` keeps the stores independent of the client's modules, scripts and RESP version.
+ * Commands must run in order on one connection (a plain client, not a pool or cluster), which the
+ * concurrency limiter's resync relies on.
+ */
+export interface RedisLimitClient {
+  sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
+  /** `'ready'` is emitted on every (re)connection; the concurrency limiter re-registers its lease then. */
+  on(event: 'ready', listener: () => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+}
 
 /** One limit decision (or upkeep step) Redis could not make; the failure policy decided instead. */
 export interface LimitStoreFailure {

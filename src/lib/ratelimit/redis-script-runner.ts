@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorCodes, SwitchyardError } from '../errors.js';
 import type { CommandDeadlines } from './command-deadlines.js';
-import type { RedisLimitClient } from './redis-client.js';
+import type { RedisLimitClient } from './redis-limit-options.js';
 
 /** A Lua script and its SHA-1, the name EVALSHA runs it by. */
 export interface RedisScript {

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   ERR_CONCURRENCY_LIMIT: 'ERR_CONCURRENCY_LIMIT',
   // not a refusal: logged when a limit store fails and the session is admitted anyway
   ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
+  // a limit store (Redis) did not answer within its command timeout; the failure policy decided
+  ERR_STORE_TIMEOUT: 'ERR_STORE_TIMEOUT',
   // health probes: one code per way a probe can fail (ProbeError.kind names the same reasons)
   ERR_PROBE_CONNECT: 'ERR_PROBE_CONNECT',
   ERR_PROBE_TIMEOUT: 'ERR_PROBE_TIMEOUT',

@@ -111,6 +111,18 @@ export {
   type RateLimiterOptions,
   type RateLimitStoreFactory,
 } from './ratelimit/rate-limiter.js';
+// createRedisClient (src/lib/ratelimit/redis-client.ts) imports node-redis, so it is exported as
+// `switchyard/redis` instead: the library entry reaches no third-party package
+export type { RedisClientOptions } from './ratelimit/redis-client.js';
+export { RedisConcurrencyLimiter, type RedisConcurrencyOptions } from './ratelimit/redis-concurrency.js';
+export type {
+  LimitStoreFailure,
+  RedisLimitClient,
+  RedisLimitOptions,
+} from './ratelimit/redis-limit-options.js';
+export type { RedisScript } from './ratelimit/redis-script-runner.js';
+export { rateLimitScripts } from './ratelimit/redis-scripts.js';
+export { closedPolicyRetry, RedisStore, type RedisStoreOptions } from './ratelimit/redis-store.js';
 export {
   createRateLimitAlgorithm,
   type RateLimitAlgorithmFactory,

@@ -56,6 +56,8 @@ describe('switchyard/lib', () => {
     for (const file of [
       'lib/balancers/round-robin.js',
       'lib/ratelimit/rate-limiter.js',
+      'lib/ratelimit/redis-store.js',
+      'lib/ratelimit/redis-concurrency.js',
       'lib/health/tcp-probe.js',
     ]) {
       assert.ok(graph.files.includes(file), `${file} is not reached`);

@@ -15,7 +15,8 @@ import { createMetrics, type Metrics } from '../control/metrics.js';
 import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
 import type { SocketSource } from '../proxy/socket-source.js';
-import { type BuildOptions, buildRuntime } from '../runtime/build-runtime.js';
+import { type BuildOptions, type BuiltRuntime, buildRuntime } from '../runtime/build-runtime.js';
+import { openLimitStore } from '../runtime/open-limit-store.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
 
 /** Collaborators of {@link startServer}. */
@@ -58,13 +59,25 @@ export interface RunningServer {
 /** Builds the runtime from `config`, binds every listener and starts limiter sweeps. */
 export async function startServer(config: SwitchyardConfig, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const built = await buildRuntime(config, options.build);
+  // A worker's gates ask its primary, which holds the store's connection.
+  const limitStore = options.worker === true ? undefined : await openLimitStore(config, logger);
+  const build: BuildOptions | undefined =
+    limitStore === undefined ? options.build : { ...options.build, admission: limitStore.admission };
+  let built: BuiltRuntime;
+  try {
+    built = await buildRuntime(config, build);
+  } catch (err) {
+    await limitStore?.close();
+    throw err;
+  }
   const metrics = createMetrics();
+  if (limitStore !== undefined) metrics.watchLimitStore(limitStore.counts);
   let accessLog: AccessLog;
   try {
     accessLog = openAccessLog(config.log.accessLog, config.log.level, logger);
   } catch (err) {
     built.stop();
+    await limitStore?.close();
     throw new SwitchyardError(
       ErrorCodes.ERR_CONFIG_INVALID,
       `log.accessLog: cannot open ${config.log.accessLog}: ${(err as Error).message}`,
@@ -78,6 +91,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     await proxy.start();
   } catch (err) {
     built.stop();
+    await limitStore?.close();
     throw explainBindError(err, config);
   }
   const manager = new RuntimeManager(proxy, config, built, logger, {
@@ -86,7 +100,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     onReload: (result) => metrics.countReload(result.ok),
     onHealthChange: (event) => metrics.countHealthTransition(event.group, event.upstream, event.to),
     remoteHealth: options.worker === true,
-    build: options.build,
+    build,
   });
   manager.watch();
   let admin: AdminServer | undefined;
@@ -104,6 +118,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     } catch (err) {
       await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
       manager.stop();
+      await limitStore?.close();
       throw explainBindError(err, config);
     }
   }
@@ -122,6 +137,8 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         .shutdown({ graceMs: timeouts.shutdownGrace, jitterMs: timeouts.shutdownJitter })
         .finally(async () => {
           manager.stop();
+          // after the sessions ended: each gave its slot back first
+          await limitStore?.close();
           await admin?.close();
           await new Promise<void>((resolve) => accessLog.flush(resolve));
         });

@@ -236,6 +236,13 @@ function resolvePaths(config: SwitchyardConfig, baseDir: string): SwitchyardConf
     tls.clientCa = resolve(baseDir, tls.clientCa);
     if (tls.crl !== undefined) tls.crl = resolve(baseDir, tls.crl);
   }
+  if (config.limitStore.type === 'redis' && config.limitStore.tls !== undefined) {
+    const tls = config.limitStore.tls;
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const path = tls[key];
+      if (path !== undefined) tls[key] = resolve(baseDir, path);
+    }
+  }
   for (const { tls } of healthTlsBlocks(config)) {
     for (const key of HEALTH_TLS_FILE_KEYS) {
       const path = tls[key];

@@ -16,7 +16,7 @@ import {
 import { groupsSchema } from './schema-groups.js';
 import { listenerSchema } from './schema-listeners.js';
 import { didYouMean } from './suggest.js';
-import type { SwitchyardConfig } from './types.js';
+import type { LimitStoreConfig, SwitchyardConfig } from './types.js';
 
 export {
   ANY_ORG,
@@ -95,6 +95,76 @@ function checkReferences(value: unknown, ctx: Ctx): void {
   });
 }
 
+/** `limitStore`: memory by default; a Redis needs its URL, and `tls` only goes with `rediss://`. */
+const limitStoreSchema = z
+  .strictObject({
+    type: z.enum(['memory', 'redis']).default('memory'),
+    url: text().optional(),
+    tls: z
+      .strictObject({ ca: text().optional(), cert: text().optional(), key: text().optional() })
+      .optional(),
+    keyPrefix: z.string().default('switchyard:'),
+    connectTimeout: duration(false).default(2000),
+    commandTimeout: duration(false).default(250),
+    failurePolicy: z.enum(['open', 'closed']).default('open'),
+  })
+  .prefault({})
+  .superRefine((s, ctx) => {
+    if (s.type === 'memory') {
+      for (const key of ['url', 'tls'] as const) {
+        if (s[key] !== undefined)
+          report(ctx, [key], `"${key}" is for type: redis; this store is in memory`, 'key');
+      }
+      return;
+    }
+    if (s.url === undefined) {
+      report(
+        ctx,
+        ['type'],
+        'a redis limit store needs "url" (redis://host:6379 or rediss://host:6380)',
+        'key',
+      );
+      return;
+    }
+    const scheme = /^([a-z]+):\/\//.exec(s.url)?.[1];
+    if (scheme !== 'redis' && scheme !== 'rediss') {
+      report(ctx, ['url'], `expected a redis:// or rediss:// URL, got "${s.url}"`);
+      return;
+    }
+    try {
+      new URL(s.url);
+    } catch {
+      report(ctx, ['url'], `"${s.url}" is not a valid URL`);
+      return;
+    }
+    if (s.tls !== undefined && scheme !== 'rediss') {
+      report(ctx, ['tls'], '"tls" needs a rediss:// URL (redis:// is plain TCP)', 'key');
+    }
+    if (s.tls !== undefined && (s.tls.cert === undefined) !== (s.tls.key === undefined)) {
+      report(ctx, ['tls'], 'a client certificate needs both "cert" and "key"', 'key');
+    }
+    if (s.commandTimeout >= s.connectTimeout) {
+      report(
+        ctx,
+        ['commandTimeout'],
+        `commandTimeout (${s.commandTimeout} ms) must be shorter than connectTimeout (${s.connectTimeout} ms): a decision waits at most commandTimeout, Redis down or not`,
+      );
+    }
+  })
+  .transform((s): LimitStoreConfig => {
+    if (s.type === 'memory') return { type: 'memory' };
+    const { url = '', tls, keyPrefix, connectTimeout, commandTimeout, failurePolicy } = s;
+    return {
+      type: 'redis',
+      url,
+      ...(tls === undefined ? {} : { tls }),
+      keyPrefix,
+      connectTimeout,
+      commandTimeout,
+      failurePolicy,
+    };
+  });
+
 /** Most data-plane processes one balancer may start. */
 export const MAX_WORKERS = 256;
 
@@ -109,6 +179,7 @@ export const configSchema: z.ZodType<SwitchyardConfig> = z
     groups: groupsSchema,
     rateLimit: rateLimitSchema.optional(),
     concurrency: z.strictObject({ perClient: integer(0).default(0) }).prefault({}),
+    limitStore: limitStoreSchema,
     timeouts: timeoutsSchema,
     connect: z.strictObject({ attempts: integer(1, 10).default(3) }).prefault({}),
     admin: z

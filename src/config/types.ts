@@ -43,6 +43,8 @@ export interface SwitchyardConfig {
   rateLimit?: RateLimitConfig;
   /** Per-client concurrent connection cap. */
   concurrency: ConcurrencyConfig;
+  /** Where the per-client rate limit and concurrency cap keep their counts: this process, or Redis. */
+  limitStore: LimitStoreConfig;
   /** Every timeout, in milliseconds. */
   timeouts: TimeoutsConfig;
   /** Upstream connect behaviour. */
@@ -55,6 +57,26 @@ export interface SwitchyardConfig {
   reload: ReloadConfig;
   /** Data-plane processes: a count, or `auto` for one per available core. 1 runs everything in one process. */
   workers: WorkersSetting;
+}
+
+/** Where per-client limits are counted: `memory` (this balancer alone) or a Redis shared by replicas. */
+export type LimitStoreConfig = { type: 'memory' } | RedisLimitStoreConfig;
+
+/** A Redis that several balancers share their per-client counts through. */
+export interface RedisLimitStoreConfig {
+  type: 'redis';
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  url: string;
+  /** Files for `rediss://`: the CA that signed Redis's certificate, and a client certificate and key. */
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** Put before every key, so several balancers (or other users) can share one Redis. */
+  keyPrefix: string;
+  /** Longest a connection attempt to Redis may take, ms. */
+  connectTimeout: number;
+  /** Longest a decision may wait for Redis before the failure policy decides, ms. */
+  commandTimeout: number;
+  /** When Redis cannot answer in time: `open` admits, `closed` refuses. */
+  failurePolicy: 'open' | 'closed';
 }
 
 /** The `workers` setting as written: a count of processes, or `auto` (one per available core). */

@@ -38,5 +38,21 @@ export async function configFileProblems(config: SwitchyardConfig): Promise<File
     }),
   );
   for (const p of (await readHealthFiles(config)).problems) problem(p.path, p.message);
+  const store = config.limitStore;
+  if (store.type === 'redis' && store.tls !== undefined) {
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const path = store.tls[key];
+      if (path === undefined) continue;
+      try {
+        await readFile(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        problem(
+          ['limitStore', 'tls', key],
+          `cannot read "${path}": ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`,
+        );
+      }
+    }
+  }
   return problems;
 }

@@ -78,6 +78,7 @@ const TOP_KEYS = {
   groups: 'groups',
   rateLimit: 'limits',
   concurrency: 'limits',
+  limitStore: 'restart',
   timeouts: 'limits',
   connect: 'limits',
   admin: 'restart',
@@ -275,6 +276,10 @@ function planRestartOnly(current: SwitchyardConfig, next: SwitchyardConfig): Rel
   for (const key of differingKeys(current.log, next.log, LOG_KEYS, 'log'))
     plan.push({ kind: 'needs-restart', key: `log.${key}` });
   if (current.workers !== next.workers) plan.push({ kind: 'needs-restart', key: 'workers' });
+  // The connection to a store is opened once per process: a new store, or new settings for it,
+  // would need every live slot moved across; a restart (rolling, with workers) does it cleanly.
+  if (JSON.stringify(current.limitStore) !== JSON.stringify(next.limitStore))
+    plan.push({ kind: 'needs-restart', key: 'limitStore' });
   return plan;
 }
 

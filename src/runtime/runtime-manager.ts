@@ -4,6 +4,7 @@ import type { UpstreamHealthStatus } from '../lib/health/group-health.js';
 import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import type { Logger } from '../lib/logger.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
+import { RedisConcurrencyLimiter } from '../lib/ratelimit/redis-concurrency.js';
 import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
@@ -233,10 +234,13 @@ export class RuntimeManager {
       } else if (change.kind === 'concurrency') {
         // A live limiter takes the new cap and keeps the counts of sessions already admitted (they
         // release into it); only turning the cap on or off swaps the limiter.
-        if (current.concurrency instanceof ConcurrencyLimiter && change.to > 0) {
-          current.concurrency.limit = change.to;
+        const live = current.concurrency;
+        if (change.to > 0 && hasSettableCap(live)) {
+          live.limit = change.to;
         } else {
           runtime.concurrency = built.runtime.concurrency;
+          // a store's limiter lives as long as the process: turned on again, it takes the new cap
+          if (change.to > 0 && hasSettableCap(runtime.concurrency)) runtime.concurrency.limit = change.to;
         }
         changes.push(describeChange(change));
       } else if (change.kind === 'timeouts') {
@@ -318,4 +322,9 @@ function sameFiles(a: HealthFiles, b: HealthFiles): boolean {
   if (a.size !== b.size) return false;
   for (const [path, text] of a) if (b.get(path) !== text) return false;
   return true;
+}
+
+/** A limiter whose cap can change under live sessions (in memory or in Redis), not a remote gate. */
+function hasSettableCap(gate: unknown): gate is { limit: number } {
+  return gate instanceof ConcurrencyLimiter || gate instanceof RedisConcurrencyLimiter;
 }

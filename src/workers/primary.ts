@@ -18,6 +18,7 @@ import { ProxyServer } from '../proxy/proxy.js';
 import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
 import { buildRuntime } from '../runtime/build-runtime.js';
 import { FileWatcher } from '../runtime/file-watcher.js';
+import { openLimitStore } from '../runtime/open-limit-store.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
 import { ListeningSockets, type TcpHandle } from './listening-sockets.js';
 import { mergeSnapshots } from './merge-snapshots.js';
@@ -88,12 +89,16 @@ export async function startPrimary(
 ): Promise<RunningPrimary> {
   const { logger } = options;
   let config = initial;
-  const built = await buildRuntime(withoutListeners(config));
+  // The per-client limits are decided here for every worker, so a shared store is connected here.
+  const limitStore = await openLimitStore(config, logger);
+  const build = limitStore === undefined ? undefined : { admission: limitStore.admission };
+  const built = await buildRuntime(withoutListeners(config), build);
   const proxy = new ProxyServer(built.runtime, { logger });
   await proxy.start();
   // The per-client limiters live here (the workers ask them), so their upkeep runs here too.
   built.start();
   const metrics = createMetrics();
+  if (limitStore !== undefined) metrics.watchLimitStore(limitStore.counts);
   const restarts = new Counter({
     name: 'switchyard_worker_restarts_total',
     help: 'Workers that exited unasked and were replaced.',
@@ -115,6 +120,7 @@ export async function startPrimary(
       g.upstreams.map((u) => ({ group: g.name, upstream: u.id, healthy: u.healthy })),
     );
   const manager = new RuntimeManager(proxy, withoutListeners(config), built, logger, {
+    build,
     onReload: (result) => metrics.countReload(result.ok),
     onHealthChange: (event) => {
       metrics.countHealthTransition(event.group, event.upstream, event.to);
@@ -163,6 +169,7 @@ export async function startPrimary(
     manager.stop();
     sockets.closeAll();
     await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
+    await limitStore?.close();
     // Said with the listener's key and line, as one process says it (the workers do not know the file).
     throw explainBindError(err, config);
   }
@@ -336,6 +343,7 @@ export async function startPrimary(
       sockets.closeAll();
       manager.stop();
       files.stop();
+      await limitStore?.close();
       throw err;
     }
   }
@@ -362,6 +370,7 @@ export async function startPrimary(
         files.stop();
         manager.stop();
         await proxy.shutdown({ graceMs: 0, jitterMs: 0 });
+        await limitStore?.close();
         await admin?.close();
       });
       return stopped;

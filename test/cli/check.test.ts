@@ -122,6 +122,7 @@ describe('switchyard check', { timeout: 60_000 }, () => {
         'limits',
         '  rate limit    gcra, 5 per 1s, burst 2 per source address',
         '  concurrency   4 connections per source address',
+        "  store         memory (this balancer's own counts)",
         '  connect       3 attempts per connection',
         'timeouts        handshake 5s, connect 2s, idle 5m, max lifetime off, shutdown grace 30s (+1s jitter)',
         'admin           off',

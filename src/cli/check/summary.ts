@@ -51,6 +51,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
   out.push(
     `  concurrency   ${config.concurrency.perClient === 0 ? 'unlimited' : `${config.concurrency.perClient} connections`} ${admissionKey(config)}`,
   );
+  out.push(`  store         ${limitStoreLine(config)}`);
   out.push(
     `  connect       ${config.connect.attempts} ${config.connect.attempts === 1 ? 'attempt' : 'attempts'} per connection`,
   );
@@ -149,4 +150,18 @@ function off(ms: number): string {
 export function showPath(path: string, cwd: string): string {
   const rel = relative(cwd, path);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function limitStoreLine(config: SwitchyardConfig): string {
+  const s = config.limitStore;
+  if (s.type === 'memory') return "memory (this balancer's own counts)";
+  let where = s.url;
+  try {
+    const url = new URL(s.url);
+    if (url.password !== '') url.password = '***';
+    where = url.toString();
+  } catch {
+    // the schema checked it; shown as written otherwise
+  }
+  return `redis ${where} (key prefix "${s.keyPrefix}", command timeout ${d(s.commandTimeout)}, failure policy ${s.failurePolicy})`;
 }

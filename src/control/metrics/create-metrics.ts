@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { type LimitStoreCountsSource, registerLimitStoreMetrics } from './limit-store-metrics.js';
 import { registerListenerMetrics } from './listener-metrics.js';
 import { registerSessionMetrics, type SessionBuckets } from './session-metrics.js';
 import { type MetricsSource, ScrapeSnapshot } from './source.js';
@@ -33,6 +34,8 @@ export interface Metrics {
   countReload(ok: boolean): void;
   /** Counts an upstream's health changing, e.g. to `healthy` or `unhealthy`; fed by the health checker. */
   countHealthTransition(group: string, upstream: string, to: string): void;
+  /** Adds the shared limit store's failure counters (only a balancer with `limitStore.type: redis` has them). */
+  watchLimitStore(counts: LimitStoreCountsSource): void;
 }
 
 /**
@@ -114,6 +117,9 @@ export function createMetrics(source?: MetricsSource, options: MetricsOptions = 
     },
     countHealthTransition(group: string, upstream: string, to: string): void {
       healthTransitions.inc({ group, upstream, to });
+    },
+    watchLimitStore(counts: LimitStoreCountsSource): void {
+      registerLimitStoreMetrics(registry, counts);
     },
   };
 }

@@ -1,10 +1,11 @@
 // `npm run bench:lib`: the library micro-benchmarks (balancers, rate limiters, the proxy's events) as
 // a table, or with --json as one JSON document. --quick shortens every run; --only
-// balancer|ratelimit|events picks a suite.
+// balancer|ratelimit|events|redis picks a suite.
 import { cpus, totalmem } from 'node:os';
 import { runBalancerBenchmarks } from './balancers.js';
 import { runEventBenchmarks } from './events.js';
 import { runRateLimitBenchmarks } from './ratelimit.js';
+import { runRedisStoreBenchmarks } from './redis-store.js';
 import { type BenchRow, printTable } from './report.js';
 import { checkTargets, printTargets } from './targets.js';
 
@@ -18,6 +19,7 @@ const rows: BenchRow[] = [];
 if (only === undefined || only === 'balancer') rows.push(...(await runBalancerBenchmarks({ quick })));
 if (only === undefined || only === 'ratelimit') rows.push(...(await runRateLimitBenchmarks({ quick })));
 if (only === undefined || only === 'events') rows.push(...runEventBenchmarks({ quick }));
+if (only === undefined || only === 'redis') rows.push(...(await runRedisStoreBenchmarks({ quick })));
 
 const machine = {
   node: process.version,

@@ -32,6 +32,7 @@ import { buildRuntime } from '../../src/runtime/build-runtime.js';
 import { writeTestPki } from '../helpers/certs.js';
 import { BIN, type CliProcess, runCli, startCli } from '../helpers/cli.js';
 import { connectTcp } from '../helpers/clients.js';
+import { startRedis } from '../helpers/redis-server.js';
 import { startNamedHttpUpstream } from '../helpers/upstreams.js';
 
 // Compiled to dist/test/deploy, so the repository root is three levels up.
@@ -325,6 +326,7 @@ async function runDeployConfig(
   configText: string,
   tokenVariable: string,
   token: string,
+  redisUrl?: string,
 ): Promise<RunningDeployConfig> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-deploy-run-'));
   const pki = await writeTestPki(dir);
@@ -338,6 +340,10 @@ async function runDeployConfig(
       asRecord(u, 'upstream').address = upstream.address;
   }
   asRecord(doc.admin, 'admin').bind = '127.0.0.1:0';
+  if (doc.limitStore !== undefined) {
+    assert.ok(redisUrl !== undefined, 'a configuration with a limit store runs against a test Redis');
+    asRecord(doc.limitStore, 'limitStore').url = redisUrl;
+  }
   const configPath = join(dir, 'switchyard.yaml');
   writeFileSync(configPath, stringify(doc));
   // The child gets the token the way the container does: in its environment.
@@ -816,7 +822,7 @@ describe('docker-compose.yml', () => {
 });
 
 describe('deploy/kubernetes', () => {
-  const deployment = () => k8sObject('Deployment');
+  const deployment = () => k8sObject('Deployment', 'switchyard');
   const podSpec = () =>
     asRecord(asRecord(asRecord(deployment().spec, 'spec').template, 'template').spec, 'pod spec');
   const container = () => asRecord(asArray(podSpec().containers, 'containers')[0], 'container');
@@ -850,6 +856,8 @@ describe('deploy/kubernetes', () => {
       'configmap.yaml',
       'deployment.yaml',
       'pdb.yaml',
+      'redis-deployment.yaml',
+      'redis-service.yaml',
       'secret.yaml',
       'service.yaml',
     ]);
@@ -881,7 +889,7 @@ describe('deploy/kubernetes', () => {
       containerPorts().some((p) => p.containerPort === port),
       `containerPort ${port}`,
     );
-    const service = asRecord(k8sObject('Service').spec, 'Service spec');
+    const service = asRecord(k8sObject('Service', 'switchyard').spec, 'Service spec');
     const ports = asArray(service.ports, 'Service ports').map((p) => asRecord(p, 'Service port'));
     assert.equal(ports.length, 1, 'the Service exposes the listener only, not the admin API');
     assert.equal(resolvePort(ports[0].targetPort, containerPorts()), port, 'Service targetPort');
@@ -946,19 +954,51 @@ describe('deploy/kubernetes', () => {
 
   it('answers its probe paths and /metrics when the ConfigMap configuration runs, and probes are no rejections', async () => {
     const data = asRecord(k8sObject('ConfigMap').data, 'data');
+    const redis = await startRedis();
     const run = await runDeployConfig(
       String(data[basename(configPath())]),
       'SWITCHYARD_ADMIN__TOKEN',
       'k8s-test-token',
+      redis.url,
     );
     try {
+      await run.cli.waitForLog('limit store connected');
       const paths = ['livenessProbe', 'readinessProbe'].map((probe) =>
         String(asRecord(asRecord(container()[probe], probe).httpGet, 'httpGet').path),
       );
       await assertProbesAnswer(run, [...paths, '/metrics']);
     } finally {
       await run.stop();
+      await redis.stop();
     }
+  });
+
+  it("shares the replicas' limits through the Redis it ships: the URL names its Service and port", () => {
+    const store = k8sConfig().limitStore;
+    assert.equal(store.type, 'redis');
+    assert.ok(store.type === 'redis');
+    const url = new URL(store.url);
+    const service = k8sObject('Service', 'switchyard-redis');
+    const spec = asRecord(service.spec, 'Redis Service spec');
+    assert.equal(url.hostname, 'switchyard-redis');
+    const port = asRecord(asArray(spec.ports, 'ports')[0], 'port');
+    assert.equal(Number(url.port), Number(port.port));
+    const redis = asRecord(k8sObject('Deployment', 'switchyard-redis').spec, 'Redis Deployment spec');
+    const labels = asRecord(
+      asRecord(asRecord(redis.template, 'template').metadata, 'metadata').labels,
+      'labels',
+    );
+    for (const [k, v] of Object.entries(asRecord(spec.selector, 'selector'))) assert.equal(labels[k], v);
+    const container = asRecord(
+      asArray(asRecord(asRecord(redis.template, 'template').spec, 'spec').containers, 'containers')[0],
+      'redis container',
+    );
+    const containerPort = asRecord(asArray(container.ports, 'ports')[0], 'port');
+    assert.equal(port.targetPort, containerPort.name);
+    assert.ok(
+      Number(asRecord(deployment().spec, 'spec').replicas) >= 2,
+      'several balancer replicas share it',
+    );
   });
 
   it('keeps one pod through voluntary disruptions: a PodDisruptionBudget over its pods', () => {
@@ -1031,7 +1071,10 @@ describe('deploy/kubernetes', () => {
   });
 
   it('selects its own pods from the Service', () => {
-    const selector = asRecord(asRecord(k8sObject('Service').spec, 'spec').selector, 'Service selector');
+    const selector = asRecord(
+      asRecord(k8sObject('Service', 'switchyard').spec, 'spec').selector,
+      'Service selector',
+    );
     const spec = asRecord(deployment().spec, 'spec');
     const labels = asRecord(
       asRecord(asRecord(spec.template, 'template').metadata, 'metadata').labels,

@@ -65,8 +65,12 @@ export function awaitProxyHeader(
     const { header } = read;
     if (header.connection !== undefined) (socket as CarryingSocket)[carried] = header.connection;
     const rest = received.subarray(header.length);
-    finish({ ok: true });
+    // Put back before `done`: what reads next may take the buffered bytes at once (a TLS socket
+    // wrapping this one does, when it is created) and never look again.
+    socket.removeListener('data', onData);
+    socket.pause();
     if (rest.length > 0) socket.unshift(rest);
+    finish({ ok: true });
   };
   const onEnd = (): void =>
     finish({

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type ErrorCode, ErrorCodes } from '../../src/lib/errors.js';
@@ -34,6 +34,25 @@ function tlsOver(socket: Socket, pki: TestPki): Promise<TLSSocket> {
     tls.once('secureConnect', () => resolve(tls));
     tls.once('error', reject);
   });
+}
+
+/**
+ * A load balancer in front, in one function: each connection to it is relayed to `port`, its first
+ * chunk sent in one write together with the header `headerFor` makes for it, as real load
+ * balancers do (so the header and the ClientHello arrive together).
+ */
+async function startFrontBalancer(port: number, headerFor: () => Buffer): Promise<{ port: number; close(): void }> {
+  const server = createServer((inbound) => {
+    const outbound = connect({ host: '127.0.0.1', port });
+    inbound.once('data', (first: Buffer) => {
+      outbound.write(Buffer.concat([headerFor(), first]));
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    inbound.on('error', () => outbound.destroy());
+    outbound.on('error', () => inbound.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
 /** Waits until the balancer closed the connection, and says how many bytes came back before. */
@@ -164,9 +183,13 @@ describe('PROXY protocol in', { timeout: 60_000 }, () => {
 
   it('a v2 header before a mutual TLS handshake: the certificate decides, the header names the address', async () => {
     const from = t.records.length;
-    const raw = await connectTcp(t.port('tls-behind-lb'));
-    raw.write(proxyHeaderV2({ ...client203, sourceAddress: '198.51.100.77' }));
+    // header and ClientHello in one segment: what follows the header must reach the handshake
+    const front = await startFrontBalancer(t.port('tls-behind-lb'), () =>
+      proxyHeaderV2({ ...client203, sourceAddress: '198.51.100.77' }),
+    );
+    const raw = await connectTcp(front.port);
     const tls = await tlsOver(raw, pki);
+    front.close();
     const lines = lineReader(tls);
     tls.write('over tls\n');
     const header = JSON.parse(await lines.line()) as ParsedProxyHeader;

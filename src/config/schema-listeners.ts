@@ -148,6 +148,8 @@ export const listenerSchema = z
     proxyProtocol: z.enum(PROXY_PROTOCOL_VERSIONS).default('none'),
     acceptProxyProtocol: z.enum(ACCEPTED_PROXY_PROTOCOLS).default('none'),
     trustedProxies: z.array(addressRange()).default([]),
+    allow: z.array(addressRange()).default([]),
+    deny: z.array(addressRange()).default([]),
     tls: tlsSchema.optional(),
     routes: z.array(routeSchema).min(1).optional(),
     group: text().optional(),
@@ -168,6 +170,8 @@ export const listenerSchema = z
       proxyProtocol: l.proxyProtocol,
       acceptProxyProtocol: l.acceptProxyProtocol,
       trustedProxies: l.trustedProxies,
+      allow: l.allow,
+      deny: l.deny,
     };
     // checkListenerKind has made sure exactly one of the two shapes is present.
     if (l.tls !== undefined) return { kind: 'tls', ...base, tls: l.tls, routes: l.routes ?? [] };

@@ -110,6 +110,10 @@ export interface ListenerBaseConfig {
   acceptProxyProtocol: AcceptProxyProtocol;
   /** Addresses and CIDR ranges a PROXY protocol header is taken from; every other source is refused. */
   trustedProxies: string[];
+  /** When not empty, only client addresses in these ranges are let in. */
+  allow: string[];
+  /** Client addresses in these ranges are refused, even when `allow` has them. */
+  deny: string[];
 }
 
 /** A mutual-TLS listener: routes pick a group from the client certificate's org. */

@@ -54,3 +54,23 @@ export class AddressRanges {
     return false;
   }
 }
+
+/**
+ * A listener's address rules: `deny` ranges refuse, and when `allow` ranges are given only
+ * addresses in them are let in. Deny wins over allow, so a range can be carved out of an allowed one.
+ */
+export class AddressRules {
+  readonly #allow: AddressRanges | undefined;
+  readonly #deny: AddressRanges | undefined;
+
+  constructor(allow: readonly string[], deny: readonly string[]) {
+    this.#allow = allow.length === 0 ? undefined : new AddressRanges(allow);
+    this.#deny = deny.length === 0 ? undefined : new AddressRanges(deny);
+  }
+
+  /** True when the rules let `address` in. */
+  admits(address: string): boolean {
+    if (this.#deny?.has(address) === true) return false;
+    return this.#allow === undefined || this.#allow.has(address);
+  }
+}

@@ -31,6 +31,8 @@ export const ErrorCodes = {
   ERR_LISTENER_FULL: 'ERR_LISTENER_FULL',
   ERR_HANDSHAKE_RATE: 'ERR_HANDSHAKE_RATE',
   ERR_HANDSHAKE_BACKLOG: 'ERR_HANDSHAKE_BACKLOG',
+  // listeners[].allow / deny refused the client's address
+  ERR_ADDRESS_DENIED: 'ERR_ADDRESS_DENIED',
   // PROXY protocol in (listeners[].acceptProxyProtocol): one code per way the header can fail
   ERR_PROXY_UNTRUSTED: 'ERR_PROXY_UNTRUSTED',
   ERR_PROXY_HEADER_MISSING: 'ERR_PROXY_HEADER_MISSING',

@@ -163,6 +163,15 @@ export class Listener implements AcceptingListener {
     const stats = this.stats;
     const rt = this.runtime;
     stats.accepted++;
+    // Behind a load balancer the rules judge the client its header names, once it is read.
+    if (
+      rt.addressRules !== undefined &&
+      rt.acceptProxyProtocol === 'none' &&
+      !rt.addressRules.admits(socket.remoteAddress ?? '')
+    ) {
+      this.#refuse(socket, ErrorCodes.ERR_ADDRESS_DENIED);
+      return;
+    }
     if (rt.maxConnections > 0 && stats.active >= rt.maxConnections) {
       this.#refuse(socket, ErrorCodes.ERR_LISTENER_FULL);
       return;
@@ -206,11 +215,18 @@ export class Listener implements AcceptingListener {
         return;
       }
       const client = clientAddressOf(socket);
-      if (this.runtime.sourceGuard !== undefined && this.runtime.sourceGuard.take(client) > 0) {
+      const now = this.runtime;
+      const refusal =
+        now.addressRules !== undefined && !now.addressRules.admits(client)
+          ? ErrorCodes.ERR_ADDRESS_DENIED
+          : now.sourceGuard !== undefined && now.sourceGuard.take(client) > 0
+            ? ErrorCodes.ERR_HANDSHAKE_RATE
+            : undefined;
+      if (refusal !== undefined) {
         stats.active--;
         socket.on('error', ignoreError);
         socket.destroy();
-        this.refused(ErrorCodes.ERR_HANDSHAKE_RATE, client, '');
+        this.refused(refusal, client, '');
         return;
       }
       this.#intake.accept(socket);
@@ -281,6 +297,8 @@ function guardHint(code: ErrorCode, listener: string): string {
       return `per-source handshake rate exceeded; raise handshakeRate.perSource ${of}, or set it to 0 to turn this guard off`;
     case ErrorCodes.ERR_LISTENER_FULL:
       return `connection cap reached; raise maxConnections ${of} (0: no cap)`;
+    case ErrorCodes.ERR_ADDRESS_DENIED:
+      return `the client's address is outside allow or inside deny ${of}`;
     case ErrorCodes.ERR_PROXY_UNTRUSTED:
       return `a connection from an address outside trustedProxies ${of}, which takes only PROXY protocol connections; add the load balancer's address or range to trustedProxies`;
     case ErrorCodes.ERR_HANDSHAKE_BACKLOG:

@@ -1,4 +1,4 @@
-import type { AddressRanges } from '../lib/address-ranges.js';
+import type { AddressRanges, AddressRules } from '../lib/address-ranges.js';
 import type { AcceptProxyProtocol } from '../lib/proxy-protocol.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
@@ -82,6 +82,8 @@ export type ListenerRuntime = {
   acceptProxyProtocol: AcceptProxyProtocol;
   /** Where a PROXY protocol header is taken from; every other source is refused. Absent with `none`. */
   trustedProxies?: AddressRanges;
+  /** Which client addresses are let in (`allow` / `deny`); absent when both lists are empty. */
+  addressRules?: AddressRules;
 } & (TlsListenerRuntime | TcpListenerRuntime);
 
 /** The whole typed model the data plane runs on; built from config by the composition root. */

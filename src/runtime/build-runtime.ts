@@ -1,5 +1,5 @@
 import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from '../config/types.js';
-import { AddressRanges } from '../lib/address-ranges.js';
+import { AddressRanges, AddressRules } from '../lib/address-ranges.js';
 import { createBalancer } from '../lib/balancers/registry.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { GroupHealthOptions } from '../lib/health/group-health.js';
@@ -139,6 +139,7 @@ export async function buildListener(
     proxyProtocol: l.proxyProtocol,
     acceptProxyProtocol: l.acceptProxyProtocol,
     trustedProxies: l.acceptProxyProtocol === 'none' ? undefined : new AddressRanges(l.trustedProxies),
+    addressRules: l.allow.length + l.deny.length === 0 ? undefined : new AddressRules(l.allow, l.deny),
     sourceGuard,
   };
   if (l.kind === 'tcp') return { ...common, kind: 'tcp', group: l.group };

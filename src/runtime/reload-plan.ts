@@ -125,6 +125,8 @@ const LISTENER_KEYS = {
   proxyProtocol: 'settings',
   acceptProxyProtocol: 'settings',
   trustedProxies: 'settings',
+  allow: 'settings',
+  deny: 'settings',
   tls: 'settings',
   routes: 'settings',
   group: 'settings',

@@ -34,6 +34,8 @@ describe('loadConfigFile: the issue example (examples/mtls-by-org.yaml)', () => 
       proxyProtocol: 'none',
       acceptProxyProtocol: 'none',
       trustedProxies: [],
+      allow: [],
+      deny: [],
       tls: {
         cert: join(examples, 'certs/server.pem'),
         key: join(examples, 'certs/server.key'),
@@ -191,6 +193,8 @@ describe('parseConfigText', () => {
       proxyProtocol: 'none',
       acceptProxyProtocol: 'none',
       trustedProxies: [],
+      allow: [],
+      deny: [],
       group: 'g',
     });
   });

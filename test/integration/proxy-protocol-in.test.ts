@@ -41,7 +41,10 @@ function tlsOver(socket: Socket, pki: TestPki): Promise<TLSSocket> {
  * chunk sent in one write together with the header `headerFor` makes for it, as real load
  * balancers do (so the header and the ClientHello arrive together).
  */
-async function startFrontBalancer(port: number, headerFor: () => Buffer): Promise<{ port: number; close(): void }> {
+async function startFrontBalancer(
+  port: number,
+  headerFor: () => Buffer,
+): Promise<{ port: number; close(): void }> {
   const server = createServer((inbound) => {
     const outbound = connect({ host: '127.0.0.1', port });
     inbound.once('data', (first: Buffer) => {

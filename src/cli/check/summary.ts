@@ -90,7 +90,10 @@ function listenerLines(l: ListenerConfig, width: number, show: (p: string) => st
       ? ''
       : `, PROXY protocol ${l.acceptProxyProtocol} in from ${l.trustedProxies.join(' ')}`;
   const proxyOut = l.proxyProtocol === 'none' ? '' : `, PROXY protocol ${l.proxyProtocol} to upstreams`;
-  const proxyProtocol = proxyIn + proxyOut;
+  const rules =
+    (l.allow.length > 0 ? `, allow ${l.allow.join(' ')}` : '') +
+    (l.deny.length > 0 ? `, deny ${l.deny.join(' ')}` : '');
+  const proxyProtocol = rules + proxyIn + proxyOut;
   if (l.kind === 'tcp') {
     return [`  ${l.name.padEnd(width)}  ${l.bind}  tcp  -> group ${l.group}  (${limits}${proxyProtocol})`];
   }

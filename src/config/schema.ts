@@ -126,15 +126,20 @@ const limitStoreSchema = z
       );
       return;
     }
+    // The URL may carry a password: errors name its scheme, never the URL itself.
     const scheme = /^([a-z]+):\/\//.exec(s.url)?.[1];
     if (scheme !== 'redis' && scheme !== 'rediss') {
-      report(ctx, ['url'], `expected a redis:// or rediss:// URL, got "${s.url}"`);
+      report(
+        ctx,
+        ['url'],
+        `expected a redis:// or rediss:// URL, got ${scheme === undefined ? 'no scheme' : `${scheme}://`}`,
+      );
       return;
     }
     try {
       new URL(s.url);
     } catch {
-      report(ctx, ['url'], `"${s.url}" is not a valid URL`);
+      report(ctx, ['url'], `not a valid ${scheme}:// URL`);
       return;
     }
     if (s.tls !== undefined && scheme !== 'rediss') {

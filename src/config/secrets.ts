@@ -25,7 +25,20 @@ export function isSecretPath(path: readonly PropertyKey[]): boolean {
 export function redactConfig(config: SwitchyardConfig): SwitchyardConfig {
   let out = config as unknown as Record<string, unknown>;
   for (const path of SECRET_PATHS) out = redactAt(out, path);
-  return out as unknown as SwitchyardConfig;
+  const redacted = out as unknown as SwitchyardConfig;
+  const store = redacted.limitStore;
+  if (store?.type !== 'redis') return redacted;
+  return { ...redacted, limitStore: { ...store, url: redactUrlPassword(store.url) } };
+}
+
+/** A URL with its password (the part a Redis URL may carry) shown as {@link REDACTED}. */
+export function redactUrlPassword(url: string): string {
+  try {
+    const { password } = new URL(url);
+    return password === '' ? url : url.replace(`:${password}@`, `:${REDACTED}@`);
+  } catch {
+    return REDACTED;
+  }
 }
 
 function redactAt(node: Record<string, unknown>, path: readonly string[]): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { redactUrlPassword } from '../config/secrets.js';
 import type { RedisLimitStoreConfig, SwitchyardConfig } from '../config/types.js';
 import type { Logger } from '../lib/logger.js';
 import { RateLimiter } from '../lib/ratelimit/rate-limiter.js';
@@ -53,7 +54,7 @@ export class LimitStoreConnection {
       tls: tls === undefined ? undefined : { ca: read(tls.ca), cert: read(tls.cert), key: read(tls.key) },
     });
     this.#client.on('ready', () =>
-      logger.info({ limitStore: redactedUrl(settings.url) }, 'limit store connected'),
+      logger.info({ limitStore: redactUrlPassword(settings.url) }, 'limit store connected'),
     );
     this.#options = {
       client: this.#client,
@@ -157,16 +158,5 @@ export class LimitStoreConnection {
       },
       'limit store failed; the failure policy decides',
     );
-  }
-}
-
-/** The URL without its password, for logs. */
-function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
   }
 }

@@ -264,6 +264,31 @@ describe('switchyard check', { timeout: 60_000 }, () => {
     );
   });
 
+  it('never prints the Redis password of limitStore.url: not in the summary, --json, nor an error', async () => {
+    const password = 'Redis-Pa55-9931';
+    const path = join(dir, 'redis-password.yaml');
+    const config = (url: string) =>
+      'listeners: [{ name: tcp, bind: "127.0.0.1:7000", group: web }]\n' +
+      'groups: { web: { upstreams: [{ address: "127.0.0.1:9001" }] } }\n' +
+      `limitStore: { type: redis, url: "${url}" }\n`;
+    writeFileSync(path, config(`redis://app:${password}@redis.internal:6379/2`));
+    const summary = await runCli(['check', '-c', path]);
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(
+      summary.stdout,
+      /^ {2}store {9}redis redis:\/\/app:<redacted>@redis\.internal:6379\/2 \(key prefix/m,
+    );
+    const json = await runCli(['check', '--json', '-c', path]);
+    assert.equal(JSON.parse(json.stdout).limitStore.url, 'redis://app:<redacted>@redis.internal:6379/2');
+    writeFileSync(path, config(`http://app:${password}@redis.internal:6379`));
+    const refused = await runCli(['check', '-c', path]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /limitStore\.url: expected a redis:\/\/ or rediss:\/\/ URL, got http:\/\//);
+    for (const out of [summary.stdout, json.stdout, refused.stdout, refused.stderr]) {
+      assert.ok(!out.includes(password), out);
+    }
+  });
+
   it('never prints the admin token: not in the summary, --json, nor an error about its value', async () => {
     const token = 's3cret-Admin-T0ken-7731';
     const path = join(dir, 'token.yaml');

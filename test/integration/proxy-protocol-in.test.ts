@@ -21,14 +21,21 @@ const client203 = {
   destinationPort: 443,
 };
 
-/** A TLS handshake over a socket that already sent a PROXY header. */
-function tlsOver(socket: Socket, pki: TestPki): Promise<TLSSocket> {
+/**
+ * A TLS handshake over a socket that already sent a PROXY header, as client-a, or as another
+ * client of org groupA (the rate limit allows each client one connection).
+ */
+function tlsOver(
+  socket: Socket,
+  pki: TestPki,
+  client: 'groupA' | 'rsaClient' = 'groupA',
+): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const tls = tlsConnect({
       socket,
       ca: pki.ca.cert,
-      cert: pki.groupA.cert,
-      key: pki.groupA.key,
+      cert: pki[client].cert,
+      key: pki[client].key,
       servername: 'localhost',
     });
     tls.once('secureConnect', () => resolve(tls));
@@ -212,7 +219,7 @@ describe('PROXY protocol in', { timeout: 60_000 }, () => {
     local[12] = 0x20;
     local.writeUInt16BE(0, 14);
     raw.write(local);
-    const tls = await tlsOver(raw, pki);
+    const tls = await tlsOver(raw, pki, 'rsaClient');
     const lines = lineReader(tls);
     assert.equal((JSON.parse(await lines.line()) as ParsedProxyHeader).sourceAddress, '127.0.0.1');
     tls.end();

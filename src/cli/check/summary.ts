@@ -3,6 +3,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { formatDuration } from '../../config/duration.js';
 import { healthTlsBlocks } from '../../config/health-check.js';
+import { redactUrlPassword } from '../../config/secrets.js';
 import type {
   GroupConfig,
   ListenerConfig,
@@ -158,13 +159,5 @@ export function showPath(path: string, cwd: string): string {
 function limitStoreLine(config: SwitchyardConfig): string {
   const s = config.limitStore;
   if (s.type === 'memory') return "memory (this balancer's own counts)";
-  let where = s.url;
-  try {
-    const url = new URL(s.url);
-    if (url.password !== '') url.password = '***';
-    where = url.toString();
-  } catch {
-    // the schema checked it; shown as written otherwise
-  }
-  return `redis ${where} (key prefix "${s.keyPrefix}", command timeout ${d(s.commandTimeout)}, failure policy ${s.failurePolicy})`;
+  return `redis ${redactUrlPassword(s.url)} (key prefix "${s.keyPrefix}", command timeout ${d(s.commandTimeout)}, failure policy ${s.failurePolicy})`;
 }

@@ -49,7 +49,7 @@ export interface ListenerKind<R extends ListenerRuntime = ListenerRuntime> {
 export type HashKeySource = 'client-id' | 'source-ip';
 
 /** The fields of a listener snapshot that only some kinds have. */
-export type KindFields = Pick<ListenerSnapshot, 'group'>;
+export type KindFields = Pick<ListenerSnapshot, 'group' | 'sniRoutes' | 'defaultGroup'>;
 
 /** What a listener offers its kind's intake. */
 export interface AcceptingListener {

@@ -169,8 +169,8 @@ describe('TLS passthrough routed by SNI', { timeout: 60_000 }, () => {
     assert.equal(line, 'api api.example.test h2');
     const record = await t.record((r) => r.listener === 'edge', from);
     assert.deepEqual(
-      [record.serverName, record.group, record.termination],
-      ['api.example.test', 'api', 'OK'],
+      [record.serverName, record.alpn, record.group, record.termination],
+      ['api.example.test', 'h2', 'api', 'OK'],
     );
     // the access log line carries the name too
     const access = t.logger.lines.filter((l) => l.fields.serverName === 'api.example.test');

@@ -84,8 +84,11 @@ export interface ConnectionIntake<R extends ListenerRuntime = ListenerRuntime> {
 export interface RoutedSession {
   /** The client's source address. */
   readonly clientAddress: string;
-  /** What a TLS handshake agreed, for the session's record (read while the socket is open). */
-  negotiated(tlsVersion: string, tlsCipher: string, serverName: string): void;
+  /**
+   * What a TLS handshake agreed, for the session's record (read while the socket is open); `alpn`
+   * is what a ClientHello offered, comma-separated, for kinds that read one without answering it.
+   */
+  negotiated(tlsVersion: string, tlsCipher: string, serverName: string, alpn?: string): void;
   /** Who the client is, as far as known, for the session's record: also a refused session has one. */
   identified(clientId: string, org: string): void;
   /** The group the session goes to, and the key the per-client limits count it under. */

@@ -84,7 +84,7 @@ function routeByServerName(client: Socket, rt: PassthroughRuntime, session: Rout
   const hello = helloOf(client);
   const serverName = hello?.serverName;
   // No version or cipher: those are agreed between the client and the upstream, out of our sight.
-  session.negotiated('', '', serverName ?? '');
+  session.negotiated('', '', serverName ?? '', hello?.alpn.join(',') ?? '');
   const group = (serverName === undefined ? undefined : rt.sni.match(serverName)) ?? rt.sni.defaultGroup;
   if (group === undefined) {
     session.fail(serverName === undefined ? ErrorCodes.ERR_NO_SNI : ErrorCodes.ERR_UNKNOWN_SNI);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   type ConnectionOptions,
@@ -8,8 +10,11 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from 'node:tls';
+import { stringify } from 'yaml';
+import { parseConfigText } from '../../src/config/load-config.js';
 import { type ErrorCode, ErrorCodes } from '../../src/lib/errors.js';
 import { createServerCertificate } from '../../src/pki/dev-authority.js';
+import { proxyHeaderV1 } from '../../src/proxy/proxy-header.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
 import { clientHello, inRecords } from '../helpers/client-hello.js';
 import { connectTcp, until } from '../helpers/clients.js';
@@ -116,6 +121,7 @@ describe('TLS passthrough routed by SNI', { timeout: 60_000 }, () => {
   let pki: TestPki;
   let upstreams: TlsUpstream[];
   let t: TestProxy;
+  let config: { listeners: Record<string, unknown>[] } & Record<string, unknown>;
 
   before(async () => {
     pki = await getTestPki();
@@ -126,7 +132,7 @@ describe('TLS passthrough routed by SNI', { timeout: 60_000 }, () => {
       startTlsUpstream('fallback', pki, []),
     ]);
     const group = (u: TlsUpstream) => ({ upstreams: [{ address: `127.0.0.1:${u.port}` }] });
-    t = await startTestProxy({
+    config = {
       listeners: [
         {
           name: 'edge',
@@ -143,6 +149,13 @@ describe('TLS passthrough routed by SNI', { timeout: 60_000 }, () => {
           bind: '127.0.0.1:0',
           sniRoutes: [{ serverName: 'api.example.test', group: 'api' }],
         },
+        {
+          name: 'behind-lb',
+          bind: '127.0.0.1:0',
+          acceptProxyProtocol: 'v1',
+          trustedProxies: ['127.0.0.1'],
+          sniRoutes: [{ serverName: 'api.example.test', group: 'api' }],
+        },
       ],
       groups: {
         api: group(upstreams[0]),
@@ -151,7 +164,8 @@ describe('TLS passthrough routed by SNI', { timeout: 60_000 }, () => {
         fallback: group(upstreams[3]),
       },
       timeouts: { handshake: '1s' },
-    });
+    };
+    t = await startTestProxy(config);
   });
 
   after(async () => {
@@ -274,10 +288,54 @@ describe('TLS passthrough routed by SNI', { timeout: 60_000 }, () => {
     await until(() => t.proxy.stats('strict').handshaking === 0, 'no hello in progress');
   });
 
+  it('behind a load balancer: the PROXY header first, then the hello, and the carried address counts', async () => {
+    const from = t.records.length;
+    const raw = await connectTcp(t.port('behind-lb'));
+    raw.write(
+      proxyHeaderV1({
+        sourceAddress: '203.0.113.7',
+        sourcePort: 40000,
+        destinationAddress: '198.51.100.1',
+        destinationPort: 443,
+      }),
+    );
+    const { line, cn } = await fetchLine(0, pki, { socket: raw, servername: 'api.example.test' });
+    assert.deepEqual([line, cn], ['api api.example.test -', 'api']);
+    const record = await t.record((r) => r.listener === 'behind-lb', from);
+    assert.deepEqual(
+      [record.clientAddress, record.serverName, record.group],
+      ['203.0.113.7', 'api.example.test', 'api'],
+    );
+  });
+
   it('shows its routes in the listener picture', () => {
     const edge = t.proxy.snapshot().listeners.find((l) => l.name === 'edge');
     assert.equal(edge?.kind, 'tls-passthrough');
     assert.deepEqual(edge?.sniRoutes?.[1], { serverName: '*.apps.example.test', group: 'apps' });
     assert.equal(edge?.defaultGroup, 'fallback');
+  });
+
+  // Last: it changes the configuration the other tests assume.
+  it('a reload that changes the routes applies to new connections', async () => {
+    const next = {
+      ...config,
+      listeners: config.listeners.map((l) =>
+        l.name === 'strict'
+          ? { ...l, sniRoutes: [{ serverName: '*.example.test', group: 'apps' }], defaultGroup: 'fallback' }
+          : l,
+      ),
+    };
+    const result = await t.manager.reload(
+      parseConfigText(stringify(next), join(tmpdir(), 'passthrough.yaml')),
+    );
+    assert.equal(result.ok, true, JSON.stringify(result));
+    const skipName = { checkServerIdentity: () => undefined };
+    assert.equal(
+      (await fetchLine(t.port('strict'), pki, { servername: 'api.example.test', ...skipName })).line,
+      'apps api.example.test -',
+    );
+    assert.equal((await fetchLine(t.port('strict'), pki)).line, 'fallback - -');
+    const strict = t.proxy.snapshot().listeners.find((l) => l.name === 'strict');
+    assert.equal(strict?.defaultGroup, 'fallback');
   });
 });

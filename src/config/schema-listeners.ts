@@ -72,18 +72,24 @@ const handshakeRateSchema = z
  * The per-source guard's default per listener kind. A TLS listener protects its handshakes (CPU) from
  * one address opening connections in a loop; 1000 per second lets a NAT gateway or a node's SNAT
  * carry many clients. A plain TCP listener has no handshake to protect, and one busy source (a NAT,
- * a load test) is normal traffic there, so the guard is off unless configured.
+ * a load test) is normal traffic there, so the guard is off unless configured; so is a TLS
+ * passthrough listener's, which reads a hello but makes no handshake.
  */
-export const DEFAULT_PER_SOURCE = { tls: 1000, tcp: 0 } as const;
+export const DEFAULT_PER_SOURCE = { tls: 1000, tcp: 0, 'tls-passthrough': 0 } as const;
 
-/** Exactly one of `tls` (+ `routes`) or `group`; runs on partly parsed input so it reports alongside other issues. */
+/**
+ * Exactly one of `tls` (+ `routes`), `sniRoutes` (+ `defaultGroup`) or `group`; runs on partly
+ * parsed input so it reports alongside other issues.
+ */
 function checkListenerKind(value: unknown, ctx: Ctx): void {
   if (!isRecord(value)) return;
   const who = typeof value.name === 'string' ? `listener "${value.name}"` : 'this listener';
   const hasTls = value.tls !== undefined;
   const hasGroup = value.group !== undefined;
   const hasRoutes = value.routes !== undefined;
-  if (hasTls && hasGroup) {
+  if (value.sniRoutes !== undefined || value.defaultGroup !== undefined) {
+    checkPassthroughKind(value, who, ctx);
+  } else if (hasTls && hasGroup) {
     report(
       ctx,
       ['group'],
@@ -100,8 +106,70 @@ function checkListenerKind(value: unknown, ctx: Ctx): void {
       'key',
     );
   } else if (!hasTls && !hasGroup) {
-    report(ctx, [], `${who} needs either "tls" with "routes" (mutual TLS) or "group" (plain TCP)`);
+    report(
+      ctx,
+      [],
+      `${who} needs either "tls" with "routes" (mutual TLS), "sniRoutes" (TLS passthrough) or "group" (plain TCP)`,
+    );
   }
+}
+
+/** A TLS passthrough listener (`sniRoutes`, `defaultGroup`) has none of the other kinds' keys. */
+function checkPassthroughKind(value: Record<string, unknown>, who: string, ctx: Ctx): void {
+  const why: Record<string, string> = {
+    tls: 'it does not terminate TLS (the upstreams do), so it has no "tls"',
+    routes: '"routes" match client certificate orgs, which passthrough never sees',
+    group: 'the group for names no route matches is "defaultGroup"',
+  };
+  for (const key of ['tls', 'routes', 'group']) {
+    if (value[key] !== undefined) {
+      report(ctx, [key], `${who} has "sniRoutes" (TLS passthrough) and "${key}": ${why[key]}`, 'key');
+      return;
+    }
+  }
+  if (value.sniRoutes === undefined) {
+    report(
+      ctx,
+      ['defaultGroup'],
+      `${who} has "defaultGroup" but no "sniRoutes"; add sniRoutes (server name to group), or use "group" for a plain TCP listener`,
+      'key',
+    );
+  }
+}
+
+/** A server name a route matches: a DNS name, or `*.` and one (a wildcard covers one label). */
+const SERVER_NAME =
+  /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
+
+const sniRouteSchema = z.strictObject({
+  serverName: z.string().superRefine((name, ctx) => {
+    if (SERVER_NAME.test(name) && name.length <= 253) return;
+    const hint = name.includes('*')
+      ? ' (a wildcard is only a leading "*." before a name, e.g. "*.example.com")'
+      : '';
+    report(
+      ctx,
+      [],
+      `expected a DNS name such as "api.example.com" or "*.example.com", got ${showValue(name)}${hint}`,
+    );
+  }),
+  group: text(),
+});
+
+/** Server names compare case-insensitively, so two routes for one name differ only in which wins. */
+function checkSniRoutes(routes: { serverName: string }[] | undefined, ctx: Ctx): void {
+  const first = new Map<string, number>();
+  routes?.forEach((r, i) => {
+    const name = r.serverName.toLowerCase();
+    const at = first.get(name);
+    if (at === undefined) first.set(name, i);
+    else
+      report(
+        ctx,
+        ['sniRoutes', i, 'serverName'],
+        `duplicate serverName "${r.serverName}" (also sniRoutes[${at}])`,
+      );
+  });
 }
 
 /** An address or CIDR range, e.g. `10.0.0.0/8` or `fd00::/8`. */
@@ -153,11 +221,14 @@ export const listenerSchema = z
     tls: tlsSchema.optional(),
     routes: z.array(routeSchema).min(1).optional(),
     group: text().optional(),
+    sniRoutes: z.array(sniRouteSchema).min(1).optional(),
+    defaultGroup: text().optional(),
   })
   .superRefine(checkListenerKind, { when: () => true })
   .superRefine(checkProxyProtocolIn)
+  .superRefine((l, ctx) => checkSniRoutes(l.sniRoutes, ctx))
   .transform((l): ListenerConfig => {
-    const kind = l.tls !== undefined ? 'tls' : 'tcp';
+    const kind = l.tls !== undefined ? 'tls' : l.sniRoutes !== undefined ? 'tls-passthrough' : 'tcp';
     const base = {
       name: l.name,
       bind: l.bind,
@@ -175,5 +246,9 @@ export const listenerSchema = z
     };
     // checkListenerKind has made sure exactly one of the two shapes is present.
     if (l.tls !== undefined) return { kind: 'tls', ...base, tls: l.tls, routes: l.routes ?? [] };
+    if (l.sniRoutes !== undefined) {
+      const fallback = l.defaultGroup === undefined ? {} : { defaultGroup: l.defaultGroup };
+      return { kind: 'tls-passthrough', ...base, sniRoutes: l.sniRoutes, ...fallback };
+    }
     return { kind: 'tcp', ...base, group: l.group ?? '' };
   });

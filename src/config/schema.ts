@@ -79,6 +79,15 @@ function checkReferences(value: unknown, ctx: Ctx): void {
     if (typeof l.group === 'string' && l.tls === undefined && !groups.includes(l.group)) {
       report(ctx, ['listeners', i, 'group'], unknownGroup(l.group));
     }
+    if (typeof l.defaultGroup === 'string' && !groups.includes(l.defaultGroup)) {
+      report(ctx, ['listeners', i, 'defaultGroup'], unknownGroup(l.defaultGroup));
+    }
+    if (Array.isArray(l.sniRoutes)) {
+      l.sniRoutes.forEach((r, j) => {
+        if (isRecord(r) && typeof r.group === 'string' && !groups.includes(r.group))
+          report(ctx, ['listeners', i, 'sniRoutes', j, 'group'], unknownGroup(r.group));
+      });
+    }
     if (!Array.isArray(l.routes)) return;
     l.routes.forEach((r, j) => {
       if (!isRecord(r) || typeof r.group !== 'string') return;

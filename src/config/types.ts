@@ -134,8 +134,26 @@ export interface TcpListenerConfig extends ListenerBaseConfig {
   group: string;
 }
 
+/** A TLS passthrough listener: the ClientHello's server name picks the group; TLS ends upstream. */
+export interface TlsPassthroughListenerConfig extends ListenerBaseConfig {
+  /** Discriminant. */
+  kind: 'tls-passthrough';
+  /** Server name (exact, or `*.` and one label) to group; exact names win over wildcards. */
+  sniRoutes: SniRouteConfig[];
+  /** Group for clients without a server name or with one no route names; absent: refused. */
+  defaultGroup?: string;
+}
+
+/** One `sniRoutes` entry. */
+export interface SniRouteConfig {
+  /** `api.example.com`, or `*.example.com` for exactly one more label. */
+  serverName: string;
+  /** Group the connection goes to. */
+  group: string;
+}
+
 /** One listener, told apart by `kind` (or `'tls' in listener`). */
-export type ListenerConfig = TlsListenerConfig | TcpListenerConfig;
+export type ListenerConfig = TlsListenerConfig | TcpListenerConfig | TlsPassthroughListenerConfig;
 
 /** Per-source limit on new connections; `perSource` 0 disables it. */
 export interface HandshakeRateConfig {

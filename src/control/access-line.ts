@@ -26,6 +26,7 @@ export function accessFields(r: SessionEndedEvent) {
     tlsVersion: r.tlsVersion,
     tlsCipher: r.tlsCipher,
     serverName: r.serverName,
+    alpn: r.alpn,
     handshakeMs: roundMs(r.handshakeMs),
     connectMs: roundMs(r.connectMs),
     retries: retriesOf(r),
@@ -62,7 +63,7 @@ export function accessLine(r: SessionEndedEvent, level: 'info' | 'warn', pid: nu
     `,"clientId":${str(r.clientId)},"org":${str(r.org)},"group":${str(r.group)},"upstream":${str(r.upstream)}` +
     `,"upstreamAddress":${str(r.upstreamAddress)},"bytesFromClient":${num(r.bytesFromClient)}` +
     `,"bytesToClient":${num(r.bytesToClient)},"tlsVersion":${str(r.tlsVersion)},"tlsCipher":${str(r.tlsCipher)}` +
-    `,"serverName":${str(r.serverName)},"handshakeMs":${num(roundMs(r.handshakeMs))}` +
+    `,"serverName":${str(r.serverName)},"alpn":${str(r.alpn)},"handshakeMs":${num(roundMs(r.handshakeMs))}` +
     `,"connectMs":${num(roundMs(r.connectMs))},"retries":${retriesOf(r)},"durationMs":${num(roundMs(r.durationMs))}` +
     `,"termination":${str(r.termination)},"msg":"session"}\n`
   );

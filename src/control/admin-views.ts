@@ -46,6 +46,9 @@ export interface ListenerView {
   listening: boolean;
   /** Plain TCP listeners: the group every connection goes to. */
   group?: string;
+  /** TLS passthrough listeners: server name to group, and the group for the rest. */
+  sniRoutes?: ListenerSnapshot['sniRoutes'];
+  defaultGroup?: string;
   /** Counts, with refusals and bad endings by reason code. */
   stats: ListenerSnapshot['stats'];
 }
@@ -117,6 +120,8 @@ export function listenerView(l: ListenerSnapshot): ListenerView {
     address: l.address,
     listening: l.listening,
     ...(l.group === undefined ? {} : { group: l.group }),
+    ...(l.sniRoutes === undefined ? {} : { sniRoutes: l.sniRoutes }),
+    ...(l.defaultGroup === undefined ? {} : { defaultGroup: l.defaultGroup }),
     stats: {
       accepted: s.accepted,
       active: s.active,

@@ -138,6 +138,8 @@ export interface SessionEndedEvent {
   tlsCipher: string;
   /** Server name (SNI) the client asked for; empty when it sent none. */
   serverName: string;
+  /** ALPN protocols the client offered, comma-separated (TLS passthrough, which reads its hello); else empty. */
+  alpn: string;
   /** `OK` for a normal end, otherwise the reason code. */
   termination: ErrorCode | 'OK';
 }

@@ -308,7 +308,7 @@ function guardHint(code: ErrorCode, listener: string): string {
   }
 }
 
-function describe(rt: ListenerRuntime): Pick<ListenerSnapshot, 'name' | 'kind' | 'bind' | 'group'> {
+function describe(rt: ListenerRuntime): Omit<ListenerSnapshot, 'address' | 'port' | 'listening' | 'stats'> {
   return {
     name: rt.name,
     kind: rt.kind,

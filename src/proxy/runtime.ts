@@ -4,6 +4,7 @@ import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
 import type { ProxyProtocolVersion } from './proxy-header.js';
+import type { SniRoutes } from './sni-routes.js';
 import type { TlsMaterial } from './tls.js';
 
 /** Anything that answers "may this key go ahead?": 0 means yes, otherwise ms until it may retry. */
@@ -62,6 +63,13 @@ export interface TcpListenerRuntime {
   group: string;
 }
 
+/** A TLS passthrough listener routes by the ClientHello's server name and never terminates TLS. */
+export interface TlsPassthroughListenerRuntime {
+  kind: 'tls-passthrough';
+  /** Server name to group, with the default for the rest. */
+  sni: SniRoutes;
+}
+
 /** Everything one listener needs to run. */
 export type ListenerRuntime = {
   /** Name used in logs and metrics. */
@@ -84,7 +92,7 @@ export type ListenerRuntime = {
   trustedProxies?: AddressRanges;
   /** Which client addresses are let in (`allow` / `deny`); absent when both lists are empty. */
   addressRules?: AddressRules;
-} & (TlsListenerRuntime | TcpListenerRuntime);
+} & (TlsListenerRuntime | TcpListenerRuntime | TlsPassthroughListenerRuntime);
 
 /** The whole typed model the data plane runs on; built from config by the composition root. */
 export interface ProxyRuntime {

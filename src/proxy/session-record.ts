@@ -27,6 +27,7 @@ export interface SessionFacts {
   readonly tlsVersion: string;
   readonly tlsCipher: string;
   readonly serverName: string;
+  readonly alpn: string;
   readonly termination: ErrorCode | 'OK';
 }
 
@@ -72,6 +73,7 @@ export function publishSessionEnded(s: SessionFacts): void {
     tlsVersion: s.tlsVersion,
     tlsCipher: s.tlsCipher,
     serverName: s.serverName,
+    alpn: s.alpn,
     termination: s.termination,
   });
 }

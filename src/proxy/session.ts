@@ -71,6 +71,8 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
   tlsVersion = '';
   tlsCipher = '';
   serverName = '';
+  /** The ALPN protocols a ClientHello offered, comma-separated, when the kind read one itself. */
+  alpn = '';
   group: UpstreamGroup | null = null;
   admissionKey = '';
   upstream: Upstream | null = null;
@@ -136,10 +138,11 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
     this.kind.route(client, listener, this);
   }
 
-  negotiated(tlsVersion: string, tlsCipher: string, serverName: string): void {
+  negotiated(tlsVersion: string, tlsCipher: string, serverName: string, alpn = ''): void {
     this.tlsVersion = tlsVersion;
     this.tlsCipher = tlsCipher;
     this.serverName = serverName;
+    this.alpn = alpn;
   }
 
   identified(clientId: string, org: string): void {

@@ -7,6 +7,7 @@ import { parseHostPort } from '../lib/upstreams/address.js';
 import { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import { Authorizer } from '../proxy/authorize.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
+import { SniRoutes } from '../proxy/sni-routes.js';
 import type { TlsMaterial } from '../proxy/tls.js';
 import {
   type AdmissionControls,
@@ -143,6 +144,9 @@ export async function buildListener(
     sourceGuard,
   };
   if (l.kind === 'tcp') return { ...common, kind: 'tcp', group: l.group };
+  if (l.kind === 'tls-passthrough') {
+    return { ...common, kind: 'tls-passthrough', sni: new SniRoutes(l.sniRoutes, l.defaultGroup) };
+  }
   const tls = await loadTlsMaterial(l.tls, `listeners[${index}].tls`);
   const authorizer = new Authorizer(l.routes, l.tls.orgRule, (name) => groups.has(name));
   return { ...common, kind: 'tls', tls, authorizer };

@@ -130,6 +130,8 @@ const LISTENER_KEYS = {
   tls: 'settings',
   routes: 'settings',
   group: 'settings',
+  sniRoutes: 'settings',
+  defaultGroup: 'settings',
 } as const satisfies Record<KeyOf<ListenerConfig>, 'identity' | 'address' | 'settings'>;
 
 // Sections whose keys the new runtime (timeouts, connect attempts, concurrency), the file

@@ -233,8 +233,51 @@ describe('configuration errors: file:line:column key.path: message', () => {
       'groups: { g: { upstreams: [{ address: "127.0.0.1:1" }] } }',
     ].join('\n');
     assert.deepEqual(issues(neither), [
-      'edge.yaml:2:5 listeners[0]: listener "bare" needs either "tls" with "routes" (mutual TLS) or "group" (plain TCP)',
+      'edge.yaml:2:5 listeners[0]: listener "bare" needs either "tls" with "routes" (mutual TLS), "sniRoutes" (TLS passthrough) or "group" (plain TCP)',
     ]);
+  });
+
+  it('TLS passthrough: unknown groups, duplicate and bad server names, mixed with other kinds', () => {
+    const listener = (...lines: string[]) =>
+      [
+        'listeners:',
+        '  - name: sni',
+        '    bind: "127.0.0.1:0"',
+        ...lines,
+        'groups: { g: { upstreams: [{ address: "127.0.0.1:1" }] } }',
+      ].join('\n');
+    assert.deepEqual(
+      issues(
+        listener(
+          '    sniRoutes:',
+          '      - { serverName: a.example.com, group: gg }',
+          '      - { serverName: A.Example.com, group: g }',
+          '      - { serverName: "a.*.example.com", group: g }',
+          '      - { serverName: "*example.com", group: g }',
+          '      - { serverName: "bad name", group: g }',
+          '    defaultGroup: nope',
+        ),
+      ),
+      [
+        'edge.yaml:5:45 listeners[0].sniRoutes[0].group: group "gg" is not defined in groups (did you mean "g"?)',
+        'edge.yaml:6:23 listeners[0].sniRoutes[1].serverName: duplicate serverName "A.Example.com" (also sniRoutes[0])',
+        'edge.yaml:7:23 listeners[0].sniRoutes[2].serverName: expected a DNS name such as "api.example.com" or "*.example.com", got "a.*.example.com" (a wildcard is only a leading "*." before a name, e.g. "*.example.com")',
+        'edge.yaml:8:23 listeners[0].sniRoutes[3].serverName: expected a DNS name such as "api.example.com" or "*.example.com", got "*example.com" (a wildcard is only a leading "*." before a name, e.g. "*.example.com")',
+        'edge.yaml:9:23 listeners[0].sniRoutes[4].serverName: expected a DNS name such as "api.example.com" or "*.example.com", got "bad name"',
+        'edge.yaml:10:19 listeners[0].defaultGroup: group "nope" is not defined in groups',
+      ],
+    );
+    const route = '    sniRoutes: [{ serverName: a.example.com, group: g }]';
+    assert.deepEqual(issues(listener(route, '    group: g')), [
+      'edge.yaml:5:5 listeners[0].group: listener "sni" has "sniRoutes" (TLS passthrough) and "group": the group for names no route matches is "defaultGroup"',
+    ]);
+    assert.deepEqual(issues(listener(route, '    tls: { cert: c, key: k, clientCa: ca }')), [
+      'edge.yaml:5:5 listeners[0].tls: listener "sni" has "sniRoutes" (TLS passthrough) and "tls": it does not terminate TLS (the upstreams do), so it has no "tls"',
+    ]);
+    assert.deepEqual(issues(listener('    defaultGroup: g')), [
+      'edge.yaml:4:5 listeners[0].defaultGroup: listener "sni" has "defaultGroup" but no "sniRoutes"; add sniRoutes (server name to group), or use "group" for a plain TCP listener',
+    ]);
+    assert.deepEqual(issues(listener('    sniRoutes: []')).length, 1);
   });
 
   it('PROXY protocol in: no trusted proxies, trusted proxies without it, a bad range', () => {

@@ -22,6 +22,7 @@ const record = (over: Partial<SessionEndedEvent>): SessionEndedEvent => ({
   tlsVersion: 'TLSv1.3',
   tlsCipher: 'TLS_AES_256_GCM_SHA384',
   serverName: 'lb.example.com',
+  alpn: 'h2,http/1.1',
   handshakeMs: 3.1234567,
   connectMs: 0.5004,
   connectAttempts: 2,

@@ -39,6 +39,7 @@ describe('access log', { timeout: 30_000 }, () => {
     const { level, fields } = lines[0];
     assert.equal(level, 'info');
     assert.deepEqual(Object.keys(fields).sort(), [
+      'alpn',
       'bytesFromClient',
       'bytesToClient',
       'clientAddress',

@@ -236,6 +236,7 @@ describe('proxy events over real sockets', { timeout: 60_000 }, () => {
       connectAttempts: 1,
       tlsVersion: 'TLSv1.3',
       serverName: 'localhost',
+      alpn: '',
       termination: 'OK',
     });
   });

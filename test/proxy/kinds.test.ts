@@ -5,9 +5,21 @@ import type { ErrorCode } from '../../src/lib/errors.js';
 import type { RoutedSession } from '../../src/proxy/kinds/listener-kind.js';
 import { listenerKind } from '../../src/proxy/kinds/registry.js';
 import type { ListenerRuntime, ProxyRuntime } from '../../src/proxy/runtime.js';
+import { SniRoutes } from '../../src/proxy/sni-routes.js';
 
 const tcp = { kind: 'tcp', name: 'plain', group: 'g' } as ListenerRuntime;
 const tls = { kind: 'tls', name: 'mtls' } as ListenerRuntime;
+const passthrough = {
+  kind: 'tls-passthrough',
+  name: 'sni',
+  sni: new SniRoutes(
+    [
+      { serverName: 'a.example.com', group: 'exact' },
+      { serverName: '*.Example.com', group: 'wild' },
+    ],
+    'fallback',
+  ),
+} as ListenerRuntime;
 const runtime = {
   hashKeys: new Map([
     ['by-id', 'client-id'],
@@ -26,6 +38,20 @@ describe('listener kinds', () => {
       bySource: 'source-ip',
     },
     { rt: tls, name: 'tls', closeNotify: true, fields: {}, byId: 'client-id', bySource: 'source-ip' },
+    {
+      rt: passthrough,
+      name: 'tls-passthrough',
+      closeNotify: false,
+      fields: {
+        sniRoutes: [
+          { serverName: 'a.example.com', group: 'exact' },
+          { serverName: '*.Example.com', group: 'wild' },
+        ],
+        defaultGroup: 'fallback',
+      },
+      byId: 'source-ip',
+      bySource: 'source-ip',
+    },
   ] as const;
   for (const c of cases) {
     it(`${c.name}: found by its name, with its hash key default, close and listener fields`, () => {
@@ -50,5 +76,28 @@ describe('listener kinds', () => {
     listenerKind(tcp).route({} as Socket, tcp, session);
     assert.deepEqual(calls, [['routed', 'g', '127.0.0.9']]);
     assert.equal(listenerKind(tcp).proxiedTls({} as Socket, ''), undefined);
+  });
+
+  it('tls-passthrough: SNI routes match exactly first, then a wildcard of one label, case-insensitively', () => {
+    const sni = new SniRoutes(
+      [
+        { serverName: '*.example.com', group: 'wild' },
+        { serverName: 'A.example.com', group: 'exact' },
+        { serverName: '*.deep.example.com', group: 'deep' },
+      ],
+      undefined,
+    );
+    const cases: [string, string | undefined][] = [
+      ['a.example.com', 'exact'],
+      ['b.example.com', 'wild'],
+      ['example.com', undefined],
+      ['x.y.example.com', undefined],
+      ['x.deep.example.com', 'deep'],
+      ['deep.example.com', 'wild'],
+      ['com', undefined],
+      ['.example.com', undefined],
+    ];
+    for (const [name, group] of cases) assert.equal(sni.match(name), group, name);
+    assert.equal(sni.defaultGroup, undefined);
   });
 });

@@ -98,6 +98,13 @@ function listenerLines(l: ListenerConfig, width: number, show: (p: string) => st
   if (l.kind === 'tcp') {
     return [`  ${l.name.padEnd(width)}  ${l.bind}  tcp  -> group ${l.group}  (${limits}${proxyProtocol})`];
   }
+  if (l.kind === 'tls-passthrough') {
+    const sni = l.sniRoutes.map((r) => `${r.serverName} -> ${r.group}`);
+    sni.push(`default -> ${l.defaultGroup ?? 'refused'}`);
+    return [
+      `  ${l.name.padEnd(width)}  ${l.bind}  tls-passthrough  sni: ${sni.join(', ')}  (${limits}${proxyProtocol})`,
+    ];
+  }
   const routes = l.routes
     .map(
       (r) =>
@@ -137,9 +144,15 @@ function rateLimit(config: SwitchyardConfig): string {
 /** What the limits count by: the certificate's CN on TLS listeners, the source address on plain TCP. */
 function admissionKey(config: SwitchyardConfig): string {
   const kinds = new Set(config.listeners.map((l) => l.kind));
-  if (!kinds.has('tcp')) return 'per client id';
+  const bySource = kinds.has('tcp') || kinds.has('tls-passthrough');
+  if (!bySource) return 'per client id';
   if (!kinds.has('tls')) return 'per source address';
-  return 'per client id (per source address on plain TCP listeners)';
+  const which = kinds.has('tcp')
+    ? kinds.has('tls-passthrough')
+      ? 'plain TCP and TLS passthrough'
+      : 'plain TCP'
+    : 'TLS passthrough';
+  return `per client id (per source address on ${which} listeners)`;
 }
 
 function d(ms: number): string {

@@ -49,7 +49,7 @@ export interface ListenerKind<R extends ListenerRuntime = ListenerRuntime> {
 export type HashKeySource = 'client-id' | 'source-ip';
 
 /** The fields of a listener snapshot that only some kinds have. */
-export type KindFields = Pick<ListenerSnapshot, 'group'>;
+export type KindFields = Pick<ListenerSnapshot, 'group' | 'sniRoutes' | 'defaultGroup'>;
 
 /** What a listener offers its kind's intake. */
 export interface AcceptingListener {
@@ -84,8 +84,11 @@ export interface ConnectionIntake<R extends ListenerRuntime = ListenerRuntime> {
 export interface RoutedSession {
   /** The client's source address. */
   readonly clientAddress: string;
-  /** What a TLS handshake agreed, for the session's record (read while the socket is open). */
-  negotiated(tlsVersion: string, tlsCipher: string, serverName: string): void;
+  /**
+   * What a TLS handshake agreed, for the session's record (read while the socket is open); `alpn`
+   * is what a ClientHello offered, comma-separated, for kinds that read one without answering it.
+   */
+  negotiated(tlsVersion: string, tlsCipher: string, serverName: string, alpn?: string): void;
   /** Who the client is, as far as known, for the session's record: also a refused session has one. */
   identified(clientId: string, org: string): void;
   /** The group the session goes to, and the key the per-client limits count it under. */

@@ -2,11 +2,13 @@ import type { ListenerRuntime } from '../runtime.js';
 import type { ListenerKind } from './listener-kind.js';
 import { tcpKind } from './tcp.js';
 import { tlsKind } from './tls.js';
+import { tlsPassthroughKind } from './tls-passthrough.js';
 
 /** Every listener kind by its config name; a new kind is one module and one line here. */
 const KINDS: { [K in ListenerRuntime['kind']]: ListenerKind<Extract<ListenerRuntime, { kind: K }>> } = {
   tcp: tcpKind,
   tls: tlsKind,
+  'tls-passthrough': tlsPassthroughKind,
 };
 
 /** The kind module of a listener runtime. */

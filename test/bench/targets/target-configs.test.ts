@@ -87,6 +87,7 @@ describe('switchyard configuration', () => {
         );
         assert.equal(config.groups[listener.group].balancer, 'least-connections');
       } else {
+        assert.ok(listener.kind === 'tls');
         assert.deepEqual(listener.routes, [{ org: 'bench', group: 'echo' }]);
         assert.equal(listener.tls.cert, certs.serverCert);
         assert.equal(listener.tls.clientCa, certs.caCert);

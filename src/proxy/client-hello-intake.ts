@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
-import { CLIENT_HELLO_MAX_BYTES, readClientHello } from './client-hello.js';
+import { readClientHello } from './client-hello.js';
+import { awaitPreface, type PrefaceRules } from './preface-reader.js';
 
 /**
  * Reading a TLS ClientHello from a connection just accepted, without answering it: bounded in bytes
- * ({@link CLIENT_HELLO_MAX_BYTES}) and in time (the listener's handshake timeout), so a client that
+ * (16 KiB, `client-hello.ts`) and in time (the listener's handshake timeout), so a client that
  * dribbles, stalls or sends something else costs one timer and at most 16 KiB. Everything read is
  * put back on the socket, so the upstream, which terminates TLS, gets the client's bytes untouched.
  */
@@ -25,6 +26,23 @@ type HelloSocket = Socket & { [hello]?: HelloFacts };
 /** How reading the hello ended: the socket is the caller's again either way. */
 export type ClientHelloOutcome = { ok: true } | { ok: false; code: ErrorCode; detail: string };
 
+const helloRules: PrefaceRules<HelloFacts> = {
+  read(received) {
+    const read = readClientHello(received);
+    if (read.state !== 'complete') return read;
+    return {
+      state: 'complete',
+      length: read.length,
+      value: { serverName: read.serverName, alpn: read.alpn },
+    };
+  },
+  // all of it, the hello and anything after: the upstream reads the stream from its first byte
+  putBack: 'all',
+  timeoutCode: ErrorCodes.ERR_CLIENT_HELLO_TIMEOUT,
+  endedCode: ErrorCodes.ERR_CLIENT_HELLO_INVALID,
+  what: 'the ClientHello',
+};
+
 /**
  * Reads the ClientHello at the start of `socket`, then calls `done` once: ok (what it said is now
  * {@link helloOf} the socket, and every byte read is back on it, unread) or refused with a reason.
@@ -35,53 +53,10 @@ export function awaitClientHello(
   timeoutMs: number,
   done: (outcome: ClientHelloOutcome) => void,
 ): void {
-  let received: Buffer = Buffer.alloc(0);
-  let finished = false;
-  const finish = (outcome: ClientHelloOutcome): void => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    socket.removeListener('data', onData);
-    socket.removeListener('end', onEnd);
-    socket.removeListener('error', onError);
-    socket.pause();
-    // All of it, the hello and anything after: the upstream reads the stream from its first byte.
-    if (outcome.ok) socket.unshift(received);
-    done(outcome);
-  };
-  const onData = (chunk: Buffer): void => {
-    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-    const read = readClientHello(received);
-    if (read.state === 'partial') return;
-    if (read.state === 'refused') {
-      finish({ ok: false, code: read.code, detail: read.detail });
-      return;
-    }
-    (socket as HelloSocket)[hello] = { serverName: read.serverName, alpn: read.alpn };
-    finish({ ok: true });
-  };
-  const onEnd = (): void =>
-    finish({
-      ok: false,
-      code: ErrorCodes.ERR_CLIENT_HELLO_INVALID,
-      detail: `connection ended after ${received.length} bytes of the ClientHello`,
-    });
-  const onError = (err: NodeJS.ErrnoException): void =>
-    finish({ ok: false, code: ErrorCodes.ERR_CLIENT_RESET, detail: err.code ?? String(err) });
-  const timer = setTimeout(
-    () =>
-      finish({
-        ok: false,
-        code: ErrorCodes.ERR_CLIENT_HELLO_TIMEOUT,
-        detail: `${received.length} bytes within ${timeoutMs} ms`,
-      }),
-    timeoutMs,
-  );
-  socket.on('data', onData);
-  socket.on('end', onEnd);
-  socket.on('error', onError);
-  // Sockets a listener took over from managed accept start paused; this one reads the usual way.
-  if (socket.isPaused()) socket.resume();
+  awaitPreface(socket, helloRules, timeoutMs, (outcome) => {
+    if (outcome.ok) (socket as HelloSocket)[hello] = outcome.value;
+    done(outcome.ok ? { ok: true } : outcome);
+  });
 }
 
 /** What the ClientHello of this connection said; undefined before it was read (or on another kind). */

@@ -20,8 +20,10 @@ import {
 // The connection as the header described it, kept on the accepted socket itself (as the TLS
 // handshake's start time is) rather than in a map every connection would insert into.
 const carried = Symbol('proxiedConnection');
+// Bytes of the header read off this very socket: the load balancer's, not the client's.
+const headerBytes = Symbol('proxyHeaderBytes');
 
-type CarryingSocket = Socket & { [carried]?: ProxiedConnection };
+type CarryingSocket = Socket & { [carried]?: ProxiedConnection; [headerBytes]?: number };
 
 /** How reading a header ended: the socket is the caller's again either way. */
 export type ProxyHeaderOutcome = { ok: true } | { ok: false; code: ErrorCode; detail: string };
@@ -44,6 +46,7 @@ export function awaitProxyHeader(
     }
     if (outcome.value.connection !== undefined)
       (socket as CarryingSocket)[carried] = outcome.value.connection;
+    (socket as CarryingSocket)[headerBytes] = outcome.value.length;
     done({ ok: true });
   });
 }
@@ -93,4 +96,12 @@ export function carriedConnection(socket: Socket): ProxiedConnection | undefined
 /** The client's address: the one a PROXY protocol header carried, else the socket's peer. */
 export function clientAddressOf(socket: Socket): string {
   return carriedConnection(socket)?.sourceAddress ?? socket.remoteAddress ?? '';
+}
+
+/**
+ * Bytes the client sent on `socket`, without a PROXY header read off it (the load balancer's
+ * bytes). A TLS socket counts cleartext only, so nothing is taken off there.
+ */
+export function clientBytesRead(socket: Socket): number {
+  return socket.bytesRead - ((socket as CarryingSocket)[headerBytes] ?? 0);
 }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../lib/errors.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
+import { clientBytesRead } from './proxy-header-intake.js';
 import type { ListenerRuntime } from './runtime.js';
 import type { SessionHost } from './session.js';
 import type { SessionPhase, SessionSnapshot } from './snapshot.js';
@@ -43,7 +44,7 @@ export function sessionSnapshot(s: SessionFacts): SessionSnapshot {
     group: s.group?.name ?? '',
     upstream: s.upstream?.id ?? '',
     phase: s.phase,
-    bytesFromClient: client.bytesRead,
+    bytesFromClient: clientBytesRead(client),
     bytesToClient: client.bytesWritten,
     ageMs: performance.now() - s.startedAt,
   };
@@ -64,7 +65,7 @@ export function publishSessionEnded(s: SessionFacts): void {
     group: s.group?.name ?? '',
     upstream: upstream?.id ?? '',
     upstreamAddress: upstream?.address ?? '',
-    bytesFromClient: client.bytesRead,
+    bytesFromClient: clientBytesRead(client),
     bytesToClient: client.bytesWritten,
     durationMs: performance.now() - s.startedAt,
     handshakeMs: s.handshakeMs,

@@ -12,7 +12,7 @@ import type { ListenerKind, RoutedSession } from './kinds/listener-kind.js';
 import { listenerKind } from './kinds/registry.js';
 import { type OwnedSocket, sessionOf } from './owned-socket.js';
 import { proxyHeader } from './proxy-header.js';
-import { carriedConnection } from './proxy-header-intake.js';
+import { carriedConnection, clientBytesRead } from './proxy-header-intake.js';
 import { relay } from './relay.js';
 import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { publishSessionEnded, type SessionFacts, sessionSnapshot } from './session-record.js';
@@ -303,7 +303,7 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
     const client = this.client;
     const stats = this.#stats;
     stats.active--;
-    stats.bytesFromClients += client.bytesRead;
+    stats.bytesFromClients += clientBytesRead(client);
     stats.bytesToClients += client.bytesWritten;
     if (this.termination !== 'OK') stats.reject(this.termination);
     this.host.sessionClosed(this);

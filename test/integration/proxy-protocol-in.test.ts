@@ -149,6 +149,11 @@ describe('PROXY protocol in', { timeout: 60_000 }, () => {
     const record = await t.record((r) => r.listener === 'behind-lb', from);
     assert.equal(record.clientAddress, '203.0.113.7');
     assert.equal(record.clientPort, 40000);
+    assert.equal(
+      record.bytesFromClient,
+      'payload\n'.length,
+      "the header is the load balancer's, not the client's",
+    );
 
     // The rate limit (1 a minute per client address on plain TCP) counts the carried address: a
     // second connection for 203.0.113.7 is refused, one for another address is not.

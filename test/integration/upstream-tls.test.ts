@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,6 +77,48 @@ async function startTlsUpstream(
   };
 }
 
+/** A TLS upstream behind a PROXY protocol v1 line read in the clear, as NGINX's `ssl proxy_protocol` reads it. */
+async function startProxiedTlsUpstream(
+  pair: PemPair,
+  clientCa: string,
+): Promise<{ address: string; headers: string[]; close(): Promise<void> }> {
+  const headers: string[] = [];
+  const tls = createServer({ cert: pair.cert, key: pair.key, ca: clientCa, requestCert: true }, (socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nproxied\n`));
+  });
+  tls.on('tlsClientError', () => {});
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const end = seen.indexOf('\r\n');
+      if (end < 0) return;
+      socket.removeListener('data', onData);
+      socket.pause();
+      headers.push(seen.subarray(0, end).toString('latin1'));
+      // what follows the line is the ClientHello: handed to the TLS server with the socket
+      socket.unshift(seen.subarray(end + 2));
+      tls.emit('connection', socket);
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    headers,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 async function eventually(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if (check()) return;
@@ -98,6 +140,7 @@ describe('TLS to upstreams (groups.<name>.upstreamTls)', { timeout: 60_000 }, ()
   let noIpSan: TlsUpstream;
   let reload: TlsUpstream;
   let picky: TlsUpstream;
+  let proxied: Awaited<ReturnType<typeof startProxiedTlsUpstream>>;
   const file = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);
@@ -134,6 +177,7 @@ describe('TLS to upstreams (groups.<name>.upstreamTls)', { timeout: 60_000 }, ()
     ]);
     // trusts only client certificates of the other CA: Switchyard's is refused
     picky = await startTlsUpstream('picky', apiCert, pki.otherCa.cert);
+    proxied = await startProxiedTlsUpstream(apiCert, pki.ca.cert);
     const ca = file('ca.pem', pki.ca.cert);
     const cert = file('lb.pem', pki.groupA.cert);
     const key = file('lb.key', pki.groupA.key);
@@ -151,10 +195,14 @@ describe('TLS to upstreams (groups.<name>.upstreamTls)', { timeout: 60_000 }, ()
       'reload',
     ];
     t = await startTestProxy({
-      listeners: listeners.map((name) => ({ name, bind: '127.0.0.1:0', group: name })),
+      listeners: [
+        ...listeners.map((name) => ({ name, bind: '127.0.0.1:0', group: name })),
+        { name: 'proxied', bind: '127.0.0.1:0', group: 'proxied', proxyProtocol: 'v1' },
+      ],
       groups: {
         api: { upstreams: [{ address: api.address, id: 'api' }], upstreamTls: tls },
         picky: { upstreams: [{ address: picky.address, id: 'picky' }], upstreamTls: tls },
+        proxied: { upstreams: [{ address: proxied.address, id: 'proxied' }], upstreamTls: tls },
         resume: { upstreams: [{ address: resume.address, id: 'resume' }], upstreamTls: tls },
         mixed: {
           balancer: 'round-robin',
@@ -187,7 +235,9 @@ describe('TLS to upstreams (groups.<name>.upstreamTls)', { timeout: 60_000 }, ()
   after(async () => {
     await t.stop();
     await Promise.all(
-      [api, resume, otherName, untrusted, expired, ipSan, noIpSan, reload, picky].map((u) => u.close()),
+      [api, resume, otherName, untrusted, expired, ipSan, noIpSan, reload, picky, proxied].map((u) =>
+        u.close(),
+      ),
     );
   });
 
@@ -256,6 +306,17 @@ describe('TLS to upstreams (groups.<name>.upstreamTls)', { timeout: 60_000 }, ()
     assert.equal(await tcpGet(t.port('ip')), 'ip-san');
     assert.equal(ipSan.seen.at(-1)!.servername, false, 'no IP literal in SNI (RFC 6066)');
     assert.equal(await refused('ip-wrong'), ErrorCodes.ERR_UPSTREAM_TLS_NAME);
+  });
+
+  it('sends the PROXY protocol header in the clear before the handshake', async () => {
+    const socket = await connectTcp(t.port('proxied'));
+    const sourcePort = socket.localPort;
+    const reply = readAll(socket);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match((await reply).text, /proxied\n$/);
+    assert.equal(proxied.headers.length, 1);
+    assert.match(proxied.headers[0], /^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+$/);
+    assert.ok(proxied.headers[0].endsWith(` ${sourcePort} ${t.port('proxied')}`), proxied.headers[0]);
   });
 
   // A known limit of TLS 1.3 (documented): the server judges the client certificate after the

@@ -17,6 +17,7 @@ import {
   overrideLabel,
 } from './overrides.js';
 import { configSchema } from './schema.js';
+import { UPSTREAM_TLS_FILE_KEYS } from './schema-upstream-tls.js';
 import type { SwitchyardConfig } from './types.js';
 
 /** Options of {@link parseConfigText}. */
@@ -239,6 +240,14 @@ function resolvePaths(config: SwitchyardConfig, baseDir: string): SwitchyardConf
   if (config.limitStore.type === 'redis' && config.limitStore.tls !== undefined) {
     const tls = config.limitStore.tls;
     for (const key of ['ca', 'cert', 'key'] as const) {
+      const path = tls[key];
+      if (path !== undefined) tls[key] = resolve(baseDir, path);
+    }
+  }
+  for (const g of Object.values(config.groups)) {
+    const tls = g.upstreamTls;
+    if (tls === undefined) continue;
+    for (const key of UPSTREAM_TLS_FILE_KEYS) {
       const path = tls[key];
       if (path !== undefined) tls[key] = resolve(baseDir, path);
     }

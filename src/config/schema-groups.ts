@@ -14,6 +14,7 @@ import {
   report,
   text,
 } from './schema-common.js';
+import { upstreamTlsSchema } from './schema-upstream-tls.js';
 import { showValue } from './show-value.js';
 import type { GroupConfig, HealthCheckType, UpstreamConfig } from './types.js';
 
@@ -257,6 +258,7 @@ const groupSchema = z
       })
       .optional(),
     upstreams: z.array(upstreamSchema).min(1),
+    upstreamTls: upstreamTlsSchema.optional(),
   })
   .superRefine(checkGroup, { when: () => true })
   .transform(
@@ -268,6 +270,7 @@ const groupSchema = z
       ...(g.passiveHealth === undefined ? {} : { passiveHealth: g.passiveHealth }),
       slowStart: g.slowStart,
       shutdownSessionsOnDown: g.shutdownSessionsOnDown,
+      ...(g.upstreamTls === undefined ? {} : { upstreamTls: g.upstreamTls }),
       upstreams: g.upstreams.map(
         (u): UpstreamConfig => ({
           address: u.address,

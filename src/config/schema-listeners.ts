@@ -19,7 +19,7 @@ import type { ListenerConfig, TlsVersion } from './types.js';
 // The `listeners[]` part of the configuration schema.
 
 /** A TLS version, with a pointed refusal of the obsolete ones. */
-function tlsVersion() {
+export function tlsVersion() {
   return z.any().transform((value: unknown, ctx): TlsVersion => {
     if (value === 'TLSv1.2' || value === 'TLSv1.3') return value;
     if (value === 'TLSv1' || value === 'TLSv1.1') {

@@ -213,6 +213,22 @@ export interface GroupConfig {
   shutdownSessionsOnDown: boolean;
   /** Upstreams in configured order; ids unique. */
   upstreams: UpstreamConfig[];
+  /** Connect to the upstreams over TLS (verified); absent means plain TCP. */
+  upstreamTls?: UpstreamTlsConfig;
+}
+
+/** TLS from Switchyard to a group's upstreams; verification is always on. Paths are absolute. */
+export interface UpstreamTlsConfig {
+  /** CA certificates (PEM) the upstreams' certificates must chain to; absent: Node's public roots. */
+  ca?: string;
+  /** Name verified and sent as SNI; absent: the upstream's host (an IP address is verified, not sent). */
+  serverName?: string;
+  /** Client certificate chain (PEM) shown to upstreams; comes with `key`. */
+  cert?: string;
+  /** Private key (PEM) of `cert`. */
+  key?: string;
+  /** Lowest TLS version offered. */
+  minVersion: TlsVersion;
 }
 
 /** What an active health check does: connect, TLS handshake, send and expect, or an HTTP GET. */

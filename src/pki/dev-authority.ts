@@ -34,13 +34,18 @@ export interface CertificateAuthorityOptions {
   validDays?: number;
 }
 
-/** Options of {@link createServerCertificate}; given names are added to localhost, 127.0.0.1 and ::1. */
+/**
+ * Options of {@link createServerCertificate}; given names are added to localhost, 127.0.0.1 and ::1;
+ * notBefore/notAfter override validDays (e.g. for expired certs).
+ */
 export interface ServerCertificateOptions {
   commonName?: string;
   dnsNames?: string[];
   ipAddresses?: string[];
   algorithm?: KeyAlgorithm;
   validDays?: number;
+  notBefore?: Date;
+  notAfter?: Date;
 }
 
 /** Options of {@link createClientCertificate}; notBefore/notAfter override validDays (e.g. for expired certs). */
@@ -116,7 +121,7 @@ export async function createServerCertificate(
   for (const ip of ipAddresses) {
     if (isIP(ip) === 0) throw invalid(`ipAddresses: "${ip}" is not an IPv4 or IPv6 address`);
   }
-  const { notBefore, notAfter } = validity(options.validDays ?? DEFAULT_LEAF_VALID_DAYS);
+  const { notBefore, notAfter } = leafValidity(options);
   return issue(ca, {
     algorithm,
     subject: [{ CN: [commonName] }],
@@ -144,7 +149,7 @@ export async function createClientCertificate(
   const organizations = options.organizations ?? [];
   for (const org of organizations) checkNonEmpty('organizations', org);
   if (options.commonName !== undefined) checkNonEmpty('commonName', options.commonName);
-  const { notBefore, notAfter } = clientValidity(options);
+  const { notBefore, notAfter } = leafValidity(options);
   // One RDN per attribute, organizations first: the conventional "O=..., CN=..." order.
   const subject: x509.JsonName = organizations.map((org) => ({ O: [org] }));
   if (options.commonName !== undefined) subject.push({ CN: [options.commonName] });
@@ -279,7 +284,10 @@ function validity(validDays: number): { notBefore: Date; notAfter: Date } {
   return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + validDays * DAY_MS) };
 }
 
-function clientValidity(options: ClientCertificateOptions): { notBefore: Date; notAfter: Date } {
+function leafValidity(options: ClientCertificateOptions | ServerCertificateOptions): {
+  notBefore: Date;
+  notAfter: Date;
+} {
   const validDays = options.validDays ?? DEFAULT_LEAF_VALID_DAYS;
   const defaults = validity(validDays);
   const notBefore = options.notBefore ?? defaults.notBefore;

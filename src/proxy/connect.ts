@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
@@ -8,6 +9,7 @@ import { ignoreError, type OwnedSocket, sessionOf } from './owned-socket.js';
 import { managedReadOptions } from './relay.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import type { SessionHost } from './session.js';
+import { type UpstreamTls, upstreamTlsFailure } from './upstream-tls.js';
 
 /**
  * An admitted session as connect-with-retry sees it. The fields below `group` are this module's
@@ -42,8 +44,10 @@ export interface ConnectingSession {
   connectMs: number;
   /** No upstream could be reached: refuse with the last failure. */
   fail(code: ErrorCode): void;
-  /** The upstream connection is up: relaying starts. */
+  /** The upstream connection is up (TLS included): relaying starts. */
   upstreamConnected(): void;
+  /** The PROXY protocol header the upstream connection starts with, or null when it sends none. */
+  proxyHeader(): Buffer | null;
   /** An attempt ended while the session was closing: it may be able to finish now. */
   settle(): void;
   /** The connected upstream's socket failed. */
@@ -56,12 +60,29 @@ type UpstreamSocket = OwnedSocket<ConnectingSession>;
 
 // One handler per event for every session: each finds its session through the socket.
 function onConnect(this: UpstreamSocket): void {
+  const s = this[sessionOf]!;
+  const tls = upstreamTlsOf(s);
+  if (tls === undefined) connected(s);
+  // Gone while the TCP connect ran: no handshake for nobody; the close settles the session.
+  else if (s.closing) this.destroy();
+  else startTls(s, this, tls);
+}
+function onSecureConnect(this: UpstreamSocket): void {
   connected(this[sessionOf]!);
 }
 function onError(this: UpstreamSocket, err: NodeJS.ErrnoException): void {
   const s = this[sessionOf]!;
-  if (s.connecting) attemptFailed(s, ErrorCodes.ERR_UPSTREAM_CONNECT);
+  // Only the TLS socket is encrypted: its failures are the handshake's, with a code per reason.
+  if (s.connecting)
+    attemptFailed(
+      s,
+      (this as TLSSocket).encrypted === true ? upstreamTlsFailure(err) : ErrorCodes.ERR_UPSTREAM_CONNECT,
+    );
   else s.upstreamSocketError(err);
+}
+function onSession(this: UpstreamSocket, session: Buffer): void {
+  const s = this[sessionOf]!;
+  if (s.upstream !== null) upstreamTlsOf(s)?.remember(s.upstream, session);
 }
 function onTimeout(this: UpstreamSocket): void {
   const s = this[sessionOf]!;
@@ -102,12 +123,13 @@ export function connectNext(s: ConnectingSession, lastFailure: ErrorCode): void 
       attempt: s.attempt,
     });
   s.connectStartedAt = performance.now();
+  // A socket TLS will wrap reads through the TLS layer, never into the relay's managed buffers.
   const socket = netConnect({
     host: upstream.host,
     port: upstream.port,
     allowHalfOpen: true,
     noDelay: true,
-    onread: managedReadOptions,
+    onread: upstreamTlsOf(s) === undefined ? managedReadOptions : undefined,
   });
   s.upstreamSocket = socket;
   s.upstreamClosed = false;
@@ -119,6 +141,43 @@ export function connectNext(s: ConnectingSession, lastFailure: ErrorCode): void 
   socket.on('error', onError);
   socket.on('timeout', onTimeout);
   socket.on('close', onClose);
+}
+
+/** The session's group's TLS to its upstreams, undefined for plain TCP. */
+function upstreamTlsOf(s: ConnectingSession): UpstreamTls | undefined {
+  return s.runtime.upstreamTls?.get(s.group!.name);
+}
+
+/**
+ * The TCP connection is up: the PROXY header goes first, in the clear (as HAProxy's `send-proxy`
+ * with `ssl` does, and as servers that take both read it), then the handshake over the same socket.
+ * The TLS socket takes over the attempt with what is left of the connect timeout.
+ */
+function startTls(s: ConnectingSession, tcp: UpstreamSocket, tls: UpstreamTls): void {
+  detach(tcp);
+  tcp.setTimeout(0);
+  const header = s.proxyHeader();
+  if (header !== null) tcp.write(header);
+  const socket = tls.connect(tcp, s.upstream!) as TLSSocket & UpstreamSocket;
+  s.upstreamSocket = socket;
+  socket[sessionOf] = s;
+  const left = s.runtime.timeouts.connect - (performance.now() - s.connectStartedAt);
+  socket.setTimeout(Math.max(1, Math.ceil(left)));
+  socket.on('secureConnect', onSecureConnect);
+  socket.on('session', onSession);
+  socket.on('error', onError);
+  socket.on('timeout', onTimeout);
+  socket.on('close', onClose);
+}
+
+/** Takes this module's handlers off a socket; its later errors are ignored. */
+function detach(socket: Socket): void {
+  socket.removeListener('close', onClose);
+  socket.removeListener('timeout', onTimeout);
+  socket.removeListener('connect', onConnect);
+  socket.removeListener('secureConnect', onSecureConnect);
+  socket.removeListener('error', onError);
+  socket.on('error', ignoreError);
 }
 
 /** What the group's hashing balancer hashes for this attempt. */
@@ -159,12 +218,10 @@ function attemptFailed(s: ConnectingSession, code: ErrorCode): void {
   const socket = s.upstreamSocket!;
   const upstream = s.upstream!;
   const group = s.group!;
-  socket.removeListener('close', onClose);
-  socket.removeListener('timeout', onTimeout);
-  socket.removeListener('connect', onConnect);
-  socket.removeListener('error', onError);
-  socket.on('error', ignoreError);
+  detach(socket);
   socket.destroy();
+  // a session that led to a failed handshake is not offered again
+  if ((socket as TLSSocket).encrypted === true) upstreamTlsOf(s)?.forget(upstream);
   s.upstreamSocket = null;
   s.upstreamClosed = true;
   s.upstream = null;

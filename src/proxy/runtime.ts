@@ -6,6 +6,7 @@ import type { Authorizer } from './authorize.js';
 import type { ProxyProtocolVersion } from './proxy-header.js';
 import type { SniRoutes } from './sni-routes.js';
 import type { TlsMaterial } from './tls.js';
+import type { UpstreamTls } from './upstream-tls.js';
 
 /** Anything that answers "may this key go ahead?": 0 means yes, otherwise ms until it may retry. */
 export interface RateGate {
@@ -112,4 +113,6 @@ export interface ProxyRuntime {
   outcomes: Map<string, ConnectOutcomes>;
   /** Upstream connect attempts per session, at least 1. */
   connectAttempts: number;
+  /** TLS to the upstreams of the groups that ask for it, by group name; absent or missing: plain TCP. */
+  upstreamTls?: ReadonlyMap<string, UpstreamTls>;
 }

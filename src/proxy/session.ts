@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
 import { type ErrorCode, ErrorCodes } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
@@ -183,13 +184,16 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
     client.setTimeout(this.runtime.timeouts.idle);
     const lifetime = this.runtime.timeouts.maxLifetime;
     if (lifetime > 0) this.#lifetimeTimer = setTimeout(Session.#lifetimeEnd, lifetime, this);
-    // Written before relaying starts, so it is the first thing the upstream reads.
-    if (this.listener.proxyProtocol !== 'none') upstream.write(this.#proxyHeader());
+    // Written before relaying starts, so it is the first thing the upstream reads; over TLS it
+    // went out before the handshake (connect.ts).
+    if (this.listener.proxyProtocol !== 'none' && (upstream as TLSSocket).encrypted !== true)
+      upstream.write(this.proxyHeader()!);
     relay(client, upstream);
   }
 
-  /** The PROXY protocol header for this session's upstream connection. */
-  #proxyHeader(): Buffer {
+  /** The PROXY protocol header for this session's upstream connection, or null when it sends none. */
+  proxyHeader(): Buffer | null {
+    if (this.listener.proxyProtocol === 'none') return null;
     const client = this.client;
     const carried = carriedConnection(client);
     const connection = {
@@ -199,7 +203,7 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
       destinationPort: carried?.destinationPort ?? client.localPort ?? 0,
     };
     const tls = this.kind.proxiedTls(client, this.clientId);
-    return proxyHeader(this.listener.proxyProtocol, connection, tls)!;
+    return proxyHeader(this.listener.proxyProtocol, connection, tls) ?? null;
   }
 
   /** Ends the session now (shutdown after the grace period, max lifetime, its upstream taken down). */

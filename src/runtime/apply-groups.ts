@@ -66,7 +66,7 @@ export function applyGroups(
         break;
       }
       case 'group-setting':
-        // The hash key goes in with the new runtime, health settings with the health restart.
+        // The hash key and upstream TLS go in with the new runtime, health settings with the health restart.
         break;
       default:
         continue;

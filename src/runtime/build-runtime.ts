@@ -16,6 +16,7 @@ import {
   type Stoppable,
 } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
+import { loadUpstreamTls } from './build-upstream-tls.js';
 import { readPem } from './read-pem.js';
 import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
 
@@ -50,7 +51,7 @@ export interface BuildOptions {
 
 /**
  * Turns a validated configuration into the data plane's typed model: reads certificate files (the
- * listeners' and the health checks'), builds groups with their balancers, limiters, route tables and
+ * listeners', the health checks' and the groups' upstream TLS), builds groups with their balancers, limiters, route tables and
  * health checking plans. Throws ERR_CONFIG_READ naming the key whose file could not be used.
  */
 export async function buildRuntime(
@@ -79,6 +80,7 @@ export async function buildRuntime(
   }
   const healthFiles = await loadHealthFiles(config);
   const health = planHealth(config, healthFiles);
+  const upstreamTls = await loadUpstreamTls(config);
   const runtime: ProxyRuntime = {
     listeners,
     groups,
@@ -93,6 +95,7 @@ export async function buildRuntime(
     },
     connectAttempts: config.connect.attempts,
     outcomes: new Map(),
+    upstreamTls,
   };
   return {
     runtime,

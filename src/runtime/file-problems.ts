@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import type { FileProblem } from '../config/load-config.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { readHealthFiles } from './build-health.js';
+import { readUpstreamTls } from './build-upstream-tls.js';
 import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
 
 /**
- * For `loadConfigFile`'s `checkFiles`: every TLS file that cannot be read, and every listener or health check whose files do not make a
- * usable context.
+ * For `loadConfigFile`'s `checkFiles`: every TLS file that cannot be read, and every listener, health
+ * check or group `upstreamTls` whose files do not make a usable context.
  */
 export async function configFileProblems(config: SwitchyardConfig): Promise<FileProblem[]> {
   const problems: FileProblem[] = [];
@@ -38,6 +39,7 @@ export async function configFileProblems(config: SwitchyardConfig): Promise<File
     }),
   );
   for (const p of (await readHealthFiles(config)).problems) problem(p.path, p.message);
+  for (const p of (await readUpstreamTls(config)).problems) problem(p.path, p.message);
   const store = config.limitStore;
   if (store.type === 'redis' && store.tls !== undefined) {
     for (const key of ['ca', 'cert', 'key'] as const) {

@@ -1,5 +1,6 @@
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from '../config/health-check.js';
+import { UPSTREAM_TLS_FILE_KEYS } from '../config/schema-upstream-tls.js';
 import type { SwitchyardConfig, TlsListenerConfig } from '../config/types.js';
 
 /** What a change of a watched file sets off. */
@@ -10,10 +11,12 @@ export interface FileChangeHandlers {
   listener(name: string): void;
   /** A file named by a health check's `tls` block changed. */
   health(): void;
+  /** A file named by a group's `upstreamTls` changed. */
+  upstreamTls(): void;
 }
 
 /**
- * Polls the files a configuration names (certificates, health-check TLS files, and the
+ * Polls the files a configuration names (certificates, health-check and upstream TLS files, and the
  * configuration file itself when `reload.watchConfig` is on) and tells the handlers what changed.
  */
 export class FileWatcher {
@@ -29,6 +32,7 @@ export class FileWatcher {
     // Several listeners may share one certificate file: a change reloads every one of them.
     const wanted = new Map<string, Set<string>>();
     const healthPaths = new Set<string>();
+    const upstreamTlsPaths = new Set<string>();
     if (config.reload.watchCertificates) {
       for (const l of config.listeners) {
         if (l.kind !== 'tls') continue;
@@ -36,6 +40,14 @@ export class FileWatcher {
           const names = wanted.get(path) ?? new Set<string>();
           names.add(l.name);
           wanted.set(path, names);
+        }
+      }
+      for (const g of Object.values(config.groups)) {
+        for (const key of UPSTREAM_TLS_FILE_KEYS) {
+          const path = g.upstreamTls?.[key];
+          if (path === undefined) continue;
+          upstreamTlsPaths.add(path);
+          if (!wanted.has(path)) wanted.set(path, new Set());
         }
       }
       for (const { tls } of healthTlsBlocks(config)) {
@@ -63,6 +75,7 @@ export class FileWatcher {
           : () => {
               for (const name of listeners) handlers.listener(name);
               if (healthPaths.has(path)) handlers.health();
+              if (upstreamTlsPaths.has(path)) handlers.upstreamTls();
             };
       // Stat polling sees both in-place writes and atomic renames, which inotify on the file would not.
       const watcher = watchFile(

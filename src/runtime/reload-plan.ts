@@ -97,6 +97,7 @@ const GROUP_KEYS = {
   passiveHealth: 'setting',
   slowStart: 'setting',
   shutdownSessionsOnDown: 'setting',
+  upstreamTls: 'setting',
 } as const satisfies Record<keyof GroupConfig, 'upstreams' | 'balancer' | 'setting'>;
 
 /** A group key applied as a whole: with the new runtime or by the health restart. */

@@ -8,6 +8,7 @@ import { RedisConcurrencyLimiter } from '../lib/ratelimit/redis-concurrency.js';
 import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
+import type { UpstreamTls } from '../proxy/upstream-tls.js';
 import { AdminChanges } from './admin-changes.js';
 import { applyGroups } from './apply-groups.js';
 import {
@@ -19,6 +20,7 @@ import {
 import type { Stoppable } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { type BuildOptions, type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
+import { keepUnchanged, loadUpstreamTls } from './build-upstream-tls.js';
 import { FileWatcher } from './file-watcher.js';
 import { GuardUpkeep } from './guard-upkeep.js';
 import { HealthService } from './health-service.js';
@@ -91,6 +93,7 @@ export class RuntimeManager {
       config: () => void this.reloadFromSource(),
       listener: (name) => void this.reloadCertificates(name),
       health: () => void this.reloadHealthCertificates(),
+      upstreamTls: () => void this.reloadUpstreamTls(),
     });
     this.#healthFiles = built.healthFiles;
     this.admin = new AdminChanges({ groups: () => proxy.runtime.groups, config: () => this.#config });
@@ -223,6 +226,8 @@ export class RuntimeManager {
       ...current,
       groups: applyGroups(plan, current.groups, next, built, changes),
       hashKeys: built.runtime.hashKeys,
+      // for new connections; unchanged groups keep their sessions to resume
+      upstreamTls: keepUnchanged(current.upstreamTls ?? new Map(), built.runtime.upstreamTls ?? new Map()),
     };
     for (const change of plan) {
       if (change.kind === 'rate-limit') {
@@ -313,6 +318,35 @@ export class RuntimeManager {
       this.#healthFiles = files;
       this.#swap({ outcomes: this.#restartedHealth({ health: planHealth(config, files) }) });
       this.#logger.info({ files: [...files.keys()] }, 'health check certificates reloaded');
+      return true;
+    });
+  }
+
+  /**
+   * Files named by groups' `upstreamTls` changed on disk: re-read them all; groups whose material
+   * changed get a new context (and an empty session cache) for new connections, running sessions
+   * keep theirs. A set that cannot be used keeps the old one everywhere.
+   */
+  reloadUpstreamTls(): Promise<boolean> {
+    return this.#serialize(async () => {
+      const current = this.#proxy.runtime.upstreamTls ?? new Map();
+      let next: Map<string, UpstreamTls>;
+      try {
+        next = await loadUpstreamTls(this.#config, current);
+      } catch (err) {
+        this.#logger.error(
+          { error: (err as Error).message },
+          'upstream TLS reload refused; new connections keep the old certificates',
+        );
+        return false;
+      }
+      const changed = [...next].filter(([name, tls]) => current.get(name) !== tls).map(([name]) => name);
+      if (changed.length === 0) return false;
+      this.#swap({ upstreamTls: next });
+      this.#logger.info(
+        { groups: changed },
+        'upstream TLS files reloaded; new upstream connections use them',
+      );
       return true;
     });
   }

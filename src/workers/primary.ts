@@ -214,6 +214,8 @@ export async function startPrimary(
     config: () => void reload(),
     listener: () => {},
     health: () => void manager.reloadHealthCertificates(),
+    // the workers connect to upstreams, and watch those files themselves
+    upstreamTls: () => {},
   });
   files.update(withoutListeners(config), options.configPath);
 

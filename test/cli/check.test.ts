@@ -41,7 +41,7 @@ describe('switchyard check', { timeout: 60_000 }, () => {
     assert.ok(EXAMPLE_FILES.length >= 3, `examples found: ${EXAMPLE_FILES.join(', ')}`);
     const copy = join(dir, 'examples');
     const certs = join(copy, 'certs');
-    for (const args of [['init'], ['server']]) {
+    for (const args of [['init'], ['server'], ['client', '--cn', 'switchyard-lb', '--org', 'lb']]) {
       const made = await runCli(['certs', ...args, '--dir', certs]);
       assert.equal(made.code, 0, made.stderr);
     }
@@ -142,6 +142,75 @@ describe('switchyard check', { timeout: 60_000 }, () => {
         '',
         'configuration OK',
       ].join('\n'),
+    );
+  });
+
+  it('shows TLS to upstreams per group, and refuses its unusable files by key path', async () => {
+    const certs = join(dir, 'upstream-tls-certs');
+    for (const args of [
+      ['init'],
+      ['client', '--cn', 'lb', '--org', 'lb'],
+      ['client', '--cn', 'other', '--org', 'lb'],
+    ]) {
+      const made = await runCli(['certs', ...args, '--dir', certs]);
+      assert.equal(made.code, 0, made.stderr);
+    }
+    const config = (tls: string[]) =>
+      [
+        'listeners:',
+        '  - { name: tcp, bind: "127.0.0.1:7000", group: api }',
+        'groups:',
+        '  api:',
+        '    upstreams: [{ address: "10.0.2.1:8443" }]',
+        '    upstreamTls:',
+        ...tls.map((line) => `      ${line}`),
+        '  plain:',
+        '    upstreams: [{ address: "10.0.3.1:80" }]',
+        '  public:',
+        '    upstreams: [{ address: "api.example.com:443" }]',
+        '    upstreamTls: { minVersion: TLSv1.3 }',
+        '',
+      ].join('\n');
+    writeFileSync(
+      join(dir, 'upstream-tls.yaml'),
+      config([
+        'ca: upstream-tls-certs/ca.pem',
+        'serverName: api.internal',
+        'cert: upstream-tls-certs/lb.pem',
+        'key: upstream-tls-certs/lb.key',
+      ]),
+    );
+    const ok = await runCli(['check', '-c', 'upstream-tls.yaml'], dir);
+    assert.equal(ok.code, 0, ok.stderr);
+    const lines = ok.stdout.split('\n');
+    assert.ok(
+      lines.includes(
+        '  api     least-connections: 10.0.2.1:8443 (weight 1, up), TLS to upstreams (CA upstream-tls-certs/ca.pem, name api.internal, client cert upstream-tls-certs/lb.pem)',
+      ),
+      ok.stdout,
+    );
+    assert.ok(lines.includes('  plain   least-connections: 10.0.3.1:80 (weight 1, up)'), ok.stdout);
+    assert.ok(
+      lines.includes(
+        "  public  least-connections: api.example.com:443 (weight 1, up), TLS to upstreams (public CAs, name: each upstream's host, TLSv1.3 and up)",
+      ),
+      ok.stdout,
+    );
+    assert.match(ok.stdout, /^configuration OK \(certificate files read and checked\)$/m);
+
+    writeFileSync(
+      join(dir, 'upstream-tls-bad.yaml'),
+      config([
+        'ca: upstream-tls-certs/lb.key',
+        'cert: upstream-tls-certs/lb.pem',
+        'key: upstream-tls-certs/other.key',
+      ]),
+    );
+    const bad = await runCli(['check', '-c', 'upstream-tls-bad.yaml'], dir);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /upstream-tls-bad\.yaml:\d+:\d+ groups\.api\.upstreamTls\.key: the private key does not match the certificate in "[^"]+lb\.pem"/,
     );
   });
 

@@ -85,6 +85,37 @@ describe('configuration errors: file:line:column key.path: message', () => {
     ]);
   });
 
+  it('upstreamTls: cert without key, an obsolete version, a bad name, and no way to turn verification off', () => {
+    const upstreamTls = (...lines: string[]) => edited({ line: 24, insert: ['    upstreamTls:', ...lines] });
+    assert.equal(
+      parseConfigText(upstreamTls('      ca: ca.pem', '      serverName: 10.0.2.1'), '/etc/sy/edge.yaml')
+        .groups.groupB.upstreamTls?.ca,
+      '/etc/sy/ca.pem',
+      'resolved against the configuration file',
+    );
+    assert.deepEqual(
+      issues(
+        upstreamTls(
+          '      cert: lb.pem',
+          '      minVersion: TLSv1.1',
+          '      serverName: "bad name!"',
+          '      rejectUnauthorized: false',
+        ),
+      ),
+      [
+        'edge.yaml:27:19 groups.groupB.upstreamTls.minVersion: TLSv1.1 is not supported (obsolete and insecure, RFC 8996); use "TLSv1.2" or "TLSv1.3"',
+        'edge.yaml:28:19 groups.groupB.upstreamTls.serverName: expected a DNS name or an IP address, got "bad name!"',
+        'edge.yaml:29:7 groups.groupB.upstreamTls.rejectUnauthorized: unknown key "rejectUnauthorized"',
+      ],
+    );
+    assert.deepEqual(issues(upstreamTls('      cert: lb.pem')), [
+      'edge.yaml:26:7 groups.groupB.upstreamTls.cert: needs "key" next to it',
+    ]);
+    assert.deepEqual(issues(upstreamTls('      key: lb.key')), [
+      'edge.yaml:26:7 groups.groupB.upstreamTls.key: needs "cert" next to it',
+    ]);
+  });
+
   it('a bind without a host (":8443", "*:8443", 8443) says what to write instead', () => {
     const hint = (shown: string) =>
       `invalid address ${shown}: no host; write "0.0.0.0:8443" for every IPv4 address, "[::]:8443" for every IPv6 (and, on most systems, IPv4) address, or "127.0.0.1:8443" for this machine only`;

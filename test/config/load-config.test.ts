@@ -12,7 +12,7 @@ import { ErrorCodes, hasCode, SwitchyardError } from '../../src/lib/errors.js';
 
 // Compiled to dist/test/config, so the repository root is three levels up.
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
-const EXAMPLE_FILES = ['mtls-by-org.yaml', 'plain-tcp.yaml', 'seed-three-groups.yaml'];
+const EXAMPLE_FILES = ['mtls-by-org.yaml', 'plain-tcp.yaml', 'seed-three-groups.yaml', 'upstream-tls.yaml'];
 
 function tlsListener(config: SwitchyardConfig, index = 0): TlsListenerConfig {
   const l = config.listeners[index];

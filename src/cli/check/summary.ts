@@ -46,7 +46,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
   const groups = Object.entries(config.groups);
   out.push(`groups (${groups.length})`);
   const groupWidth = Math.max(...groups.map(([name]) => name.length));
-  for (const [name, g] of groups) out.push(groupLine(name, g, groupWidth));
+  for (const [name, g] of groups) out.push(groupLine(name, g, groupWidth) + upstreamTlsPart(g, show));
   out.push('limits');
   out.push(`  rate limit    ${rateLimit(config)}`);
   out.push(
@@ -66,7 +66,10 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
   out.push(`log             ${config.log.level}, access log ${config.log.accessLog}`);
   out.push(`workers         ${workersLine(config.workers)}`);
   out.push('');
-  const tls = config.listeners.some((l) => l.kind === 'tls') || healthTlsBlocks(config).length > 0;
+  const tls =
+    config.listeners.some((l) => l.kind === 'tls') ||
+    healthTlsBlocks(config).length > 0 ||
+    groups.some(([, g]) => g.upstreamTls !== undefined);
   const files = !tls
     ? ''
     : options.filesChecked
@@ -126,6 +129,19 @@ function groupLine(name: string, g: GroupConfig, width: number): string {
     balancer += ` on ${g.hashKey}${g.boundedLoad === 0 ? '' : `, bounded load ${g.boundedLoad}`}`;
   }
   return `  ${name.padEnd(width)}  ${balancer}: ${g.upstreams.map(upstream).join(', ')}`;
+}
+
+/** `, TLS to upstreams (CA ca.pem, name api.internal, client cert certs/lb.pem)` for a group with `upstreamTls`. */
+function upstreamTlsPart(g: GroupConfig, show: (p: string) => string): string {
+  const t = g.upstreamTls;
+  if (t === undefined) return '';
+  const parts = [
+    t.ca === undefined ? 'public CAs' : `CA ${show(t.ca)}`,
+    t.serverName === undefined ? "name: each upstream's host" : `name ${t.serverName}`,
+  ];
+  if (t.cert !== undefined) parts.push(`client cert ${show(t.cert)}`);
+  if (t.minVersion !== 'TLSv1.2') parts.push(`${t.minVersion} and up`);
+  return `, TLS to upstreams (${parts.join(', ')})`;
 }
 
 function upstream(u: UpstreamConfig): string {

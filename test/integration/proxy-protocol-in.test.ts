@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { freeLoopbackPorts } from '../../src/bench/targets/free-port.js';
+import { findTool } from '../../src/bench/targets/system-tool.js';
+import {
+  spawnTargetProcess,
+  stopTargetProcess,
+  type TargetProcess,
+} from '../../src/bench/targets/target-process.js';
+import { waitForPorts } from '../../src/bench/targets/wait-for-ports.js';
 import { type ErrorCode, ErrorCodes } from '../../src/lib/errors.js';
 import { proxyHeaderV1, proxyHeaderV2 } from '../../src/proxy/proxy-header.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
 import { connectTcp, lineReader, until } from '../helpers/clients.js';
 import { startTestProxy, type TestProxy, testTlsBlock } from '../helpers/proxy-harness.js';
 import { type ParsedProxyHeader, startProxyProtocolUpstream } from '../helpers/proxy-protocol.js';
-import type { TestUpstream } from '../helpers/upstreams.js';
+import { startEchoUpstream, type TestUpstream } from '../helpers/upstreams.js';
 
 // A load balancer in front of Switchyard (played by this test) sends a PROXY protocol header
 // naming the real client; Switchyard passes it on to its upstream (played by an upstream that
@@ -304,5 +315,93 @@ describe('PROXY protocol in', { timeout: 60_000 }, () => {
         typeof line.fields.hint === 'string' &&
         line.fields.hint.includes('trustedProxies'),
     );
+  });
+});
+
+describe('PROXY protocol written by HAProxy', { timeout: 60_000 }, () => {
+  it('is read from another implementation: send-proxy (v1) and send-proxy-v2 name the real client', async () => {
+    const command = await findTool('haproxy');
+    if (command === undefined) {
+      // CI installs HAProxy; elsewhere this check needs it too
+      assert.notEqual(process.env.CI, 'true', 'haproxy must be installed in CI');
+      return;
+    }
+    const upstream = await startEchoUpstream();
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-pp-in-haproxy-'));
+    let haproxy: TargetProcess | undefined;
+    let t: TestProxy | undefined;
+    try {
+      t = await startTestProxy({
+        listeners: [
+          {
+            name: 'v1',
+            bind: '127.0.0.1:0',
+            group: 'echo',
+            acceptProxyProtocol: 'v1',
+            trustedProxies: ['127.0.0.1'],
+          },
+          {
+            name: 'v2',
+            bind: '127.0.0.1:0',
+            group: 'echo',
+            acceptProxyProtocol: 'v2',
+            trustedProxies: ['127.0.0.1'],
+          },
+        ],
+        groups: { echo: { upstreams: [{ address: upstream.address }] } },
+      });
+      const [front1, front2] = await freeLoopbackPorts(2);
+      writeFileSync(
+        join(dir, 'haproxy.cfg'),
+        `${[
+          'global',
+          '  maxconn 100',
+          'defaults',
+          '  mode tcp',
+          '  timeout connect 2s',
+          '  timeout client 10s',
+          '  timeout server 10s',
+          'listen v1',
+          `  bind 127.0.0.1:${front1}`,
+          `  server sw 127.0.0.1:${t.port('v1')} send-proxy source 127.0.0.1`,
+          'listen v2',
+          `  bind 127.0.0.1:${front2}`,
+          `  server sw 127.0.0.1:${t.port('v2')} send-proxy-v2 source 127.0.0.1`,
+        ].join('\n')}\n`,
+      );
+      haproxy = await spawnTargetProcess(command, ['-db', '-f', join(dir, 'haproxy.cfg')], {
+        workDir: dir,
+        name: 'haproxy',
+      });
+      await waitForPorts(
+        [
+          { host: '127.0.0.1', port: front1 },
+          { host: '127.0.0.1', port: front2 },
+        ],
+        { gaveUp: () => haproxy?.hasExited() ?? true },
+      );
+      for (const [listener, front] of [
+        ['v1', front1],
+        ['v2', front2],
+      ] as const) {
+        const from = t.records.length;
+        // the client from 127.0.0.5: HAProxy connects to Switchyard from 127.0.0.1
+        const client = await connectTcp(front, '127.0.0.1', '127.0.0.5');
+        const lines = lineReader(client);
+        client.write('through haproxy\n');
+        assert.equal(await lines.line(), 'through haproxy');
+        const port = client.localPort;
+        client.end();
+        const record = await t.record((r) => r.listener === listener, from);
+        assert.equal(record.clientAddress, '127.0.0.5', `${listener}: the client HAProxy saw`);
+        assert.equal(record.clientPort, port);
+        assert.equal(record.bytesFromClient, 'through haproxy\n'.length);
+      }
+    } finally {
+      await t?.stop();
+      if (haproxy !== undefined) await stopTargetProcess(haproxy);
+      await upstream.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

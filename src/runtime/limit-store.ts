@@ -7,6 +7,7 @@ import { createRedisClient, redisClientLastError } from '../lib/ratelimit/redis-
 import { RedisConcurrencyLimiter } from '../lib/ratelimit/redis-concurrency.js';
 import type { LimitStoreFailure, RedisLimitOptions } from '../lib/ratelimit/redis-limit-options.js';
 import { RedisStore } from '../lib/ratelimit/redis-store.js';
+import type { ConcurrencyGate, RateGate } from '../proxy/runtime.js';
 import type { AdmissionControls } from './build-admission.js';
 
 /** How often a run of store failures may write a log line. */
@@ -18,6 +19,52 @@ export interface LimitStoreCounts {
   errors: Map<LimitStoreFailure['operation'], number>;
   /** Decisions the failure policy made instead of Redis, by policy. */
   fallbackDecisions: Map<'open' | 'closed', number>;
+}
+
+/**
+ * Both gates over one script per admitted connection: the rate gate's question runs the rate
+ * decision and takes the slot in the same round trip (as the workers' channel does with its
+ * `admit`), and the concurrency gate, asked right after for the same key (see admission.ts), hands
+ * out the answer kept for it without asking Redis again. The answers wait per key, first in first
+ * out: each session asks the second gate in the callback of its first answer.
+ */
+function bothInOneRoundTrip(
+  rate: RateLimiter<RedisStore>,
+  slots: RedisConcurrencyLimiter,
+  now: () => number,
+): Pick<AdmissionControls, 'rateLimit' | 'concurrency'> {
+  const kept = new Map<string, boolean[]>();
+  const keep = (key: string, slot: boolean): void => {
+    const queue = kept.get(key);
+    if (queue === undefined) kept.set(key, [slot]);
+    else queue.push(slot);
+  };
+  const concurrency: ConcurrencyGate & { limit: number } = {
+    // the cap a reload changes is the shared limiter's (runtime-manager.ts sets it here)
+    get limit() {
+      return slots.limit;
+    },
+    set limit(cap: number) {
+      slots.limit = cap;
+    },
+    tryAcquire(key) {
+      const queue = kept.get(key);
+      if (queue === undefined) return slots.tryAcquire(key);
+      const slot = queue.shift()!;
+      if (queue.length === 0) kept.delete(key);
+      return slot;
+    },
+    release: (key) => slots.release(key),
+  };
+  const rateLimit: RateGate = {
+    take: (key) =>
+      slots.tryAcquireAfter(key, rate.store.decisionCall(key, now())).then((verdict) => {
+        if (verdict > 0) return verdict;
+        keep(key, verdict === 0);
+        return 0;
+      }),
+  };
+  return { rateLimit, concurrency };
 }
 
 /**
@@ -92,7 +139,9 @@ export class LimitStoreConnection {
       this.#concurrency = new RedisConcurrencyLimiter(perClient, this.#options);
       this.#concurrency.start();
     }
-    return { rateLimit, concurrency: perClient > 0 ? this.#concurrency : undefined, stoppables };
+    const slots = perClient > 0 ? this.#concurrency : undefined;
+    if (rateLimit === undefined || slots === undefined) return { rateLimit, concurrency: slots, stoppables };
+    return { ...bothInOneRoundTrip(rateLimit as RateLimiter<RedisStore>, slots, now), stoppables };
   };
 
   /**

@@ -3,8 +3,6 @@ import { ErrorCodes } from '../lib/errors.js';
 import type { UpstreamHealthStatus } from '../lib/health/group-health.js';
 import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import type { Logger } from '../lib/logger.js';
-import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
-import { RedisConcurrencyLimiter } from '../lib/ratelimit/redis-concurrency.js';
 import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
@@ -358,7 +356,10 @@ function sameFiles(a: HealthFiles, b: HealthFiles): boolean {
   return true;
 }
 
-/** A limiter whose cap can change under live sessions (in memory or in Redis), not a remote gate. */
+/**
+ * A limiter whose cap can change under live sessions (in memory, in Redis, or both Redis gates in
+ * one), not a remote gate such as a worker's, which asks its primary.
+ */
 function hasSettableCap(gate: unknown): gate is { limit: number } {
-  return gate instanceof ConcurrencyLimiter || gate instanceof RedisConcurrencyLimiter;
+  return typeof gate === 'object' && gate !== null && typeof (gate as { limit?: unknown }).limit === 'number';
 }

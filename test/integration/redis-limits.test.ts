@@ -72,6 +72,15 @@ function tryConnection(port: number, hold = false): Promise<{ admitted: boolean;
   });
 }
 
+/** Waits until the balancer counts no open connection on its listener. */
+async function idle(i: Instance): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!/ 0$/.test(await metric(i.admin, 'switchyard_listener_connections_active{listener="tcp"}'))) {
+    assert.ok(Date.now() < deadline, 'the listener never went idle');
+    await sleep(20);
+  }
+}
+
 async function metric(admin: number, name: string): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${admin}/metrics`);
   return (await res.text())
@@ -154,6 +163,50 @@ describe('limits shared through Redis by several balancers', { timeout: 180_000 
       }
       assert.equal(freed, 2, "the dead balancer's two slots are free again");
       assert.equal((await tryConnection(b.port)).admitted, false, 'and the cap still holds');
+    } finally {
+      for (const s of held) s.destroy();
+      await Promise.all([stopInstance(a), stopInstance(b)]);
+    }
+  });
+
+  it('rate limit and cap together, one round trip each: the cap refuses first, then the rate, across balancers', async () => {
+    const store = { type: 'redis', url: redis.url, keyPrefix: `t${prefixes}-both:` };
+    const limits = {
+      rateLimit: { algorithm: 'gcra', limit: 4, window: WINDOW },
+      concurrency: { perClient: 2 },
+    };
+    const [a, b] = await Promise.all([startInstance(store, limits), startInstance(store, limits)]);
+    const held: Socket[] = [];
+    try {
+      for (const port of [a.port, b.port]) {
+        const r = await tryConnection(port, true);
+        assert.ok(r.admitted);
+        held.push(r.socket);
+      }
+      // third: the rate allows it (3 of 4) and the cap (2) refuses; the rate counted it all the same
+      assert.equal((await tryConnection(a.port)).admitted, false);
+      // a's session ends; once a counts no connection its release has gone to Redis ahead of
+      // anything a asks next (one connection to Redis, in order)
+      held.shift()?.destroy();
+      await idle(a);
+      // fourth: a slot is free again and the rate allows its last one
+      const fourth = await tryConnection(a.port, true);
+      assert.ok(fourth.admitted);
+      fourth.socket.destroy();
+      await idle(a);
+      // fifth: a slot is free but the rate is spent
+      assert.equal((await tryConnection(a.port)).admitted, false);
+      // the refusals are counted as the refused sessions end: polled
+      const rejections = async () =>
+        `${await metric(a.admin, 'switchyard_rejections_total')}\n${await metric(b.admin, 'switchyard_rejections_total')}`;
+      const deadline = Date.now() + 10_000;
+      let all = await rejections();
+      while (!/reason="ERR_RATE_LIMITED"} 1/.test(all) && Date.now() < deadline) {
+        await sleep(20);
+        all = await rejections();
+      }
+      assert.match(all, /reason="ERR_CONCURRENCY_LIMIT"} 1/);
+      assert.match(all, /reason="ERR_RATE_LIMITED"} 1/);
     } finally {
       for (const s of held) s.destroy();
       await Promise.all([stopInstance(a), stopInstance(b)]);

@@ -18,9 +18,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * under the limit. Returns 1 when taken, 0 when full. Whoever acquires is alive, so its own lease
  * is renewed on the way.
  */
-export const acquireScript: RedisScript = redisScript(
-  'concurrency acquire',
-  `${NOW}
+const ACQUIRE = `${NOW}
 local me = ARGV[1]
 local limit = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), me)
@@ -42,8 +40,9 @@ if total >= limit then return 0 end
 redis.call('HINCRBY', KEYS[1], me, 1)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
 return 1
-`,
-);
+`;
+
+export const acquireScript: RedisScript = redisScript('concurrency acquire', ACQUIRE);
 
 /** KEYS: the key's hash. ARGV: replica id. Gives one slot back; the field goes at zero, never below. */
 export const releaseScript: RedisScript = redisScript(
@@ -120,3 +119,40 @@ export const concurrencyScripts: readonly RedisScript[] = [
   renewScript,
   giveBackScript,
 ];
+
+/**
+ * The rate decision of `rate` and, when it allows, the slot of {@link acquireScript}, in one
+ * script: one round trip per admitted connection instead of two. KEYS: the rate key, then the
+ * acquire script's two. ARGV: how many arguments the rate script takes (n), its n arguments, then
+ * the acquire script's. Returns the rate's retry ms when it refuses (no slot is asked), 0 when a
+ * slot was taken, -1 when the cap refused (the rate counted the request, as when the two are asked
+ * one after the other). Each part keeps its own KEYS and ARGV as function parameters.
+ */
+export function admissionScript(rate: RedisScript): RedisScript {
+  let script = admissionScripts.get(rate.sha);
+  if (script === undefined) {
+    script = redisScript(
+      `admission (${rate.name})`,
+      `local function rate(KEYS, ARGV)
+${rate.source}
+end
+local function acquire(KEYS, ARGV)
+${ACQUIRE}
+end
+local n = tonumber(ARGV[1])
+local rateArgs = {}
+for i = 1, n do rateArgs[i] = ARGV[i + 1] end
+local retry = rate({KEYS[1]}, rateArgs)
+if retry ~= 0 then return retry end
+local acquireArgs = {}
+for i = n + 2, #ARGV do acquireArgs[#acquireArgs + 1] = ARGV[i] end
+if acquire({KEYS[2], KEYS[3]}, acquireArgs) == 1 then return 0 end
+return -1
+`,
+    );
+    admissionScripts.set(rate.sha, script);
+  }
+  return script;
+}
+
+const admissionScripts = new Map<string, RedisScript>();

@@ -4,6 +4,7 @@ import { CommandDeadlines } from './command-deadlines.js';
 import { checkPositiveInteger } from './rate-limit-config.js';
 import {
   acquireScript,
+  admissionScript,
   concurrencyScripts,
   countScript,
   giveBackScript,
@@ -18,6 +19,7 @@ import {
   resolveRedisLimitOptions,
 } from './redis-limit-options.js';
 import { RedisScriptRunner } from './redis-script-runner.js';
+import type { RateDecisionCall } from './redis-store.js';
 
 /** How a {@link RedisConcurrencyLimiter} is built besides its limit. */
 export interface RedisConcurrencyOptions extends RedisLimitOptions {
@@ -152,6 +154,41 @@ export class RedisConcurrencyLimiter {
     holding.touched = true;
     if (admitted) holding.held++;
     return admitted;
+  }
+
+  /**
+   * The rate decision `rate` and, when it allows, a slot of `key`, in one round trip (one script,
+   * {@link admissionScript}). Resolves the rate's retry ms when it refuses, 0 with a slot held,
+   * or -1 when the cap refused. Never rejects: on a Redis failure the rate store's failure policy
+   * answers for the rate, and when it admits, this limiter's policy for the slot.
+   */
+  async tryAcquireAfter(key: string, rate: RateDecisionCall): Promise<number> {
+    const holding = this.#holding(key);
+    holding.inflight++;
+    let verdict: number;
+    try {
+      const reply = await this.#runner.run(
+        admissionScript(rate.script),
+        [rate.key, this.#prefix + key, this.#replicas],
+        [
+          String(rate.args.length),
+          ...rate.args,
+          this.replicaId,
+          String(this.#limit),
+          String(this.leaseMs),
+          String(2 * this.leaseMs),
+        ],
+      );
+      verdict = Number(reply);
+    } catch (err) {
+      verdict = rate.failed(err);
+      if (verdict === 0 && !(this.#options.failurePolicy === 'open' && holding.held < this.#limit))
+        verdict = -1;
+    }
+    holding.inflight--;
+    holding.touched = true;
+    if (verdict === 0) holding.held++;
+    return verdict;
   }
 
   /**

@@ -12,6 +12,16 @@ import {
 import { type RedisScript, RedisScriptRunner } from './redis-script-runner.js';
 import { rateLimitScripts } from './redis-scripts.js';
 
+/** One rate decision as a script call: what {@link RedisStore.decisionCall} gives. */
+export interface RateDecisionCall {
+  script: RedisScript;
+  /** The Redis key of the client's state. */
+  key: string;
+  args: string[];
+  /** The failure policy's answer when the call failed (counted and reported as the store's own). */
+  failed(err: unknown): number;
+}
+
 /** How a {@link RedisStore} is built. */
 export interface RedisStoreOptions extends RedisLimitOptions {
   /**
@@ -102,6 +112,20 @@ export class RedisStore implements AsyncRateLimitStore {
   /** The Redis key holding `key`'s state. */
   redisKey(key: string): string {
     return this.#prefix + key;
+  }
+
+  /**
+   * The decision of `key` at `now` as a script call, for a caller that runs it inside a larger
+   * script ({@link RedisConcurrencyLimiter.tryAcquireAfter}), and what the failure policy answers
+   * when that call fails.
+   */
+  decisionCall(key: string, now: number): RateDecisionCall {
+    return {
+      script: this.#script,
+      key: this.#prefix + key,
+      args: [this.#callerClock ? String(now) : '', ...this.#args],
+      failed: (err) => this.#fail(err),
+    };
   }
 
   take(key: string, now: number): Promise<number> {

@@ -5,8 +5,8 @@ import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import type { Logger } from '../lib/logger.js';
 import { ConcurrencyLimiter } from '../lib/ratelimit/concurrency-limiter.js';
 import { RedisConcurrencyLimiter } from '../lib/ratelimit/redis-concurrency.js';
-import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
+import type { ProxyListener } from '../proxy/proxy-listener.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
 import type { UpstreamTls } from '../proxy/upstream-tls.js';
 import { AdminChanges } from './admin-changes.js';
@@ -179,7 +179,7 @@ export class RuntimeManager {
     const old = this.#config;
     const plan = planReload(old, next);
     const changes: string[] = [];
-    let bound: Map<string, Listener>;
+    let bound: Map<string, ProxyListener>;
     try {
       bound = await bindNewAddresses(this.#listeners, plan, next, built);
     } catch (err) {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { parseConfigText } from '../../src/config/load-config.js';
 import { ErrorCodes } from '../../src/lib/errors.js';
 import type { SessionRecord } from '../../src/proxy/events.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy-harness.js';
@@ -296,5 +300,55 @@ describe('UDP listeners', { timeout: 60_000 }, () => {
     const record = await t.record((r) => r.listener === 'bye');
     assert.equal(record.termination, ErrorCodes.ERR_SHUTDOWN);
     assert.equal(t.proxy.snapshot().listeners[0].listening, false);
+  });
+
+  it('limits new flows per source address with handshakeRate.perSource', async () => {
+    const u = await upstream('r');
+    const t = await start({
+      listeners: [
+        {
+          name: 'rated',
+          bind: '127.0.0.1:0',
+          protocol: 'udp',
+          group: 'g',
+          handshakeRate: { perSource: 1, window: '1h' },
+        },
+      ],
+      groups: { g: { upstreams: [{ address: u.address }] } },
+    });
+    const first = await client();
+    assert.equal(await first.ask('a', t.port('rated')), 'r:a');
+    // Same address, another port: another flow, over the rate.
+    const second = await client();
+    second.send('b', t.port('rated'));
+    await until(
+      () => (listenerStats(t, 'rated').stats.rejections[ErrorCodes.ERR_HANDSHAKE_RATE] ?? 0) >= 1,
+      'a counted rate drop',
+    );
+    assert.deepEqual(second.replies, []);
+    // The first client's flow exists, so its datagrams are not new flows and pass.
+    assert.equal(await first.ask('c', t.port('rated')), 'r:c');
+  });
+
+  it('a reload turns a TCP listener into a UDP one on the same port', async () => {
+    const u = await upstream('re');
+    const config = {
+      listeners: [{ name: 'flip', bind: '127.0.0.1:0', group: 'g' }],
+      groups: { g: { upstreams: [{ address: u.address }] } },
+    };
+    const t = await start(config);
+    const port = t.port('flip');
+    const next = parseConfigText(
+      stringify({
+        ...config,
+        listeners: [{ name: 'flip', bind: `127.0.0.1:${port}`, protocol: 'udp', group: 'g' }],
+      }),
+      join(tmpdir(), 'switchyard-udp.yaml'),
+    );
+    const result = await t.manager.reload(next);
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(listenerStats(t, 'flip').kind, 'udp');
+    const c = await client();
+    assert.equal(await c.ask('after', t.port('flip')), 're:after');
   });
 });

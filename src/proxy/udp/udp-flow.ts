@@ -186,6 +186,12 @@ export class UdpFlow implements AdmissionSubject {
   /** The upstream socket failed: ICMP unreachable shows as ECONNREFUSED on a connected socket. */
   upstreamFailed(err: NodeJS.ErrnoException): void {
     if (this.#state === State.Closed) return;
+    if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+      // Out of file descriptors is this process's limit, not the upstream's fault: passive health
+      // is not told, and the flow is refused like one beyond maxFlows.
+      this.end(ErrorCodes.ERR_FLOW_TABLE_FULL);
+      return;
+    }
     const outcomes = this.runtime.outcomes.get(this.group!.name);
     if (this.#state === State.Connecting) {
       outcomes?.recordFailure(this.upstream!, ErrorCodes.ERR_UPSTREAM_CONNECT);

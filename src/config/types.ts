@@ -250,7 +250,7 @@ export interface UpstreamTlsConfig {
 }
 
 /** What an active health check does: connect, TLS handshake, send and expect, or an HTTP GET. */
-export type HealthCheckType = 'tcp' | 'tls' | 'send-expect' | 'http';
+export type HealthCheckType = 'tcp' | 'tls' | 'send-expect' | 'http' | 'udp';
 
 /** Active health checking of a group's upstreams. Durations in milliseconds; file paths absolute. */
 export interface HealthCheckConfig {
@@ -278,9 +278,9 @@ export interface HealthCheckConfig {
   path?: string;
   /** http: accepted statuses, e.g. "200-399" or "200,204". */
   expectStatus?: string;
-  /** send-expect: bytes to send. */
+  /** send-expect and udp: bytes to send. */
   send?: string;
-  /** send-expect: text the reply must contain. */
+  /** send-expect and udp: text the reply must contain. */
   expect?: string;
   /** Client TLS of the check: the handshake for `tls`, HTTPS for `http`, send-expect over TLS. */
   tls?: HealthCheckTlsConfig;

@@ -160,4 +160,17 @@ describe('UDP listener configuration', () => {
       { kind: 'listener-updated', listener: 'u', fields: ['maxFlows'] },
     ]);
   });
+
+  it('has a udp health check that needs send and expect', () => {
+    const text = (check: string) =>
+      [
+        'listeners: [{ name: u, bind: "127.0.0.1:5300", protocol: udp, group: g }]',
+        `groups: { g: { healthCheck: ${check}, upstreams: [{ address: "127.0.0.1:1" }] } }`,
+      ].join('\n');
+    const ok = parseConfigText(text('{ type: udp, send: PING, expect: PONG }'), 'udp.yaml');
+    assert.equal(ok.groups.g.healthCheck?.type, 'udp');
+    const refused = issues(text('{ type: udp, expect: PONG }'));
+    assert.equal(refused.length, 1);
+    assert.match(refused[0], /type "udp" needs "send"/);
+  });
 });

@@ -18,10 +18,14 @@ interface UdpUpstream {
   close(): Promise<void>;
 }
 
-async function udpUpstream(name: string, host = '127.0.0.1'): Promise<UdpUpstream> {
+async function udpUpstream(name: string, host = '127.0.0.1', health?: { ok: boolean }): Promise<UdpUpstream> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const peers = new Set<number>();
   socket.on('message', (msg, from) => {
+    if (health !== undefined && msg.toString() === 'PING') {
+      socket.send(health.ok ? 'PONG' : 'SICK', from.port, from.address);
+      return;
+    }
     peers.add(from.port);
     socket.send(Buffer.concat([Buffer.from(`${name}:`), msg]), from.port, from.address);
   });
@@ -350,5 +354,37 @@ describe('UDP listeners', { timeout: 60_000 }, () => {
     assert.equal(listenerStats(t, 'flip').kind, 'udp');
     const c = await client();
     assert.equal(await c.ask('after', t.port('flip')), 're:after');
+  });
+
+  it('moves flows off an upstream a UDP health check marks down, with shutdownSessionsOnDown', async () => {
+    const health = { ok: true };
+    const a = await udpUpstream('a', '127.0.0.1', health);
+    cleanup.push(() => a.close());
+    const b = await upstream('b');
+    const t = await start({
+      listeners: [{ name: 'hc', bind: '127.0.0.1:0', protocol: 'udp', group: 'g' }],
+      groups: {
+        g: {
+          balancer: 'round-robin',
+          shutdownSessionsOnDown: true,
+          healthCheck: {
+            type: 'udp',
+            send: 'PING',
+            expect: 'PONG',
+            interval: '50ms',
+            timeout: '500ms',
+            fall: 1,
+            rise: 1,
+          },
+          upstreams: [{ address: a.address }, { address: b.address, healthCheck: { enabled: false } }],
+        },
+      },
+    });
+    const c = await client();
+    assert.equal(await c.ask('one', t.port('hc')), 'a:one');
+    health.ok = false;
+    const ended = await t.record((r) => r.listener === 'hc' && r.clientPort === c.port);
+    assert.equal(ended.termination, ErrorCodes.ERR_UPSTREAM_DOWN);
+    assert.equal(await c.ask('two', t.port('hc')), 'b:two');
   });
 });

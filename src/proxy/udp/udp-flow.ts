@@ -178,6 +178,9 @@ export class UdpFlow implements AdmissionSubject {
   fromUpstream(datagram: Buffer): void {
     if (this.#state !== State.Open) return;
     this.lastSeen = performance.now();
+    // The first reply is what a TCP connect is to passive health: the upstream answers.
+    if (this.packetsToClient === 0)
+      this.runtime.outcomes.get(this.group!.name)?.recordSuccess(this.upstream!);
     this.packetsToClient++;
     this.bytesToClient += datagram.length;
     this.owner.replyToClient(this, datagram);
@@ -201,7 +204,7 @@ export class UdpFlow implements AdmissionSubject {
       this.#refuse(ErrorCodes.ERR_UPSTREAM_CONNECT);
       return;
     }
-    outcomes?.recordFailure(this.upstream!, err.code ?? ErrorCodes.ERR_UPSTREAM_CONNECT);
+    outcomes?.recordFailure(this.upstream!, ErrorCodes.ERR_UPSTREAM_CONNECT);
     this.end(ErrorCodes.ERR_UPSTREAM_CONNECT);
   }
 

@@ -44,14 +44,22 @@ export function findBindConflicts(config: SwitchyardConfig): BindConflict[] {
     path: ['listeners', i, 'bind'],
     label: listenerLabel(config, i),
     bind: l.bind,
+    protocol: l.protocol,
   }));
   if (config.admin !== undefined) {
-    binds.push({ path: ['admin', 'bind'], label: adminLabel(config), bind: config.admin.bind });
+    binds.push({
+      path: ['admin', 'bind'],
+      label: adminLabel(config),
+      bind: config.admin.bind,
+      protocol: 'tcp',
+    });
   }
   const parsed = binds.map((b) => parseAddress(b.bind, true));
   const out: BindConflict[] = [];
   for (let later = 1; later < binds.length; later++) {
     for (let first = 0; first < later; first++) {
+      // A TCP and a UDP socket may share a port (DNS on 53 both ways).
+      if (binds[first].protocol !== binds[later].protocol) continue;
       const why = bindOverlap(parsed[first], parsed[later]);
       if (why === undefined) continue;
       const a = binds[first];

@@ -13,6 +13,7 @@ export const HEALTH_CHECK_TYPES = [
   'tls',
   'send-expect',
   'http',
+  'udp',
 ] as const satisfies readonly HealthCheckType[];
 
 /**
@@ -28,8 +29,8 @@ export const HEALTH_CHECK_DEFAULTS = {
 export const TYPE_SPECIFIC_KEYS = {
   path: ['http'],
   expectStatus: ['http'],
-  send: ['send-expect'],
-  expect: ['send-expect'],
+  send: ['send-expect', 'udp'],
+  expect: ['send-expect', 'udp'],
   tls: ['tls', 'http', 'send-expect'],
 } as const satisfies Record<string, readonly HealthCheckType[]>;
 

@@ -188,6 +188,12 @@ function checkHealthChecks(group: Record<string, unknown>, upstreams: unknown[],
     if (own.type === 'send-expect' && (own.expect ?? groupCheck?.expect) === undefined) {
       report(ctx, ['upstreams', i, 'healthCheck'], SEND_EXPECT_NEEDS_EXPECT);
     }
+    if (
+      own.type === 'udp' &&
+      ((own.send ?? groupCheck?.send) === undefined || (own.expect ?? groupCheck?.expect) === undefined)
+    ) {
+      report(ctx, ['upstreams', i, 'healthCheck'], UDP_NEEDS_SEND_EXPECT);
+    }
   });
   if (groupCheck === undefined || groupType === undefined) return;
   for (const key of typeSpecificKeys(groupCheck)) {
@@ -208,9 +214,14 @@ function checkHealthChecks(group: Record<string, unknown>, upstreams: unknown[],
   if (groupType === 'send-expect' && groupCheck.expect === undefined) {
     report(ctx, ['healthCheck'], SEND_EXPECT_NEEDS_EXPECT);
   }
+  if (groupType === 'udp' && (groupCheck.send === undefined || groupCheck.expect === undefined)) {
+    report(ctx, ['healthCheck'], UDP_NEEDS_SEND_EXPECT);
+  }
 }
 
 const SEND_EXPECT_NEEDS_EXPECT = 'type "send-expect" needs "expect", the text the reply must contain';
+const UDP_NEEDS_SEND_EXPECT =
+  'type "udp" needs "send", the datagram sent (UDP servers do not speak first), and "expect", the text the reply must contain';
 
 type TypeSpecificKey = keyof typeof TYPE_SPECIFIC_KEYS;
 

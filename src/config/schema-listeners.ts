@@ -75,7 +75,16 @@ const handshakeRateSchema = z
  * a load test) is normal traffic there, so the guard is off unless configured; so is a TLS
  * passthrough listener's, which reads a hello but makes no handshake.
  */
-export const DEFAULT_PER_SOURCE = { tls: 1000, tcp: 0, 'tls-passthrough': 0 } as const;
+export const DEFAULT_PER_SOURCE = { tls: 1000, tcp: 0, 'tls-passthrough': 0, udp: 0 } as const;
+
+/** A UDP flow with no datagram either way for this long ends (ms). */
+export const DEFAULT_FLOW_IDLE_TIMEOUT_MS = 30_000;
+
+/** Most flows a UDP listener tracks at once; each holds one socket to its upstream. */
+export const DEFAULT_MAX_FLOWS = 10_000;
+
+/** The transports a listener speaks: `tcp` (every stream kind) or `udp` (datagrams, flows). */
+export const LISTENER_PROTOCOLS = ['tcp', 'udp'] as const;
 
 /**
  * Exactly one of `tls` (+ `routes`), `sniRoutes` (+ `defaultGroup`) or `group`; runs on partly
@@ -84,6 +93,19 @@ export const DEFAULT_PER_SOURCE = { tls: 1000, tcp: 0, 'tls-passthrough': 0 } as
 function checkListenerKind(value: unknown, ctx: Ctx): void {
   if (!isRecord(value)) return;
   const who = typeof value.name === 'string' ? `listener "${value.name}"` : 'this listener';
+  if (value.protocol === 'udp') {
+    checkUdpKind(value, who, ctx);
+    return;
+  }
+  for (const key of ['flowIdleTimeout', 'maxFlows']) {
+    if (value[key] !== undefined)
+      report(
+        ctx,
+        [key],
+        `${who} has "${key}", which only a UDP listener has; add "protocol: udp" or remove it`,
+        'key',
+      );
+  }
   const hasTls = value.tls !== undefined;
   const hasGroup = value.group !== undefined;
   const hasRoutes = value.routes !== undefined;
@@ -112,6 +134,35 @@ function checkListenerKind(value: unknown, ctx: Ctx): void {
       `${who} needs either "tls" with "routes" (mutual TLS), "sniRoutes" (TLS passthrough) or "group" (plain TCP)`,
     );
   }
+}
+
+/**
+ * A UDP listener sends flows to one `group`; keys about TLS, routing by certificate or server name
+ * and the PROXY protocol (a stream header) mean nothing for datagrams, so they are refused rather
+ * than ignored.
+ */
+function checkUdpKind(value: Record<string, unknown>, who: string, ctx: Ctx): void {
+  const why: Record<string, string> = {
+    tls: 'datagrams are relayed as they are (no TLS, and DTLS is not terminated)',
+    routes: '"routes" match client certificate orgs, which a UDP listener never sees',
+    sniRoutes: 'there is no TLS ClientHello to read a server name from',
+    defaultGroup: 'a UDP listener sends every flow to its "group"',
+    acceptProxyProtocol: 'a PROXY protocol header is a stream preface; datagrams carry none',
+  };
+  // Runs on partly parsed input: defaults (acceptProxyProtocol "none") are already filled in.
+  for (const key of Object.keys(why)) {
+    if (value[key] !== undefined && !(key === 'acceptProxyProtocol' && value[key] === 'none'))
+      report(ctx, [key], `${who} is "protocol: udp" and has "${key}": ${why[key]}`, 'key');
+  }
+  if (value.proxyProtocol !== undefined && value.proxyProtocol !== 'none') {
+    report(
+      ctx,
+      ['proxyProtocol'],
+      `${who} is "protocol: udp" and sends a PROXY protocol header: upstream flows are plain datagrams, so it must be "none"`,
+    );
+  }
+  if (value.group === undefined)
+    report(ctx, [], `${who} is "protocol: udp" and needs "group", where its flows go`);
 }
 
 /** A TLS passthrough listener (`sniRoutes`, `defaultGroup`) has none of the other kinds' keys. */
@@ -210,6 +261,9 @@ export const listenerSchema = z
   .strictObject({
     name: text(),
     bind: address('bind'),
+    protocol: z.enum(LISTENER_PROTOCOLS).default('tcp'),
+    flowIdleTimeout: duration(false).optional(),
+    maxFlows: integer(1).optional(),
     maxConnections: integer(0).default(10000),
     handshakeRate: handshakeRateSchema,
     maxPendingHandshakes: integer(0).default(512),
@@ -228,10 +282,18 @@ export const listenerSchema = z
   .superRefine(checkProxyProtocolIn)
   .superRefine((l, ctx) => checkSniRoutes(l.sniRoutes, ctx))
   .transform((l): ListenerConfig => {
-    const kind = l.tls !== undefined ? 'tls' : l.sniRoutes !== undefined ? 'tls-passthrough' : 'tcp';
+    const kind =
+      l.protocol === 'udp'
+        ? 'udp'
+        : l.tls !== undefined
+          ? 'tls'
+          : l.sniRoutes !== undefined
+            ? 'tls-passthrough'
+            : 'tcp';
     const base = {
       name: l.name,
       bind: l.bind,
+      protocol: l.protocol,
       maxConnections: l.maxConnections,
       handshakeRate: {
         perSource: l.handshakeRate.perSource ?? DEFAULT_PER_SOURCE[kind],
@@ -244,7 +306,16 @@ export const listenerSchema = z
       allow: l.allow,
       deny: l.deny,
     };
-    // checkListenerKind has made sure exactly one of the two shapes is present.
+    // checkListenerKind has made sure exactly one of the shapes is present.
+    if (kind === 'udp') {
+      return {
+        kind: 'udp',
+        ...base,
+        group: l.group ?? '',
+        flowIdleTimeout: l.flowIdleTimeout ?? DEFAULT_FLOW_IDLE_TIMEOUT_MS,
+        maxFlows: l.maxFlows ?? DEFAULT_MAX_FLOWS,
+      };
+    }
     if (l.tls !== undefined) return { kind: 'tls', ...base, tls: l.tls, routes: l.routes ?? [] };
     if (l.sniRoutes !== undefined) {
       const fallback = l.defaultGroup === undefined ? {} : { defaultGroup: l.defaultGroup };

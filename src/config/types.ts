@@ -98,6 +98,8 @@ export interface ListenerBaseConfig {
   name: string;
   /** `host:port` to listen on; port 0 picks a free port. */
   bind: string;
+  /** Transport: `tcp` for every stream kind, `udp` for datagram flows. */
+  protocol: 'tcp' | 'udp';
   /** Most simultaneous client connections; 0 means unlimited. */
   maxConnections: number;
   /** New connections allowed per source address per window, before any TLS work. */
@@ -152,8 +154,24 @@ export interface SniRouteConfig {
   group: string;
 }
 
+/** A UDP listener: datagrams from one client address and port form a flow pinned to one upstream of `group`. */
+export interface UdpListenerConfig extends ListenerBaseConfig {
+  /** Discriminant. */
+  kind: 'udp';
+  /** Name of the group all flows go to. */
+  group: string;
+  /** A flow with no datagram either way for this long ends, in milliseconds. */
+  flowIdleTimeout: number;
+  /** Most flows tracked at once; datagrams of new clients beyond it are dropped and counted. */
+  maxFlows: number;
+}
+
 /** One listener, told apart by `kind` (or `'tls' in listener`). */
-export type ListenerConfig = TlsListenerConfig | TcpListenerConfig | TlsPassthroughListenerConfig;
+export type ListenerConfig =
+  | TlsListenerConfig
+  | TcpListenerConfig
+  | TlsPassthroughListenerConfig
+  | UdpListenerConfig;
 
 /** Per-source limit on new connections; `perSource` 0 disables it. */
 export interface HandshakeRateConfig {
@@ -232,7 +250,7 @@ export interface UpstreamTlsConfig {
 }
 
 /** What an active health check does: connect, TLS handshake, send and expect, or an HTTP GET. */
-export type HealthCheckType = 'tcp' | 'tls' | 'send-expect' | 'http';
+export type HealthCheckType = 'tcp' | 'tls' | 'send-expect' | 'http' | 'udp';
 
 /** Active health checking of a group's upstreams. Durations in milliseconds; file paths absolute. */
 export interface HealthCheckConfig {
@@ -260,9 +278,9 @@ export interface HealthCheckConfig {
   path?: string;
   /** http: accepted statuses, e.g. "200-399" or "200,204". */
   expectStatus?: string;
-  /** send-expect: bytes to send. */
+  /** send-expect and udp: bytes to send. */
   send?: string;
-  /** send-expect: text the reply must contain. */
+  /** send-expect and udp: text the reply must contain. */
   expect?: string;
   /** Client TLS of the check: the handshake for `tls`, HTTPS for `http`, send-expect over TLS. */
   tls?: HealthCheckTlsConfig;

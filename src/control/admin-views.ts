@@ -49,6 +49,9 @@ export interface ListenerView {
   /** TLS passthrough listeners: server name to group, and the group for the rest. */
   sniRoutes?: ListenerSnapshot['sniRoutes'];
   defaultGroup?: string;
+  /** UDP listeners: most flows at once, and how long a quiet flow lives (ms). */
+  maxFlows?: number;
+  flowIdleTimeoutMs?: number;
   /** Counts, with refusals and bad endings by reason code. */
   stats: ListenerSnapshot['stats'];
 }
@@ -122,6 +125,7 @@ export function listenerView(l: ListenerSnapshot): ListenerView {
     ...(l.group === undefined ? {} : { group: l.group }),
     ...(l.sniRoutes === undefined ? {} : { sniRoutes: l.sniRoutes }),
     ...(l.defaultGroup === undefined ? {} : { defaultGroup: l.defaultGroup }),
+    ...(l.maxFlows === undefined ? {} : { maxFlows: l.maxFlows, flowIdleTimeoutMs: l.flowIdleTimeoutMs }),
     stats: {
       accepted: s.accepted,
       active: s.active,

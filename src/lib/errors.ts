@@ -65,6 +65,10 @@ export const ErrorCodes = {
   ERR_UPSTREAM_RESET: 'ERR_UPSTREAM_RESET',
   ERR_UPSTREAM_DOWN: 'ERR_UPSTREAM_DOWN',
   ERR_IDLE_TIMEOUT: 'ERR_IDLE_TIMEOUT',
+  // UDP listeners: a new client's datagram dropped because the flow table is full; a datagram of a
+  // flow still waiting for admission or its upstream socket dropped beyond the few kept
+  ERR_FLOW_TABLE_FULL: 'ERR_FLOW_TABLE_FULL',
+  ERR_FLOW_PENDING: 'ERR_FLOW_PENDING',
   ERR_MAX_LIFETIME: 'ERR_MAX_LIFETIME',
   ERR_SHUTDOWN: 'ERR_SHUTDOWN',
   // the proxy's own API: a listener name it does not know, or one it already has

@@ -89,6 +89,7 @@ export {
 } from './health/slow-start.js';
 export { TcpProbe } from './health/tcp-probe.js';
 export { TlsProbe, type TlsProbeOptions } from './health/tls-probe.js';
+export { UdpProbe, type UdpProbeOptions } from './health/udp-probe.js';
 export type { RateLimitAlgorithm } from './ratelimit/algorithm.js';
 export { ConcurrencyLimiter } from './ratelimit/concurrency-limiter.js';
 export {

@@ -124,6 +124,10 @@ export interface SessionEndedEvent {
   bytesFromClient: number;
   /** Bytes written to the client. */
   bytesToClient: number;
+  /** Datagrams from the client (UDP flows only). */
+  packetsFromClient?: number;
+  /** Datagrams to the client (UDP flows only). */
+  packetsToClient?: number;
   /** Milliseconds from session start (handshake done, or accept on plain TCP) to close. */
   durationMs: number;
   /** Milliseconds the TLS handshake took from accept (0 on plain TCP). */

@@ -9,7 +9,8 @@ import { acceptIntoManagedBuffers } from './managed-accept.js';
 import { ignoreError } from './owned-socket.js';
 import { awaitProxyHeader, clientAddressOf } from './proxy-header-intake.js';
 import type { AcceptedProxyVersions } from './proxy-header-reader.js';
-import type { ListenerRuntime } from './runtime.js';
+import type { ProxyListener } from './proxy-listener.js';
+import type { ListenerRuntime, StreamListenerRuntime } from './runtime.js';
 import type { ListenerSnapshot } from './snapshot.js';
 import type { SocketSource } from './socket-source.js';
 import { ListenerStats } from './stats.js';
@@ -30,11 +31,11 @@ const REFUSAL_LOG_INTERVAL_MS = 1000;
  * and a close, not a handshake. Refusals before a session exists are counted and logged at most
  * once per interval per reason, with a count of those not logged.
  */
-export class Listener implements AcceptingListener {
+export class Listener implements AcceptingListener, ProxyListener {
   /** Live counters; a listener moved to a new address by a reload shares them with the one it replaces. */
   readonly stats: ListenerStats;
   /** Current settings; replaced on reload, read at each accept. */
-  runtime: ListenerRuntime;
+  runtime: StreamListenerRuntime;
   /** The proxy's event stream. */
   readonly events: ProxyEvents;
   readonly #server: Server;
@@ -46,7 +47,7 @@ export class Listener implements AcceptingListener {
   readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
 
   constructor(
-    runtime: ListenerRuntime,
+    runtime: StreamListenerRuntime,
     handshakeTimeoutMs: number,
     onAccept: AcceptHandler,
     logger: Logger,
@@ -135,7 +136,7 @@ export class Listener implements AcceptingListener {
   }
 
   /** The picture of a listener of the runtime that has no socket (yet, or any more). */
-  static unboundSnapshot(rt: ListenerRuntime): ListenerSnapshot {
+  static unboundSnapshot(rt: StreamListenerRuntime): ListenerSnapshot {
     return {
       ...describe(rt),
       address: null,
@@ -197,7 +198,7 @@ export class Listener implements AcceptingListener {
    * A listener behind a load balancer: the header comes first, from a trusted address only, and
    * the address it carries is the one the per-source guard (and everything after) counts.
    */
-  #acceptProxied(socket: Socket, rt: ListenerRuntime, accepted: AcceptedProxyVersions): void {
+  #acceptProxied(socket: Socket, rt: StreamListenerRuntime, accepted: AcceptedProxyVersions): void {
     const peer = socket.remoteAddress ?? '';
     if (rt.trustedProxies === undefined || !rt.trustedProxies.has(peer)) {
       this.#refuse(socket, ErrorCodes.ERR_PROXY_UNTRUSTED);
@@ -246,6 +247,8 @@ export class Listener implements AcceptingListener {
    * caller binds a new listener and replaces this one.
    */
   update(runtime: ListenerRuntime, handshakeTimeoutMs: number): void {
+    // Another transport (UDP) is bound as a new listener in this one's place.
+    if (runtime.kind === 'udp') return;
     const kind = listenerKind(runtime);
     if (kind === this.#kind) {
       this.#intake.update(runtime, handshakeTimeoutMs);
@@ -255,6 +258,11 @@ export class Listener implements AcceptingListener {
     }
     this.#handshakeTimeoutMs = handshakeTimeoutMs;
     this.runtime = runtime;
+  }
+
+  /** Sessions belong to the proxy, which ends them itself; a stream listener holds none. */
+  closeSessionsOf(): number {
+    return 0;
   }
 
   #refuse(socket: Socket, code: ErrorCode): void {
@@ -308,7 +316,9 @@ function guardHint(code: ErrorCode, listener: string): string {
   }
 }
 
-function describe(rt: ListenerRuntime): Omit<ListenerSnapshot, 'address' | 'port' | 'listening' | 'stats'> {
+function describe(
+  rt: StreamListenerRuntime,
+): Omit<ListenerSnapshot, 'address' | 'port' | 'listening' | 'stats'> {
   return {
     name: rt.name,
     kind: rt.kind,

@@ -5,9 +5,11 @@ import { type Logger, silentLogger } from '../lib/logger.js';
 import { formatHostPort } from '../lib/upstreams/address.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import { ProxyEvents } from './events.js';
-import { Listener } from './listener.js';
+import type { Listener } from './listener.js';
+import { createListener, type ListenerContext, unboundSnapshot } from './listener-factory.js';
 import { ignoreError } from './owned-socket.js';
 import { clientAddressOf } from './proxy-header-intake.js';
+import type { ProxyListener } from './proxy-listener.js';
 import type { ListenerRuntime, ProxyRuntime } from './runtime.js';
 import { Session, type SessionHost } from './session.js';
 import { groupSnapshot, type ProxySnapshot, type SessionSnapshot } from './snapshot.js';
@@ -44,13 +46,15 @@ export class ProxyServer implements SessionHost {
   /** Everything the data plane tells: refusals, admissions, picks, session ends, handshakes, listeners. */
   readonly events: ProxyEvents;
   readonly #sockets: SocketSource | undefined;
-  readonly #listeners = new Map<string, Listener>();
+  readonly #listeners = new Map<string, ProxyListener>();
   readonly #sessions = new Set<Session>();
   /** Every shutdown call in progress waits here; all are told when the last session ends. */
   readonly #drainWaiters: (() => void)[] = [];
   #stopping = false;
   // Set when shutdown has finished: nothing may start after it.
   #closed = false;
+
+  readonly #listenerContext: ListenerContext;
 
   constructor(runtime: ProxyRuntime, options: ProxyOptions = {}) {
     this.#runtime = runtime;
@@ -60,6 +64,7 @@ export class ProxyServer implements SessionHost {
     this.events = new ProxyEvents((channel, err) =>
       logger.error({ channel, err: String(err) }, 'event subscriber failed'),
     );
+    this.#listenerContext = { host: this, logger, events: this.events, onAccept: this.#accept };
   }
 
   /** The runtime in force: new sessions start on it. */
@@ -83,7 +88,7 @@ export class ProxyServer implements SessionHost {
   snapshot(): ProxySnapshot {
     const rt = this.#runtime;
     const bound = this.#listeners;
-    const listeners = rt.listeners.map((l) => bound.get(l.name)?.snapshot() ?? Listener.unboundSnapshot(l));
+    const listeners = rt.listeners.map((l) => bound.get(l.name)?.snapshot() ?? unboundSnapshot(l));
     for (const l of bound.values())
       if (!rt.listeners.some((r) => r.name === l.name)) listeners.push(l.snapshot());
     return {
@@ -114,7 +119,7 @@ export class ProxyServer implements SessionHost {
   }
 
   /** Binds one more listener (start, and reloads that add one); `stats` carries a moved listener's counters. */
-  async addListener(rt: ListenerRuntime, stats?: ListenerStats): Promise<Listener> {
+  async addListener(rt: ListenerRuntime, stats?: ListenerStats): Promise<ProxyListener> {
     return this.adoptListener(await this.bindListener(rt, this.runtime.timeouts.handshake, stats));
   }
 
@@ -125,8 +130,12 @@ export class ProxyServer implements SessionHost {
    * moving to a new address is given the counters of the one it replaces (`stats`). Rejects with a
    * {@link BindError} naming the listener.
    */
-  async bindListener(rt: ListenerRuntime, handshakeMs: number, stats?: ListenerStats): Promise<Listener> {
-    const listener = new Listener(rt, handshakeMs, this.#accept, this.logger, this.events, stats);
+  async bindListener(
+    rt: ListenerRuntime,
+    handshakeMs: number,
+    stats?: ListenerStats,
+  ): Promise<ProxyListener> {
+    const listener = createListener(rt, handshakeMs, this.#listenerContext, stats);
     try {
       await listener.listen(this.#sockets);
     } catch (err) {
@@ -136,7 +145,7 @@ export class ProxyServer implements SessionHost {
   }
 
   /** Starts serving a listener {@link bindListener} bound. */
-  adoptListener(listener: Listener): Listener {
+  adoptListener(listener: ProxyListener): ProxyListener {
     if (this.#listeners.has(listener.name))
       throw new SwitchyardError(ErrorCodes.ERR_DUPLICATE_LISTENER, `listener "${listener.name}" exists`);
     this.#listeners.set(listener.name, listener);
@@ -149,7 +158,7 @@ export class ProxyServer implements SessionHost {
    * of the same-named one, which then stops accepting; sessions it accepted run to their end. The
    * new socket is bound before the old one closes, so the listener is never without one.
    */
-  async replaceListener(listener: Listener): Promise<void> {
+  async replaceListener(listener: ProxyListener): Promise<void> {
     const old = this.#listeners.get(listener.name);
     if (old === undefined)
       throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_LISTENER, `no listener "${listener.name}"`);
@@ -166,7 +175,7 @@ export class ProxyServer implements SessionHost {
     );
   }
 
-  #logListening(listener: Listener): void {
+  #logListening(listener: ProxyListener): void {
     const a = listener.address();
     if (this.events.listenerBound.hasSubscribers)
       this.events.listenerBound.publish({
@@ -194,14 +203,14 @@ export class ProxyServer implements SessionHost {
   }
 
   /** The listener called `name`. */
-  listener(name: string): Listener {
+  listener(name: string): ProxyListener {
     const l = this.#listeners.get(name);
     if (l === undefined) throw new SwitchyardError(ErrorCodes.ERR_UNKNOWN_LISTENER, `no listener "${name}"`);
     return l;
   }
 
   /** Every bound listener. */
-  listeners(): Listener[] {
+  listeners(): ProxyListener[] {
     return [...this.#listeners.values()];
   }
 
@@ -213,6 +222,7 @@ export class ProxyServer implements SessionHost {
   /** Closes every session on `upstream` (health checks marked it down and the group asks for it). */
   closeSessionsOf(upstream: Upstream, code: ErrorCode): number {
     let closed = 0;
+    for (const listener of this.#listeners.values()) closed += listener.closeSessionsOf(upstream, code);
     for (const session of this.#sessions) {
       if (session.upstream !== upstream) continue;
       session.close(code);

@@ -71,6 +71,17 @@ export interface TlsPassthroughListenerRuntime {
   sni: SniRoutes;
 }
 
+/** A UDP listener pins the flows of each client address and port to one upstream of one group. */
+export interface UdpListenerRuntime {
+  kind: 'udp';
+  /** Group that takes every flow. */
+  group: string;
+  /** A flow with no datagram either way for this long ends, ms. */
+  flowIdleTimeoutMs: number;
+  /** Most flows at once; new clients' datagrams beyond it are dropped and counted. */
+  maxFlows: number;
+}
+
 /** Everything one listener needs to run. */
 export type ListenerRuntime = {
   /** Name used in logs and metrics. */
@@ -93,7 +104,13 @@ export type ListenerRuntime = {
   trustedProxies?: AddressRanges;
   /** Which client addresses are let in (`allow` / `deny`); absent when both lists are empty. */
   addressRules?: AddressRules;
-} & (TlsListenerRuntime | TcpListenerRuntime | TlsPassthroughListenerRuntime);
+} & (TlsListenerRuntime | TcpListenerRuntime | TlsPassthroughListenerRuntime | UdpListenerRuntime);
+
+/** A listener that accepts connections (every kind but UDP): the ones `kinds/` describe. */
+export type StreamListenerRuntime = Exclude<ListenerRuntime, { kind: 'udp' }>;
+
+/** A listener of datagrams. */
+export type DatagramListenerRuntime = Extract<ListenerRuntime, { kind: 'udp' }>;
 
 /** The whole typed model the data plane runs on; built from config by the composition root. */
 export interface ProxyRuntime {

@@ -15,7 +15,7 @@ import { type OwnedSocket, sessionOf } from './owned-socket.js';
 import { proxyHeader } from './proxy-header.js';
 import { carriedConnection, clientBytesRead } from './proxy-header-intake.js';
 import { relay } from './relay.js';
-import type { ConcurrencyGate, ListenerRuntime, ProxyRuntime } from './runtime.js';
+import type { ConcurrencyGate, ProxyRuntime, StreamListenerRuntime } from './runtime.js';
 import { publishSessionEnded, type SessionFacts, sessionSnapshot } from './session-record.js';
 import type { SessionPhase, SessionSnapshot } from './snapshot.js';
 import type { ListenerStats } from './stats.js';
@@ -57,7 +57,7 @@ type ClientSocket = OwnedSocket<Session>;
 export class Session implements RoutedSession, AdmissionSubject, ConnectingSession, SessionFacts {
   readonly host: SessionHost;
   readonly runtime: ProxyRuntime;
-  readonly listener: ListenerRuntime;
+  readonly listener: StreamListenerRuntime;
   readonly kind: ListenerKind;
   readonly client: Socket;
   readonly clientAddress: string;
@@ -113,7 +113,7 @@ export class Session implements RoutedSession, AdmissionSubject, ConnectingSessi
    */
   constructor(
     host: SessionHost,
-    listener: ListenerRuntime,
+    listener: StreamListenerRuntime,
     stats: ListenerStats,
     client: Socket,
     handshakeMs = 0,

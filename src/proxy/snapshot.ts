@@ -58,6 +58,10 @@ export interface ListenerSnapshot {
   listening: boolean;
   /** The group every connection goes to, for kinds that route without an identity (plain TCP). */
   group?: string;
+  /** Most flows at once (UDP). */
+  maxFlows?: number;
+  /** A flow idle this long ends, ms (UDP). */
+  flowIdleTimeoutMs?: number;
   /** Server name to group, for kinds that route by the ClientHello's SNI (TLS passthrough). */
   sniRoutes?: { serverName: string; group: string }[];
   /** Where clients without a server name, or one no route names, go (TLS passthrough). */

@@ -3,8 +3,8 @@ import { listenerLabel } from '../config/config-origin.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
-import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
+import type { ProxyListener } from '../proxy/proxy-listener.js';
 import type { ListenerRuntime } from '../proxy/runtime.js';
 import type { ListenerStats } from '../proxy/stats.js';
 import type { BuiltRuntime } from './build-runtime.js';
@@ -31,17 +31,23 @@ export async function bindNewAddresses(
   plan: ReloadPlan,
   next: SwitchyardConfig,
   built: BuiltRuntime,
-): Promise<Map<string, Listener>> {
-  const bound = new Map<string, Listener>();
+): Promise<Map<string, ProxyListener>> {
+  const bound = new Map<string, ProxyListener>();
   const proxy = ctx.proxy;
   const changes = listenerChanges(plan);
-  const held = proxy.listeners().map((l) => ({ host: l.address().address, port: l.address().port }));
+  // TCP and UDP ports are separate: a socket of the other transport never holds an address up.
+  const held = proxy.listeners().map((l) => ({
+    host: l.address().address,
+    port: l.address().port,
+    udp: l.runtime.kind === 'udp',
+  }));
   for (let i = 0; i < next.listeners.length; i++) {
     const cfg = next.listeners[i];
     const live = liveListener(proxy, cfg.name);
     if (!bindsAfresh(changes.get(cfg.name)) && live !== undefined) continue;
     const fresh = built.runtime.listeners[i];
-    if (held.some((h) => bindOverlap(h, fresh) !== undefined)) continue;
+    const udp = fresh.kind === 'udp';
+    if (held.some((h) => h.udp === udp && bindOverlap(h, fresh) !== undefined)) continue;
     try {
       bound.set(cfg.name, await proxy.bindListener(fresh, next.timeouts.handshake, live?.stats));
     } catch (err) {
@@ -65,7 +71,7 @@ export async function mergeListeners(
   plan: ReloadPlan,
   next: SwitchyardConfig,
   built: BuiltRuntime,
-  bound: Map<string, Listener>,
+  bound: Map<string, ProxyListener>,
   changes: string[],
 ): Promise<void> {
   const { proxy, applied, guards } = ctx;
@@ -148,7 +154,7 @@ async function dropListener(ctx: ListenerContext, name: string): Promise<void> {
 }
 
 /** The bound listener called `name`, if there is one. */
-function liveListener(proxy: ProxyServer, name: string): Listener | undefined {
+function liveListener(proxy: ProxyServer, name: string): ProxyListener | undefined {
   return proxy.listeners().find((l) => l.name === name);
 }
 

@@ -161,6 +161,9 @@ function probeOptions(hc: HealthCheckConfig, files: HealthFiles): HealthProbeOpt
       return { type: 'send-expect', send: hc.send, expect: hc.expect ?? '', tls };
     case 'http':
       return { type: 'http', path: hc.path, expectStatus: hc.expectStatus, tls };
+    case 'udp':
+      // The schema refuses a udp check without send or expect.
+      return { type: 'udp', send: hc.send ?? '', expect: hc.expect ?? '' };
   }
 }
 

@@ -147,6 +147,15 @@ export async function buildListener(
     sourceGuard,
   };
   if (l.kind === 'tcp') return { ...common, kind: 'tcp', group: l.group };
+  if (l.kind === 'udp') {
+    return {
+      ...common,
+      kind: 'udp',
+      group: l.group,
+      flowIdleTimeoutMs: l.flowIdleTimeout,
+      maxFlows: l.maxFlows,
+    };
+  }
   if (l.kind === 'tls-passthrough') {
     return { ...common, kind: 'tls-passthrough', sni: new SniRoutes(l.sniRoutes, l.defaultGroup) };
   }

@@ -119,6 +119,8 @@ const UPSTREAM_KEYS = {
 const LISTENER_KEYS = {
   name: 'identity',
   bind: 'address',
+  // Another transport needs another socket: the listener is bound afresh, like a move.
+  protocol: 'address',
   kind: 'settings',
   maxConnections: 'settings',
   handshakeRate: 'settings',
@@ -133,6 +135,8 @@ const LISTENER_KEYS = {
   group: 'settings',
   sniRoutes: 'settings',
   defaultGroup: 'settings',
+  flowIdleTimeout: 'settings',
+  maxFlows: 'settings',
 } as const satisfies Record<KeyOf<ListenerConfig>, 'identity' | 'address' | 'settings'>;
 
 // Sections whose keys the new runtime (timeouts, connect attempts, concurrency), the file
@@ -250,7 +254,7 @@ function planListeners(current: ListenerConfig[], next: ListenerConfig[]): Reloa
       continue;
     }
     const kindChange = was.kind === after.kind ? {} : { kindChange: { from: was.kind, to: after.kind } };
-    if (fields.includes('bind')) {
+    if (fields.includes('bind') || fields.includes('protocol')) {
       plan.push({
         kind: 'listener-moved',
         listener: after.name,

@@ -3,8 +3,8 @@ import { ErrorCodes } from '../lib/errors.js';
 import type { UpstreamHealthStatus } from '../lib/health/group-health.js';
 import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import type { Logger } from '../lib/logger.js';
-import type { Listener } from '../proxy/listener.js';
 import type { ProxyServer } from '../proxy/proxy.js';
+import type { ProxyListener } from '../proxy/proxy-listener.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
 import type { UpstreamTls } from '../proxy/upstream-tls.js';
 import { AdminChanges } from './admin-changes.js';
@@ -177,7 +177,7 @@ export class RuntimeManager {
     const old = this.#config;
     const plan = planReload(old, next);
     const changes: string[] = [];
-    let bound: Map<string, Listener>;
+    let bound: Map<string, ProxyListener>;
     try {
       bound = await bindNewAddresses(this.#listeners, plan, next, built);
     } catch (err) {

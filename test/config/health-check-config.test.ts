@@ -147,8 +147,8 @@ describe('health checks per upstream: validation errors name file, line, column 
         ),
       ),
       [
-        'lb.yaml:9:7 groups.g.healthCheck.send: only used by type "send-expect" (this group\'s checks are "tcp", "http")',
-        'lb.yaml:13:36 groups.g.upstreams[1].healthCheck.expect: only used by type "send-expect" (this upstream\'s check is "http")',
+        'lb.yaml:9:7 groups.g.healthCheck.send: only used by types "send-expect" and "udp" (this group\'s checks are "tcp", "http")',
+        'lb.yaml:13:36 groups.g.upstreams[1].healthCheck.expect: only used by types "send-expect" and "udp" (this upstream\'s check is "http")',
       ],
     );
   });
@@ -221,7 +221,7 @@ describe('health checks per upstream: validation errors name file, line, column 
         'lb.yaml:9:13 groups.g.healthCheck.path: expected a path starting with "/", without spaces or control characters, got "healthz"',
         'lb.yaml:10:21 groups.g.healthCheck.expectStatus: expected statuses from 100 to 599 like 200, "200-399" or "200,204", got "200-99"',
         'lb.yaml:11:15 groups.g.healthCheck.jitter: expected a number < 1, got 1',
-        'lb.yaml:14:30 groups.g.upstreams[0].healthCheck.type: expected one of "tcp", "tls", "send-expect", "http", got "htttp" (did you mean "http"?)',
+        'lb.yaml:14:30 groups.g.upstreams[0].healthCheck.type: expected one of "tcp", "tls", "send-expect", "http", "udp", got "htttp" (did you mean "http"?)',
         'lb.yaml:14:52 groups.g.upstreams[0].healthCheck.tls.verify: expected true or false, got "yes"',
       ],
     );

@@ -64,7 +64,7 @@ describe('docs/CONFIGURATION.md', () => {
     const config = parseConfigText(example, join(ROOT, 'docs/example.yaml'));
     assert.deepEqual(
       config.listeners.map((l) => l.kind),
-      ['tls', 'tcp', 'tls-passthrough'],
+      ['tls', 'tcp', 'tls-passthrough', 'udp'],
     );
   });
 

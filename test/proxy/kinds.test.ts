@@ -4,11 +4,11 @@ import { describe, it } from 'node:test';
 import type { ErrorCode } from '../../src/lib/errors.js';
 import type { RoutedSession } from '../../src/proxy/kinds/listener-kind.js';
 import { listenerKind } from '../../src/proxy/kinds/registry.js';
-import type { ListenerRuntime, ProxyRuntime } from '../../src/proxy/runtime.js';
+import type { ProxyRuntime, StreamListenerRuntime } from '../../src/proxy/runtime.js';
 import { SniRoutes } from '../../src/proxy/sni-routes.js';
 
-const tcp = { kind: 'tcp', name: 'plain', group: 'g' } as ListenerRuntime;
-const tls = { kind: 'tls', name: 'mtls' } as ListenerRuntime;
+const tcp = { kind: 'tcp', name: 'plain', group: 'g' } as StreamListenerRuntime;
+const tls = { kind: 'tls', name: 'mtls' } as StreamListenerRuntime;
 const passthrough = {
   kind: 'tls-passthrough',
   name: 'sni',
@@ -19,7 +19,7 @@ const passthrough = {
     ],
     'fallback',
   ),
-} as ListenerRuntime;
+} as StreamListenerRuntime;
 const runtime = {
   hashKeys: new Map([
     ['by-id', 'client-id'],

@@ -101,6 +101,10 @@ function listenerLines(l: ListenerConfig, width: number, show: (p: string) => st
   if (l.kind === 'tcp') {
     return [`  ${l.name.padEnd(width)}  ${l.bind}  tcp  -> group ${l.group}  (${limits}${proxyProtocol})`];
   }
+  if (l.kind === 'udp') {
+    const flows = `max ${l.maxFlows} flows, idle ${formatDuration(l.flowIdleTimeout)}`;
+    return [`  ${l.name.padEnd(width)}  ${l.bind}  udp  -> group ${l.group}  (${flows}${rules})`];
+  }
   if (l.kind === 'tls-passthrough') {
     const sni = l.sniRoutes.map((r) => `${r.serverName} -> ${r.group}`);
     sni.push(`default -> ${l.defaultGroup ?? 'refused'}`);
@@ -160,14 +164,14 @@ function rateLimit(config: SwitchyardConfig): string {
 /** What the limits count by: the certificate's CN on TLS listeners, the source address on plain TCP. */
 function admissionKey(config: SwitchyardConfig): string {
   const kinds = new Set(config.listeners.map((l) => l.kind));
-  const bySource = kinds.has('tcp') || kinds.has('tls-passthrough');
-  if (!bySource) return 'per client id';
+  const names = { tcp: 'plain TCP', 'tls-passthrough': 'TLS passthrough', udp: 'UDP' } as const;
+  const bySource = (['tcp', 'tls-passthrough', 'udp'] as const)
+    .filter((k) => kinds.has(k))
+    .map((k) => names[k]);
+  if (bySource.length === 0) return 'per client id';
   if (!kinds.has('tls')) return 'per source address';
-  const which = kinds.has('tcp')
-    ? kinds.has('tls-passthrough')
-      ? 'plain TCP and TLS passthrough'
-      : 'plain TCP'
-    : 'TLS passthrough';
+  const which =
+    bySource.length === 1 ? bySource[0] : `${bySource.slice(0, -1).join(', ')} and ${bySource.at(-1)}`;
   return `per client id (per source address on ${which} listeners)`;
 }
 

@@ -10,8 +10,9 @@ import type { ListenerStats } from '../stats.js';
  * One kind of listener (`tcp`, `tls`): everything a listener and a session do differently by kind,
  * so that neither of them branches on it.
  *
- * A new kind (UDP, TLS passthrough) is one module implementing this interface plus one line in
- * `registry.ts` (and its runtime shape in `runtime.ts` and config schema outside the proxy). It
+ * A new stream kind is one module implementing this interface plus one line in `registry.ts` (and
+ * its runtime shape in `runtime.ts` and config schema outside the proxy); datagrams (UDP) fit none
+ * of it and have a listener class of their own behind `proxy-listener.ts`. It
  * says what happens to an accepted connection before a session starts ({@link intake}: a plain
  * start, a handshake, a guard of its own), how a session finds its group ({@link route}: a fixed
  * group, or an identity and an authorizer), which key a hashing balancer hashes by default

@@ -392,7 +392,7 @@ describe('HttpProbe', () => {
 
 describe('createHealthProbe', () => {
   it('builds each registered type', () => {
-    assert.deepEqual(HEALTH_PROBE_TYPES, ['tcp', 'tls', 'send-expect', 'http']);
+    assert.deepEqual(HEALTH_PROBE_TYPES, ['tcp', 'tls', 'send-expect', 'http', 'udp']);
     assert.ok(createHealthProbe({ type: 'tcp' }) instanceof TcpProbe);
     assert.ok(createHealthProbe({ type: 'tls', verify: false }) instanceof TlsProbe);
     assert.ok(
@@ -400,7 +400,12 @@ describe('createHealthProbe', () => {
     );
     assert.ok(createHealthProbe({ type: 'http', path: '/health' }) instanceof HttpProbe);
     for (const type of HEALTH_PROBE_TYPES) {
-      const options = type === 'send-expect' ? { type, expect: 'x' } : { type };
+      const options =
+        type === 'send-expect'
+          ? { type, expect: 'x' }
+          : type === 'udp'
+            ? { type, send: 'x', expect: 'y' }
+            : { type };
       assert.equal(createHealthProbe(options as Parameters<typeof createHealthProbe>[0]).type, type);
     }
   });

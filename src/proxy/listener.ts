@@ -5,6 +5,7 @@ import { formatHostPort } from '../lib/upstreams/address.js';
 import type { ProxyEvents } from './events.js';
 import type { AcceptingListener, ConnectionIntake, ListenerKind } from './kinds/listener-kind.js';
 import { listenerKind } from './kinds/registry.js';
+import { LogThrottle } from './log-throttle.js';
 import { acceptIntoManagedBuffers } from './managed-accept.js';
 import { ignoreError } from './owned-socket.js';
 import { awaitProxyHeader, clientAddressOf } from './proxy-header-intake.js';
@@ -44,7 +45,7 @@ export class Listener implements AcceptingListener, ProxyListener {
   #handshakeTimeoutMs: number;
   readonly #onAccept: AcceptHandler;
   readonly #logger: Logger;
-  readonly #lastRefusalLog = new Map<ErrorCode, { at: number; suppressed: number }>();
+  readonly #refusalLog = new LogThrottle<ErrorCode>(REFUSAL_LOG_INTERVAL_MS);
 
   constructor(
     runtime: StreamListenerRuntime,
@@ -278,14 +279,8 @@ export class Listener implements AcceptingListener, ProxyListener {
     this.stats.reject(code);
     const refused = this.events.connectionRefused;
     if (refused.hasSubscribers) refused.publish({ listener: this.name, reason: code, clientAddress });
-    const now = Date.now();
-    const last = this.#lastRefusalLog.get(code);
-    if (last !== undefined && now - last.at < REFUSAL_LOG_INTERVAL_MS) {
-      last.suppressed++;
-      return;
-    }
-    const suppressed = last?.suppressed ?? 0;
-    this.#lastRefusalLog.set(code, { at: now, suppressed: 0 });
+    const suppressed = this.#refusalLog.pass(code);
+    if (suppressed === undefined) return;
     const hint = guardHint(code, this.name);
     this.#logger.warn(
       { listener: this.name, reason: code, clientAddress, detail, hint, suppressed },

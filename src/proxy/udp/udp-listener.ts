@@ -5,6 +5,7 @@ import { type ErrorCode, ErrorCodes, SwitchyardError } from '../../lib/errors.js
 import type { Logger } from '../../lib/logger.js';
 import { formatHostPort } from '../../lib/upstreams/address.js';
 import type { Upstream } from '../../lib/upstreams/upstream.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { ProxyListener } from '../proxy-listener.js';
 import type { DatagramListenerRuntime, ListenerRuntime } from '../runtime.js';
 import type { SessionHost } from '../session.js';
@@ -39,7 +40,7 @@ export class UdpListener implements ProxyListener, FlowOwner {
   #bound = false;
   #sweep: NodeJS.Timeout | undefined;
   #sweepMs = 0;
-  readonly #lastDropLog = new Map<ErrorCode, { at: number; suppressed: number }>();
+  readonly #dropLog = new LogThrottle<ErrorCode>(DROP_LOG_INTERVAL_MS);
 
   constructor(
     runtime: DatagramListenerRuntime,
@@ -215,20 +216,15 @@ export class UdpListener implements ProxyListener, FlowOwner {
     this.stats.reject(code);
     const refused = this.host.events.connectionRefused;
     if (refused.hasSubscribers) refused.publish({ listener: this.name, reason: code, clientAddress });
-    const now = Date.now();
-    const last = this.#lastDropLog.get(code);
-    if (last !== undefined && now - last.at < DROP_LOG_INTERVAL_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.#lastDropLog.set(code, { at: now, suppressed: 0 });
+    const suppressed = this.#dropLog.pass(code);
+    if (suppressed === undefined) return;
     this.#logger.warn(
       {
         listener: this.name,
         reason: code,
         clientAddress,
         hint: dropHint(code, this.name),
-        suppressed: last?.suppressed ?? 0,
+        suppressed,
       },
       'datagram dropped',
     );

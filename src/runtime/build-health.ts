@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { formatKeyPath } from '../config/config-error.js';
 import {
@@ -20,7 +19,7 @@ import type { ActiveCheckOverrides } from '../lib/health/health-checker.js';
 import type { ProbeTlsOptions } from '../lib/health/probe-connection.js';
 import { createHealthProbe, type HealthProbeOptions } from '../lib/health/probe-registry.js';
 import { whyUnreadable } from './read-pem.js';
-import { certKeyProblem, type TlsProblem } from './tls-problem.js';
+import { clientMaterialProblem } from './tls-problem.js';
 
 /** The contents of the files health checks name, by absolute path. */
 export type HealthFiles = ReadonlyMap<string, string>;
@@ -76,26 +75,6 @@ export async function loadHealthFiles(config: SwitchyardConfig): Promise<HealthF
     throw new SwitchyardError(ErrorCodes.ERR_CONFIG_READ, `${formatKeyPath(first.path)}: ${first.message}`);
   }
   return files;
-}
-
-function clientMaterialProblem(
-  pem: { cert?: string; key?: string; ca?: string },
-  paths: HealthCheckTlsConfig,
-): TlsProblem | undefined {
-  if (pem.cert !== undefined && pem.key !== undefined) {
-    const pair = certKeyProblem({
-      pem: { cert: pem.cert, key: pem.key },
-      paths: { cert: paths.cert ?? '', key: paths.key ?? '' },
-    });
-    if (pair !== undefined) return pair;
-  }
-  // Node takes a CA file without a certificate in it silently, and every verified check would then fail.
-  try {
-    if (pem.ca !== undefined) new X509Certificate(pem.ca);
-  } catch {
-    return { key: 'ca', message: 'the CA file holds no PEM certificate' };
-  }
-  return undefined;
 }
 
 /** Every group's health checking plan, by group name, from files already read. */

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { formatKeyPath } from '../config/config-error.js';
 import { UPSTREAM_TLS_FILE_KEYS } from '../config/schema-upstream-tls.js';
@@ -6,7 +5,7 @@ import type { SwitchyardConfig, UpstreamTlsConfig } from '../config/types.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import { UpstreamTls, type UpstreamTlsMaterial } from '../proxy/upstream-tls.js';
 import { whyUnreadable } from './read-pem.js';
-import { certKeyProblem } from './tls-problem.js';
+import { clientMaterialProblem } from './tls-problem.js';
 
 /** A file or setting of a group's `upstreamTls` that cannot be used, at the key path that names it. */
 export interface UpstreamTlsProblem {
@@ -53,24 +52,10 @@ async function buildOne(
     }
   }
   if (!readable) return undefined;
-  if (pem.cert !== undefined && pem.key !== undefined) {
-    const pair = certKeyProblem({
-      pem: { cert: pem.cert, key: pem.key },
-      paths: { cert: config.cert ?? '', key: config.key ?? '' },
-    });
-    if (pair !== undefined) {
-      problems.push({ path: [...at, pair.key], message: pair.message });
-      return undefined;
-    }
-  }
-  // Node takes a CA file without a certificate in it silently; every connect would then fail.
-  if (pem.ca !== undefined) {
-    try {
-      new X509Certificate(pem.ca);
-    } catch {
-      problems.push({ path: [...at, 'ca'], message: `"${config.ca}" holds no PEM certificate` });
-      return undefined;
-    }
+  const why = clientMaterialProblem(pem, config);
+  if (why !== undefined) {
+    problems.push({ path: why.key === '' ? at : [...at, why.key], message: why.message });
+    return undefined;
   }
   const material: UpstreamTlsMaterial = {
     ...(pem.ca === undefined ? {} : { ca: pem.ca }),

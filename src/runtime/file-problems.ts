@@ -3,6 +3,7 @@ import type { FileProblem } from '../config/load-config.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { readHealthFiles } from './build-health.js';
 import { readUpstreamTls } from './build-upstream-tls.js';
+import { whyUnreadable } from './read-pem.js';
 import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
 
 /**
@@ -48,11 +49,7 @@ export async function configFileProblems(config: SwitchyardConfig): Promise<File
       try {
         await readFile(path);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        problem(
-          ['limitStore', 'tls', key],
-          `cannot read "${path}": ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`,
-        );
+        problem(['limitStore', 'tls', key], `cannot read "${path}": ${whyUnreadable(err)}`);
       }
     }
   }

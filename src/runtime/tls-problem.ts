@@ -82,3 +82,27 @@ export function listenerTlsProblem(tls: TlsConfig, material: TlsMaterial): TlsPr
     return { key: '', message: `cannot use the certificate material: ${(err as Error).message}` };
   }
 }
+
+/**
+ * What is wrong with the files of a client-side `tls` block (a health check's, a group's
+ * `upstreamTls`): a certificate and a key that are no pair, or a CA file without a certificate.
+ */
+export function clientMaterialProblem(
+  pem: { cert?: string; key?: string; ca?: string },
+  paths: { cert?: string; key?: string },
+): TlsProblem | undefined {
+  if (pem.cert !== undefined && pem.key !== undefined) {
+    const pair = certKeyProblem({
+      pem: { cert: pem.cert, key: pem.key },
+      paths: { cert: paths.cert ?? '', key: paths.key ?? '' },
+    });
+    if (pair !== undefined) return pair;
+  }
+  // Node takes a CA file without a certificate in it silently; every verified connection would then fail.
+  try {
+    if (pem.ca !== undefined) new X509Certificate(pem.ca);
+  } catch {
+    return { key: 'ca', message: 'the CA file holds no PEM certificate' };
+  }
+  return undefined;
+}

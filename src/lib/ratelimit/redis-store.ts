@@ -123,24 +123,27 @@ export class RedisStore implements AsyncRateLimitStore {
     return {
       script: this.#script,
       key: this.#prefix + key,
-      args: [this.#callerClock ? String(now) : '', ...this.#args],
-      failed: (err) => this.#fail(err),
+      args: this.#argsAt(now),
+      failed: this.#failed,
     };
   }
 
   take(key: string, now: number): Promise<number> {
-    const args = [this.#callerClock ? String(now) : '', ...this.#args];
-    return this.#runner.run(this.#script, [this.#prefix + key], args).then(
-      (reply) => {
-        const retry = Number(reply);
-        if (Number.isSafeInteger(retry) && retry >= 0) return retry;
-        return this.#fail(
-          new SwitchyardError(ErrorCodes.ERR_STORE_UNAVAILABLE, `unexpected Redis reply ${String(reply)}`),
-        );
-      },
-      (err: unknown) => this.#fail(err),
-    );
+    return this.#runner.run(this.#script, [this.#prefix + key], this.#argsAt(now)).then((reply) => {
+      const retry = Number(reply);
+      if (Number.isSafeInteger(retry) && retry >= 0) return retry;
+      return this.#fail(
+        new SwitchyardError(ErrorCodes.ERR_STORE_UNAVAILABLE, `unexpected Redis reply ${String(reply)}`),
+      );
+    }, this.#failed);
   }
+
+  /** The script's ARGV for a decision at `now`: the time (none on Redis's clock), then the fixed numbers. */
+  #argsAt(now: number): string[] {
+    return [this.#callerClock ? String(now) : '', ...this.#args];
+  }
+
+  readonly #failed = (err: unknown): number => this.#fail(err);
 
   /** Deletes `key`'s state. Rejects (`ERR_STORE_TIMEOUT` / `ERR_STORE_UNAVAILABLE`) when Redis fails. */
   async reset(key: string): Promise<void> {

@@ -8,6 +8,7 @@ import { ConfigError, type ConfigIssue } from './config-error.js';
 import { recordOrigins } from './config-origin.js';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from './health-check.js';
 import { type SourceMap, toConfigIssues } from './issues.js';
+import { mapListenerFiles } from './listener-files.js';
 import {
   type AppliedOverride,
   applyOverrides,
@@ -229,14 +230,7 @@ function syntaxError(file: string, text: string, what: string, err: unknown): Co
 function resolvePaths(config: SwitchyardConfig, baseDir: string): SwitchyardConfig {
   const access = config.log.accessLog;
   if (access !== 'stdout' && access !== 'off') config.log.accessLog = resolve(baseDir, access);
-  for (const listener of config.listeners) {
-    if (listener.kind !== 'tls') continue;
-    const tls = listener.tls;
-    tls.cert = resolve(baseDir, tls.cert);
-    tls.key = resolve(baseDir, tls.key);
-    tls.clientCa = resolve(baseDir, tls.clientCa);
-    if (tls.crl !== undefined) tls.crl = resolve(baseDir, tls.crl);
-  }
+  for (const listener of config.listeners) mapListenerFiles(listener, (path) => resolve(baseDir, path));
   if (config.limitStore.type === 'redis' && config.limitStore.tls !== undefined) {
     const tls = config.limitStore.tls;
     for (const key of ['ca', 'cert', 'key'] as const) {

@@ -9,7 +9,8 @@ import type { ListenerRuntime } from '../proxy/runtime.js';
 import type { ListenerStats } from '../proxy/stats.js';
 import type { BuiltRuntime } from './build-runtime.js';
 import type { GuardUpkeep } from './guard-upkeep.js';
-import { describeChange, type ReloadChange, type ReloadPlan, sameJson } from './reload-plan.js';
+import { listenerSetup } from './listener-kinds/registry.js';
+import { describeChange, type ReloadChange, type ReloadPlan } from './reload-plan.js';
 
 /** What applying listeners works with: the proxy's listener commands and the manager's records. */
 export interface ListenerContext {
@@ -39,15 +40,15 @@ export async function bindNewAddresses(
   const held = proxy.listeners().map((l) => ({
     host: l.address().address,
     port: l.address().port,
-    udp: l.runtime.kind === 'udp',
+    transport: listenerSetup(l.runtime).transport,
   }));
   for (let i = 0; i < next.listeners.length; i++) {
     const cfg = next.listeners[i];
     const live = liveListener(proxy, cfg.name);
     if (!bindsAfresh(changes.get(cfg.name)) && live !== undefined) continue;
     const fresh = built.runtime.listeners[i];
-    const udp = fresh.kind === 'udp';
-    if (held.some((h) => h.udp === udp && bindOverlap(h, fresh) !== undefined)) continue;
+    const transport = listenerSetup(fresh).transport;
+    if (held.some((h) => h.transport === transport && bindOverlap(h, fresh) !== undefined)) continue;
     try {
       bound.set(cfg.name, await proxy.bindListener(fresh, next.timeouts.handshake, live?.stats));
     } catch (err) {
@@ -104,9 +105,7 @@ export async function mergeListeners(
       // Keep the guard that is running, with its per-source history.
       runtime = { ...fresh, sourceGuard: running.sourceGuard };
     }
-    if (runtime.kind === 'tls' && running.kind === 'tls' && sameJson(running.tls, runtime.tls)) {
-      runtime = { ...runtime, tls: running.tls };
-    }
+    runtime = listenerSetup(runtime).keepLoaded?.(running, runtime) ?? runtime;
     listener.update(runtime, handshakeMs);
     applied.set(cfg.name, runtime);
     if (change !== undefined) changes.push(describeChange(change));

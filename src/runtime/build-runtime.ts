@@ -1,14 +1,10 @@
-import type { GroupConfig, ListenerConfig, SwitchyardConfig, TlsConfig } from '../config/types.js';
+import type { GroupConfig, ListenerConfig, SwitchyardConfig } from '../config/types.js';
 import { AddressRanges, AddressRules } from '../lib/address-ranges.js';
 import { createBalancer } from '../lib/balancers/registry.js';
-import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { GroupHealthOptions } from '../lib/health/group-health.js';
 import { parseHostPort } from '../lib/upstreams/address.js';
 import { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
-import { Authorizer } from '../proxy/authorize.js';
 import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
-import { SniRoutes } from '../proxy/sni-routes.js';
-import type { TlsMaterial } from '../proxy/tls.js';
 import {
   type AdmissionControls,
   buildAdmissionControls,
@@ -17,8 +13,7 @@ import {
 } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
 import { loadUpstreamTls } from './build-upstream-tls.js';
-import { readPem } from './read-pem.js';
-import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
+import { listenerSetup } from './listener-kinds/registry.js';
 
 /** A runtime model plus the background work (limiter sweeps) it owns. */
 export interface BuiltRuntime {
@@ -146,40 +141,8 @@ export async function buildListener(
     addressRules: l.allow.length + l.deny.length === 0 ? undefined : new AddressRules(l.allow, l.deny),
     sourceGuard,
   };
-  if (l.kind === 'tcp') return { ...common, kind: 'tcp', group: l.group };
-  if (l.kind === 'udp') {
-    return {
-      ...common,
-      kind: 'udp',
-      group: l.group,
-      flowIdleTimeoutMs: l.flowIdleTimeout,
-      maxFlows: l.maxFlows,
-    };
-  }
-  if (l.kind === 'tls-passthrough') {
-    return { ...common, kind: 'tls-passthrough', sni: new SniRoutes(l.sniRoutes, l.defaultGroup) };
-  }
-  const tls = await loadTlsMaterial(l.tls, `listeners[${index}].tls`);
-  const authorizer = new Authorizer(l.routes, l.tls.orgRule, (name) => groups.has(name));
-  return { ...common, kind: 'tls', tls, authorizer };
-}
-
-/**
- * Reads a listener's certificate files and checks they make a usable context (key matches
- * certificate, PEM parses), so a bad file is refused here with its key path, not at a handshake.
- */
-export async function loadTlsMaterial(tls: TlsConfig, keyPath: string): Promise<TlsMaterial> {
-  const [cert, key, clientCa, crl] = await Promise.all([
-    readPem(tls.cert, `${keyPath}.cert`),
-    readPem(tls.key, `${keyPath}.key`),
-    readPem(tls.clientCa, `${keyPath}.clientCa`),
-    tls.crl === undefined ? undefined : readPem(tls.crl, `${keyPath}.crl`),
-  ]);
-  const material = tlsMaterial(tls, { cert, key, clientCa, crl });
-  const problem = listenerTlsProblem(tls, material);
-  if (problem === undefined) return material;
-  const at = problem.key === '' ? keyPath : `${keyPath}.${problem.key}`;
-  throw new SwitchyardError(ErrorCodes.ERR_CONFIG_READ, `${at}: ${problem.message}`);
+  const part = await listenerSetup(l).build(l, `listeners[${index}]`, new Set(groups.keys()));
+  return { ...common, ...part };
 }
 
 /** Splits a bind address; port 0 is allowed here (tests), unlike upstream addresses. */

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { listenerFiles } from '../config/listener-files.js';
 import type { FileProblem } from '../config/load-config.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { readHealthFiles } from './build-health.js';
 import { readUpstreamTls } from './build-upstream-tls.js';
+import { listenerSetup } from './listener-kinds/registry.js';
 import { whyUnreadable } from './read-pem.js';
-import { listenerTlsProblem, tlsMaterial } from './tls-problem.js';
 
 /**
  * For `loadConfigFile`'s `checkFiles`: every TLS file that cannot be read, and every listener, health
@@ -15,28 +16,20 @@ export async function configFileProblems(config: SwitchyardConfig): Promise<File
   const problem = (path: (string | number)[], message: string) => problems.push({ path, message });
   await Promise.all(
     config.listeners.map(async (l, i) => {
-      if (l.kind !== 'tls') return;
-      const keys = ['cert', 'key', 'clientCa', 'crl'] as const;
-      const texts = await Promise.all(
-        keys.map(async (key) => {
-          const path = l.tls[key];
-          if (path === undefined) return '';
+      const texts = new Map<string, string>();
+      let unreadable = false;
+      await Promise.all(
+        listenerFiles(l).map(async ({ key, path }) => {
           try {
-            return await readFile(path, 'utf8');
+            texts.set(key.join('.'), await readFile(path, 'utf8'));
           } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            const why = code === 'ENOENT' ? 'file not found' : (err as Error).message;
-            problem(['listeners', i, 'tls', key], `cannot read "${path}": ${why}`);
-            return undefined;
+            problem(['listeners', i, ...key], `cannot read "${path}": ${whyUnreadable(err)}`);
+            unreadable = true;
           }
         }),
       );
-      if (texts.some((t) => t === undefined)) return;
-      const [cert, key, clientCa, crl] = texts as string[];
-      const why = listenerTlsProblem(l.tls, tlsMaterial(l.tls, { cert, key, clientCa, crl }));
-      if (why !== undefined) {
-        problem(['listeners', i, 'tls', ...(why.key === '' ? [] : [why.key])], why.message);
-      }
+      const why = unreadable ? undefined : listenerSetup(l).filesProblem?.(l, texts);
+      if (why !== undefined) problem(['listeners', i, ...why.key], why.message);
     }),
   );
   for (const p of (await readHealthFiles(config)).problems) problem(p.path, p.message);

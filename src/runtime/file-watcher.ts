@@ -1,7 +1,8 @@
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
 import { HEALTH_TLS_FILE_KEYS, healthTlsBlocks } from '../config/health-check.js';
+import { listenerFiles } from '../config/listener-files.js';
 import { UPSTREAM_TLS_FILE_KEYS } from '../config/schema-upstream-tls.js';
-import type { SwitchyardConfig, TlsListenerConfig } from '../config/types.js';
+import type { SwitchyardConfig } from '../config/types.js';
 
 /** What a change of a watched file sets off. */
 export interface FileChangeHandlers {
@@ -35,8 +36,7 @@ export class FileWatcher {
     const upstreamTlsPaths = new Set<string>();
     if (config.reload.watchCertificates) {
       for (const l of config.listeners) {
-        if (l.kind !== 'tls') continue;
-        for (const path of tlsPaths(l)) {
+        for (const { path } of listenerFiles(l)) {
           const names = wanted.get(path) ?? new Set<string>();
           names.add(l.name);
           wanted.set(path, names);
@@ -94,10 +94,4 @@ export class FileWatcher {
     for (const path of this.#watched.keys()) unwatchFile(path);
     this.#watched.clear();
   }
-}
-
-function tlsPaths(l: TlsListenerConfig): string[] {
-  const paths = [l.tls.cert, l.tls.key, l.tls.clientCa];
-  if (l.tls.crl !== undefined) paths.push(l.tls.crl);
-  return paths;
 }

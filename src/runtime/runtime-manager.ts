@@ -5,7 +5,7 @@ import type { HealthChangeEvent } from '../lib/health/health-event.js';
 import type { Logger } from '../lib/logger.js';
 import type { ProxyServer } from '../proxy/proxy.js';
 import type { ProxyListener } from '../proxy/proxy-listener.js';
-import type { ListenerRuntime, ProxyRuntime } from '../proxy/runtime.js';
+import type { ProxyRuntime } from '../proxy/runtime.js';
 import type { UpstreamTls } from '../proxy/upstream-tls.js';
 import { AdminChanges } from './admin-changes.js';
 import { applyGroups } from './apply-groups.js';
@@ -17,12 +17,13 @@ import {
 } from './apply-listeners.js';
 import type { Stoppable } from './build-admission.js';
 import { type HealthFiles, loadHealthFiles, planHealth } from './build-health.js';
-import { type BuildOptions, type BuiltRuntime, buildRuntime, loadTlsMaterial } from './build-runtime.js';
+import { type BuildOptions, type BuiltRuntime, buildRuntime } from './build-runtime.js';
 import { keepUnchanged, loadUpstreamTls } from './build-upstream-tls.js';
 import { FileWatcher } from './file-watcher.js';
 import { GuardUpkeep } from './guard-upkeep.js';
 import { HealthService } from './health-service.js';
-import { describeChange, planReload, type ReloadPlan, sameJson } from './reload-plan.js';
+import { listenerSetup } from './listener-kinds/registry.js';
+import { describeChange, planReload, type ReloadPlan } from './reload-plan.js';
 
 /** What a reload did: the changes applied, or why nothing was. */
 export type ReloadResult = { ok: true; changes: string[] } | { ok: false; error: string };
@@ -274,12 +275,12 @@ export class RuntimeManager {
     return this.#serialize(async () => {
       const cfg = this.#config.listeners.find((l) => l.name === listenerName);
       const running = this.#listeners.applied.get(listenerName);
-      if (cfg === undefined || cfg.kind !== 'tls' || running?.kind !== 'tls') return false;
+      const reloadFiles = cfg === undefined ? undefined : listenerSetup(cfg).reloadFiles;
+      if (cfg === undefined || running === undefined || reloadFiles === undefined) return false;
       const index = this.#config.listeners.indexOf(cfg);
       try {
-        const tls = await loadTlsMaterial(cfg.tls, `listeners[${index}].tls`);
-        if (sameJson(running.tls, tls)) return false;
-        const runtime: ListenerRuntime = { ...running, tls };
+        const runtime = await reloadFiles(cfg, `listeners[${index}]`, running);
+        if (runtime === undefined) return false;
         this.#proxy.listener(listenerName).update(runtime, this.#config.timeouts.handshake);
         this.#listeners.applied.set(listenerName, runtime);
         this.#swap({ listeners: appliedListeners(this.#listeners, this.#config) });

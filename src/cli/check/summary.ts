@@ -3,6 +3,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { formatDuration } from '../../config/duration.js';
 import { healthTlsBlocks } from '../../config/health-check.js';
+import { listenerFiles } from '../../config/listener-files.js';
 import { redactUrlPassword } from '../../config/secrets.js';
 import type {
   GroupConfig,
@@ -11,6 +12,7 @@ import type {
   UpstreamConfig,
   WorkersSetting,
 } from '../../config/types.js';
+import { listenerSetup } from '../../runtime/listener-kinds/registry.js';
 import { workerCount } from '../../workers/worker-count.js';
 
 /** What {@link formatSummary} describes. */
@@ -67,7 +69,7 @@ export function formatSummary(input: SummaryInput, options: SummaryOptions): str
   out.push(`workers         ${workersLine(config.workers)}`);
   out.push('');
   const tls =
-    config.listeners.some((l) => l.kind === 'tls') ||
+    config.listeners.some((l) => listenerFiles(l).length > 0) ||
     healthTlsBlocks(config).length > 0 ||
     groups.some(([, g]) => g.upstreamTls !== undefined);
   const files = !tls
@@ -97,33 +99,14 @@ function listenerLines(l: ListenerConfig, width: number, show: (p: string) => st
   const rules =
     (l.allow.length > 0 ? `, allow ${l.allow.join(' ')}` : '') +
     (l.deny.length > 0 ? `, deny ${l.deny.join(' ')}` : '');
-  const proxyProtocol = rules + proxyIn + proxyOut;
-  if (l.kind === 'tcp') {
-    return [`  ${l.name.padEnd(width)}  ${l.bind}  tcp  -> group ${l.group}  (${limits}${proxyProtocol})`];
-  }
-  if (l.kind === 'udp') {
-    const flows = `max ${l.maxFlows} flows, idle ${formatDuration(l.flowIdleTimeout)}`;
-    return [`  ${l.name.padEnd(width)}  ${l.bind}  udp  -> group ${l.group}  (${flows}${rules})`];
-  }
-  if (l.kind === 'tls-passthrough') {
-    const sni = l.sniRoutes.map((r) => `${r.serverName} -> ${r.group}`);
-    sni.push(`default -> ${l.defaultGroup ?? 'refused'}`);
-    return [
-      `  ${l.name.padEnd(width)}  ${l.bind}  tls-passthrough  sni: ${sni.join(', ')}  (${limits}${proxyProtocol})`,
-    ];
-  }
-  const routes = l.routes
-    .map(
-      (r) =>
-        `${r.org === '*' ? '*' : r.org}${r.clientIds === undefined ? '' : ` [${r.clientIds.join(',')}]`} -> ${r.group}`,
-    )
-    .join(', ');
-  const versions =
-    l.tls.minVersion === l.tls.maxVersion ? l.tls.minVersion : `${l.tls.minVersion}-${l.tls.maxVersion}`;
-  const crl = l.tls.crl === undefined ? '' : `, CRL ${show(l.tls.crl)}`;
+  const [first, ...more] = listenerSetup(l).summary(
+    l,
+    { limits, rules, rulesAndProxy: rules + proxyIn + proxyOut },
+    show,
+  );
   return [
-    `  ${l.name.padEnd(width)}  ${l.bind}  tls  routes: ${routes}  (org rule ${l.tls.orgRule}, ${limits}${proxyProtocol})`,
-    `  ${''.padEnd(width)}  ${versions}, cert ${show(l.tls.cert)}, client CA ${show(l.tls.clientCa)}${crl}`,
+    `  ${l.name.padEnd(width)}  ${l.bind}  ${first}`,
+    ...more.map((line) => `  ${''.padEnd(width)}  ${line}`),
   ];
 }
 

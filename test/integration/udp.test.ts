@@ -165,6 +165,16 @@ describe('UDP listeners', { timeout: 60_000 }, () => {
     assert.equal(snap.maxFlows, 10000);
   });
 
+  it('binds a host name (localhost) and replies to each client at its address', async () => {
+    const u = await upstream('named');
+    const t = await start({
+      listeners: [{ name: 'named', bind: 'localhost:0', protocol: 'udp', group: 'g' }],
+      groups: { g: { upstreams: [{ address: u.address }] } },
+    });
+    const c = await client();
+    assert.equal(await c.ask('hello', t.port('named')), 'named:hello');
+  });
+
   it('answers a DNS-like request with its id, the record carrying bytes both ways', async () => {
     const u = await upstream('ns');
     const t = await start({

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:udp`: datagrams per second and proxy CPU per datagram through a Switchyard UDP
  * listener and through NGINX's `stream` module with `listen ... udp`, in the same run, against the
- * same UDP echo upstream (a child process), with the same load: `clients` sockets, each sending one
+ * same UDP echo upstream (a child process), and through a naive Node.js UDP proxy (a socket per client,
+ * nothing else), with the same load: `clients` sockets, each sending one
  * request and sending the next when the reply arrives (closed loop; a request without a reply in
  * 200 ms is sent again). Both proxies run one process (`worker_processes 1` for NGINX), with no
  * access log. The "direct" row is the generator's own ceiling. Linux only (/proc); everything
@@ -24,6 +25,24 @@ const ECHO = `import { createSocket } from 'node:dgram';
 const s = createSocket('udp4');
 s.on('message', (m, r) => s.send(m, r.port, r.address));
 s.bind(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));`;
+
+// The UDP counterpart of the suite's naive proxy: what a Node.js programmer writes in a few lines,
+// one upstream socket per client address and port, and nothing else (no limits, no idle expiry).
+const NAIVE = `import { createSocket } from 'node:dgram';
+const [listenPort, upstreamPort] = process.argv.slice(-2).map(Number);
+const listener = createSocket('udp4');
+const flows = new Map();
+listener.on('message', (datagram, from) => {
+  const key = from.address + ':' + from.port;
+  let upstream = flows.get(key);
+  if (upstream === undefined) {
+    upstream = createSocket('udp4');
+    upstream.on('message', (reply) => listener.send(reply, from.port, from.address));
+    flows.set(key, upstream);
+  }
+  upstream.send(datagram, upstreamPort, '127.0.0.1');
+});
+listener.bind(listenPort, '127.0.0.1');`;
 
 async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
@@ -143,6 +162,16 @@ try {
   rows.push(await measure('switchyard', syPort, [sy.pid!]));
   await stop(sy);
 
+  const naivePort = await freeUdpPort();
+  const naive = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', NAIVE, '--', String(naivePort), String(echoPort)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  children.push(naive);
+  rows.push(await measure('naive node', naivePort, [naive.pid!]));
+  await stop(naive);
+
   const module = '/usr/lib/nginx/modules/ngx_stream_module.so';
   const dynamic = await access(module).then(
     () => true,
@@ -173,6 +202,7 @@ try {
 
   const sy1 = rows.find((r) => r.target === 'switchyard')!;
   const ng1 = rows.find((r) => r.target === 'nginx')!;
+  const nv1 = rows.find((r) => r.target === 'naive node')!;
   process.stdout.write(
     [
       `${seconds} s, ${clients} clients, ${payload.length}-byte datagrams, closed loop`,
@@ -185,6 +215,7 @@ try {
       ),
       '',
       `switchyard / nginx: ${(sy1.perSecond / ng1.perSecond).toFixed(2)}× datagrams/s, ${(sy1.cpuUsPerDatagram / ng1.cpuUsPerDatagram).toFixed(2)}× CPU per datagram`,
+      `switchyard / naive node: ${(sy1.perSecond / nv1.perSecond).toFixed(2)}× datagrams/s, ${(sy1.cpuUsPerDatagram / nv1.cpuUsPerDatagram).toFixed(2)}× CPU per datagram`,
       '',
     ].join('\n'),
   );

@@ -1,5 +1,6 @@
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { type LookupOneOptions, lookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type ErrorCode, ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -53,7 +54,7 @@ export class UdpListener implements ProxyListener, FlowOwner {
     this.stats = stats;
     this.#flows = new FlowTable(runtime.maxFlows);
     // `::` is dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d and replies go back the same way.
-    this.#socket = createSocket({ type: isIPv6(runtime.host) ? 'udp6' : 'udp4' });
+    this.#socket = createSocket({ type: isIPv6(runtime.host) ? 'udp6' : 'udp4', lookup: addressLookup });
     this.#socket.on('message', this.#onDatagram);
   }
 
@@ -229,6 +230,24 @@ export class UdpListener implements ProxyListener, FlowOwner {
       'datagram dropped',
     );
   }
+}
+
+/**
+ * The socket's name lookup: an IP address (every reply's destination) is its own answer, given at
+ * once. Node's default (`dns.lookup`) answers an IP address on the next tick, which is a deferred
+ * callback and a closure per reply datagram; a host name (only ever the bind address) still goes
+ * to `dns.lookup`.
+ */
+function addressLookup(
+  address: string,
+  // Node passes the socket's family as a number; the types say options.
+  family: number | LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const ip = isIP(address);
+  if (ip !== 0) callback(null, address, ip);
+  else if (typeof family === 'number') lookup(address, family, callback);
+  else lookup(address, family, callback);
 }
 
 function sweepInterval(rt: DatagramListenerRuntime): number {

@@ -57,24 +57,6 @@ const timeoutsSchema = z
   .prefault({});
 
 /** Route and listener group references must name a defined group; checked across the whole file. */
-/**
- * Worker processes share each listener's socket, handed over by the primary; a UDP socket is not
- * handed over, and several workers binding one UDP port would split a client's flow between them.
- */
-function checkUdpWorkers(
-  config: { workers: number | 'auto'; listeners: { protocol: string; name: string }[] },
-  ctx: Ctx,
-): void {
-  if (config.workers === 1) return;
-  const i = config.listeners.findIndex((l) => l.protocol === 'udp');
-  if (i < 0) return;
-  report(
-    ctx,
-    ['workers'],
-    `listener "${config.listeners[i].name}" is "protocol: udp", which runs in one process only; set workers to 1, or run the UDP listeners in a separate Switchyard`,
-  );
-}
-
 function checkReferences(value: unknown, ctx: Ctx): void {
   if (!isRecord(value) || !Array.isArray(value.listeners)) return;
   const groups = isRecord(value.groups) ? Object.keys(value.groups) : undefined;
@@ -236,5 +218,4 @@ export const configSchema: z.ZodType<SwitchyardConfig> = z
       .prefault({}),
     workers: z.union([z.literal('auto'), integer(1, MAX_WORKERS)]).default(1),
   })
-  .superRefine(checkReferences, { when: () => true })
-  .superRefine(checkUdpWorkers);
+  .superRefine(checkReferences, { when: () => true });

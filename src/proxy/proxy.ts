@@ -177,6 +177,11 @@ export class ProxyServer implements SessionHost {
 
   #logListening(listener: ProxyListener): void {
     const a = listener.address();
+    if (!listener.listening) {
+      // A UDP listener whose socket another worker reads.
+      this.logger.debug({ listener: listener.name, kind: listener.runtime.kind }, 'served by another worker');
+      return;
+    }
     if (this.events.listenerBound.hasSubscribers)
       this.events.listenerBound.publish({
         listener: listener.name,

@@ -9,4 +9,14 @@ export interface SocketSource {
    * Rejects with an error carrying the system's code (`EADDRINUSE`, ...) when it cannot be bound.
    */
   listeningHandle(name: string, host: string, port: number): Promise<object>;
+  /**
+   * The bound UDP socket handle of listener `name` on `host`:`port`, for `dgram.Socket.bind(handle)`,
+   * or undefined when another process reads that socket: unlike a TCP socket, whose connections the
+   * kernel hands out whole, a UDP socket read by several processes splits a client's datagrams
+   * between them, so one worker at a time reads each. Rejects as {@link listeningHandle} does.
+   */
+  datagramHandle(name: string, host: string, port: number): Promise<object | undefined>;
 }
+
+/** Which kind of socket a listener binds: a TCP and a UDP socket never hold each other's address up. */
+export type Transport = 'tcp' | 'udp';

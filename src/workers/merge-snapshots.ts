@@ -85,7 +85,9 @@ function mergeListeners(parts: ListenerSnapshot[]): ListenerSnapshot {
     bytesToClients: sum(stats, (s) => s.bytesToClients),
     rejections,
   };
-  return { ...parts[0], listening: parts.some((p) => p.listening), stats: counters };
+  // The address is a listening worker's: a UDP listener's other workers are dormant, without one.
+  const listening = parts.find((p) => p.listening);
+  return { ...(listening ?? parts[0]), listening: listening !== undefined, stats: counters };
 }
 
 function mergeGroups(parts: GroupSnapshot[]): GroupSnapshot {

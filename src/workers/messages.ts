@@ -5,6 +5,7 @@
  */
 import type { SwitchyardConfig } from '../config/types.js';
 import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
+import type { Transport } from '../proxy/socket-source.js';
 
 /** One upstream's health as the primary's active checks see it. */
 export interface UpstreamHealth {
@@ -40,7 +41,7 @@ export type ToWorker =
   /** Answers to `limits` questions, gathered over one turn of the primary's event loop. */
   | { type: 'limit-replies'; replies: LimitReply[] }
   /** The answer to `socket-request`; the socket itself travels as the message's handle. */
-  | { type: 'socket-reply'; id: number; ok: true }
+  | { type: 'socket-reply'; id: number; ok: true; elsewhere?: true }
   | { type: 'socket-reply'; id: number; ok: false; error: WireError & { errno?: string } };
 
 /** An error as it crosses the channel: its stable code and message. */
@@ -61,7 +62,14 @@ export type FromWorker =
    */
   | { type: 'limits'; requests: LimitRequest[] }
   /** A listener of the worker wants its listening socket. */
-  | { type: 'socket-request'; id: number; listener: string; host: string; port: number }
+  | {
+      type: 'socket-request';
+      id: number;
+      listener: string;
+      host: string;
+      port: number;
+      transport: Transport;
+    }
   | { type: 'ready' }
   | { type: 'start-failed'; error: WireError }
   | { type: 'reply'; id: number; ok: true; value: unknown }
@@ -88,7 +96,14 @@ export function isToWorker(message: unknown): message is ToWorker {
  * and takes over the admin API's socket last.
  */
 export type FromSuccessor =
-  | { type: 'takeover-socket'; id: number; listener: string; host: string; port: number }
+  | {
+      type: 'takeover-socket';
+      id: number;
+      listener: string;
+      host: string;
+      port: number;
+      transport: Transport;
+    }
   | { type: 'takeover-ready'; pid: number }
   | { type: 'takeover-admin-listening' };
 

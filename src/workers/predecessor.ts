@@ -3,6 +3,7 @@
  * sockets and, last, its admin API's socket. See `successor.ts` for the other side.
  */
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
+import type { Transport } from '../proxy/socket-source.js';
 import type { FromSuccessor, ToSuccessor } from './messages.js';
 
 /** The running balancer this process takes over from. */
@@ -41,12 +42,12 @@ export class Predecessor {
   }
 
   /** The predecessor's socket for this listener and address, or undefined when it has none. */
-  socket(listener: string, host: string, port: number): Promise<object | undefined> {
+  socket(listener: string, host: string, port: number, transport: Transport): Promise<object | undefined> {
     if (!process.connected) return Promise.resolve(undefined);
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#send({ type: 'takeover-socket', id, listener, host, port });
+      this.#send({ type: 'takeover-socket', id, listener, host, port, transport });
     });
   }
 

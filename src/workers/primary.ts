@@ -20,7 +20,7 @@ import { buildRuntime } from '../runtime/build-runtime.js';
 import { FileWatcher } from '../runtime/file-watcher.js';
 import { openLimitStore } from '../runtime/open-limit-store.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
-import { ListeningSockets, type TcpHandle } from './listening-sockets.js';
+import { ListeningSockets, type SocketHandle } from './listening-sockets.js';
 import { mergeSnapshots } from './merge-snapshots.js';
 import type { AdminCommand, UpstreamHealth, WorkerSnapshot } from './messages.js';
 import { type MetricsJson, mergeMetrics } from './metrics-merge.js';
@@ -142,12 +142,12 @@ export async function startPrimary(
     config: () => config,
     health: healthStates,
     ticketSecret: () => ticketSecret,
-    socketFor: async (listener, host, port) => {
-      const known = sockets.known(listener, host, port);
+    socketFor: async (listener, host, port, transport) => {
+      const known = sockets.known(listener, host, port, transport);
       if (known !== undefined) return known;
-      const inherited = await options.predecessor?.socket(listener, host, port);
-      if (inherited === undefined) return sockets.handleFor(listener, host, port);
-      sockets.adopt(listener, host, port, inherited as TcpHandle);
+      const inherited = await options.predecessor?.socket(listener, host, port, transport);
+      if (inherited === undefined) return sockets.handleFor(listener, host, port, transport);
+      sockets.adopt(listener, host, port, transport, inherited as SocketHandle);
       return inherited;
     },
     limits: new SharedLimits(() => proxy.runtime),

@@ -62,7 +62,7 @@ export class Successor {
       child.on('error', () => {});
       child.on('message', (m: FromSuccessor) => {
         if (m.type === 'takeover-socket') {
-          const handle = sockets.known(m.listener, m.host, m.port);
+          const handle = sockets.known(m.listener, m.host, m.port, m.transport);
           const reply: ToSuccessor = { type: 'takeover-socket-reply', id: m.id, found: handle !== undefined };
           if (child.connected) child.send(reply, handle as never);
           logger.debug({ listener: m.listener, found: handle !== undefined }, 'upgrade: socket handed over');

@@ -10,6 +10,7 @@ import type { SwitchyardConfig } from '../config/types.js';
 import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { Transport } from '../proxy/socket-source.js';
 import type {
   FromWorker,
   LimitReply,
@@ -34,7 +35,7 @@ export interface WorkerPoolOptions {
   /** The secret the workers derive their session-ticket keys from, as it is now. */
   ticketSecret(): Buffer;
   /** The listening socket a worker's listener asks for; throws with the system's code. */
-  socketFor(listener: string, host: string, port: number): Promise<object>;
+  socketFor(listener: string, host: string, port: number, transport: Transport): Promise<object>;
   /** Decides the workers' per-client gates (see shared-limits.ts). */
   limits?: {
     take(key: string): number | Promise<number>;
@@ -102,6 +103,11 @@ interface Pending {
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 // A worker told to stop gets its grace, then this much more before it is killed.
 const STOP_MARGIN_MS = 5000;
+/**
+ * The slot whose worker reads the UDP sockets. While it is replaced (a crash's back-off, a rolling
+ * restart) the socket stays bound in the primary and datagrams wait in its receive buffer.
+ */
+const DATAGRAM_SLOT = 1;
 
 /** N data-plane workers and the requests in flight to them. */
 export class WorkerPool {
@@ -417,7 +423,12 @@ export class WorkerPool {
   async #giveSocket(r: Running, m: Extract<FromWorker, { type: 'socket-request' }>): Promise<void> {
     let handle: object;
     try {
-      handle = await this.#options.socketFor(m.listener, m.host, m.port);
+      // One worker reads each UDP socket (see SocketSource.datagramHandle): the first slot's.
+      if (m.transport === 'udp' && r.slot.id !== DATAGRAM_SLOT) {
+        this.#send(r, { type: 'socket-reply', id: m.id, ok: true, elsewhere: true });
+        return;
+      }
+      handle = await this.#options.socketFor(m.listener, m.host, m.port, m.transport);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const error = { code: ErrorCodes.ERR_BIND_FAILED, message: e.message, errno: e.code };

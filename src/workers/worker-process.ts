@@ -11,7 +11,7 @@ import { createLogger, type ProcessLogger } from '../control/logger.js';
 import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { UpstreamState } from '../lib/upstreams/upstream.js';
-import type { SocketSource } from '../proxy/socket-source.js';
+import type { SocketSource, Transport } from '../proxy/socket-source.js';
 import { shareTicketKeys } from '../proxy/tls.js';
 import { LimitsFromPrimary } from './limits-from-primary.js';
 import {
@@ -169,7 +169,10 @@ function applyAdmin(server: RunningServer, c: AdminCommand): void {
 /** Listening sockets asked of the primary, which binds each once and hands the same one to every worker. */
 class SocketsFromPrimary implements SocketSource {
   readonly #send: (message: FromWorker) => void;
-  readonly #pending = new Map<number, { resolve(handle: object): void; reject(err: Error): void }>();
+  readonly #pending = new Map<
+    number,
+    { resolve(handle: object | undefined): void; reject(err: Error): void; transport: Transport }
+  >();
   #nextId = 1;
 
   constructor(send: (message: FromWorker) => void) {
@@ -177,10 +180,18 @@ class SocketsFromPrimary implements SocketSource {
   }
 
   listeningHandle(listener: string, host: string, port: number): Promise<object> {
+    return this.#ask(listener, host, port, 'tcp') as Promise<object>;
+  }
+
+  datagramHandle(listener: string, host: string, port: number): Promise<object | undefined> {
+    return this.#ask(listener, host, port, 'udp');
+  }
+
+  #ask(listener: string, host: string, port: number, transport: Transport): Promise<object | undefined> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#send({ type: 'socket-request', id, listener, host, port });
+      this.#pending.set(id, { resolve, reject, transport });
+      this.#send({ type: 'socket-request', id, listener, host, port, transport });
     });
   }
 
@@ -189,6 +200,7 @@ class SocketsFromPrimary implements SocketSource {
     if (p === undefined) return;
     this.#pending.delete(reply.id);
     if (reply.ok && typeof handle === 'object' && handle !== null) p.resolve(handle);
+    else if (reply.ok && reply.elsewhere === true && p.transport === 'udp') p.resolve(undefined);
     else if (reply.ok) p.reject(new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'the primary sent no socket'));
     // The system's code (EADDRINUSE, ...) as a bind error would carry it, for the listener's message.
     else p.reject(Object.assign(new Error(reply.error.message), { code: reply.error.errno }));

@@ -105,10 +105,13 @@ describe('UDP listener configuration', () => {
     assert.equal(issues(withListener('    protocol: quic', '    group: g')).length, 1);
   });
 
-  it('refuses UDP listeners with more than one worker process', () => {
-    const found = issues(`${withListener('    protocol: udp', '    group: g')}\nworkers: 2`);
-    assert.equal(found.length, 1);
-    assert.match(found[0], /workers: listener "u" is "protocol: udp", which runs in one process only/);
+  it('takes UDP listeners with several worker processes', () => {
+    const config = parseConfigText(
+      `${withListener('    protocol: udp', '    group: g')}\nworkers: 2`,
+      'udp.yaml',
+    );
+    assert.equal(config.workers, 2);
+    assert.equal(config.listeners[0].kind, 'udp');
   });
 
   it('lets a UDP and a TCP listener share a port, but not two UDP listeners', () => {

@@ -55,6 +55,16 @@ function picture(active: number, total: number, upstreams: string[] = ['a'], eje
 }
 
 describe('mergeSnapshots', () => {
+  it("shows a listener at a listening worker's address when the others are dormant (UDP)", () => {
+    const dormant = picture(0, 0);
+    dormant.listeners[0] = { ...dormant.listeners[0], address: null, port: null, listening: false };
+    const m = mergeSnapshots([dormant, picture(1, 4)]);
+    assert.equal(m.listeners[0].listening, true);
+    assert.equal(m.listeners[0].address, '127.0.0.1');
+    assert.equal(m.listeners[0].port, 80);
+    assert.equal(mergeSnapshots([dormant, dormant]).listeners[0].listening, false);
+  });
+
   it('sums counters and gauges of live workers and keeps settings as they are', () => {
     const m = mergeSnapshots([picture(2, 10), picture(3, 5, ['a'], true)]);
     assert.equal(m.sessionCount, 5);

@@ -10,6 +10,7 @@ import { getTestPki, type TestPki } from '../helpers/certs.js';
 import { type CliProcess, startCli } from '../helpers/cli.js';
 import { connectTcp, connectTls, EchoClient, tcpGet, until } from '../helpers/clients.js';
 import { testTlsBlock } from '../helpers/proxy-harness.js';
+import { UdpClient, type UdpUpstream, udpUpstream } from '../helpers/udp.js';
 import {
   refusedPort,
   startEchoUpstream,
@@ -46,6 +47,8 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
   let named: TestUpstream;
   let other: TestUpstream;
   let echo: TestUpstream;
+  let udpEcho: UdpUpstream;
+  let dnsPort: number;
   let config: Record<string, unknown>;
   let cli: CliProcess;
   let admin: string;
@@ -72,6 +75,16 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
         .filter((l) => l.msg === 'session')
         .map((l) => l.pid),
     );
+
+  /** One UDP client's question through the `dns` listener, answered by the UDP upstream. */
+  const udpAnswer = async (text: string): Promise<string> => {
+    const client = await new UdpClient().bind();
+    try {
+      return await client.ask(text, dnsPort);
+    } finally {
+      await client.close();
+    }
+  };
 
   /** A connection through the echo listener that sends random data and checks what comes back. */
   const longTransfer = async () => {
@@ -138,6 +151,7 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
       startNamedHttpUpstream('B'),
       startEchoUpstream('E'),
     ]);
+    udpEcho = await udpUpstream('U');
     dir = mkdtempSync(join(tmpdir(), 'switchyard-workers-'));
     configPath = join(dir, 'switchyard.yaml');
     config = {
@@ -145,6 +159,7 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
       listeners: [
         { name: 'web', bind: '127.0.0.1:0', group: 'web' },
         { name: 'echo', bind: '127.0.0.1:0', group: 'echo' },
+        { name: 'dns', bind: '127.0.0.1:0', protocol: 'udp', group: 'udp' },
         {
           name: 'edge',
           bind: '127.0.0.1:0',
@@ -155,6 +170,7 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
       groups: {
         web: { balancer: 'least-connections', upstreams: [{ address: named.address, id: 'A' }] },
         echo: { balancer: 'least-connections', upstreams: [{ address: echo.address, id: 'E' }] },
+        udp: { upstreams: [{ address: udpEcho.address, id: 'U' }] },
         checked: {
           balancer: 'round-robin',
           healthCheck: { interval: '100ms', timeout: '500ms', fall: 1, rise: 1 },
@@ -179,6 +195,7 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     tcpPort = port('web');
     echoPort = port('echo');
     tlsPort = port('edge');
+    dnsPort = port('dns');
   });
 
   after(async () => {
@@ -189,7 +206,7 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
       process.kill(successorPid, 'SIGKILL');
       await until(() => !alive(successorPid!), 'the successor is gone');
     }
-    await Promise.all([named.close(), other.close(), echo.close()]);
+    await Promise.all([named.close(), other.close(), echo.close(), udpEcho.close()]);
   });
 
   it('starts two ready workers, and the workers (not the primary) serve the connections', async () => {
@@ -205,6 +222,30 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     await until(() => sessionPids().size >= 2, 'session lines from both workers');
     const pids = new Set(views.map((v) => v.pid));
     for (const pid of sessionPids()) assert.ok(pids.has(pid as number), `session line from pid ${pid}`);
+  });
+
+  it("has one worker read the UDP listener's socket, so each client's datagrams reach one flow", async () => {
+    const clients = await Promise.all([1, 2, 3, 4, 5, 6].map(() => new UdpClient().bind()));
+    try {
+      for (let round = 0; round < 10; round++) {
+        const answers = await Promise.all(clients.map((c, i) => c.ask(`c${i}r${round}`, dnsPort)));
+        assert.deepEqual(
+          answers,
+          clients.map((_, i) => `U:c${i}r${round}`),
+        );
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+    // A client whose datagrams two workers read would have a flow, and an upstream socket, in each.
+    assert.equal(udpEcho.peers.size, 6);
+    const status = await api<{
+      listeners: { name: string; listening: boolean; address: string; stats: { active: number } }[];
+    }>('/api/status');
+    const dns = status.body.listeners.find((l) => l.name === 'dns');
+    assert.equal(dns?.listening, true);
+    assert.equal(dns?.address, `127.0.0.1:${dnsPort}`);
+    assert.equal(dns?.stats.active, 6);
   });
 
   it('sums the workers in /metrics, keeps shared states unsummed, and labels process metrics by worker', async () => {
@@ -341,6 +382,8 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     assert.equal(await transfer.finish(), true);
     assert.deepEqual(failures, []);
     assert.ok(ok > 0);
+    // the UDP socket passed to the new first worker
+    assert.equal(await udpAnswer('after restarts'), 'U:after restarts');
     // the drained workers are gone once their last session ended
     for (let i = 0; i < 200 && (await workers()).some((v) => v.draining); i++)
       await new Promise((r) => setTimeout(r, 25));
@@ -374,6 +417,8 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     assert.equal(sample(text, 'switchyard_worker_restarts_total'), 1);
     // the killed worker's connections still count
     assert.ok(sample(text, 'switchyard_listener_connections_total{listener="web"}')! >= totalBefore);
+    // whichever worker was killed, the UDP listener is read again (by the replacement, if it was the reader)
+    assert.equal(await udpAnswer('after a crash'), 'U:after a crash');
     held.socket.end();
     await held.closed;
   });
@@ -416,6 +461,8 @@ describe('worker processes (workers: 2)', { timeout: 120_000 }, () => {
     assert.equal(now.length, 2);
     assert.ok(now.every((v) => v.ready && !oldWorkers.includes(v.pid)));
     for (let i = 0; i < 10; i++) assert.equal(await tcpGet(tcpPort), 'A');
+    // the UDP socket went over too: the same port, read by the new balancer's worker
+    assert.equal(await udpAnswer('after the upgrade'), 'U:after the upgrade');
     const { ok, failures } = await load.stop();
     assert.deepEqual(failures, []);
     assert.ok(ok > 0);

@@ -1,4 +1,4 @@
-import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
+import { type BindOptions, createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { type LookupOneOptions, lookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import type { ProxyListener } from '../proxy-listener.js';
 import type { DatagramListenerRuntime, ListenerRuntime } from '../runtime.js';
 import type { SessionHost } from '../session.js';
 import type { ListenerSnapshot } from '../snapshot.js';
+import type { SocketSource } from '../socket-source.js';
 import { ListenerStats } from '../stats.js';
 import { FlowTable } from './flow-table.js';
 import { type FlowOwner, UdpFlow } from './udp-flow.js';
@@ -39,6 +40,8 @@ export class UdpListener implements ProxyListener, FlowOwner {
   readonly #socket: DgramSocket;
   readonly #flows: FlowTable;
   #bound = false;
+  /** Another worker reads this listener's socket. */
+  #dormant = false;
   #sweep: NodeJS.Timeout | undefined;
   #sweepMs = 0;
   readonly #dropLog = new LogThrottle<ErrorCode>(DROP_LOG_INTERVAL_MS);
@@ -74,15 +77,26 @@ export class UdpListener implements ProxyListener, FlowOwner {
   }
 
   /**
-   * Binds the socket. A UDP listener always binds its own: handing one socket to several worker
-   * processes is not supported (the configuration refuses UDP listeners with `workers` above 1).
+   * Binds the socket, or reads the one `sockets` hands over. With several workers, one of them reads
+   * each UDP socket (so all of a client's datagrams reach one flow table); in the others the
+   * listener stays dormant: not listening, no flows, its address the configured one.
    */
-  listen(): Promise<void> {
+  async listen(sockets?: SocketSource): Promise<void> {
+    const handle =
+      sockets === undefined
+        ? undefined
+        : await sockets.datagramHandle(this.name, this.runtime.host, this.runtime.port);
+    if (sockets !== undefined && handle === undefined) {
+      this.#dormant = true;
+      return;
+    }
     const socket = this.#socket;
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       socket.once('error', onError);
-      socket.bind({ address: this.runtime.host, port: this.runtime.port, exclusive: true }, () => {
+      // dgram takes a bound handle in place of a port (node:cluster's way); the types do not say so.
+      const where = handle ?? { address: this.runtime.host, port: this.runtime.port, exclusive: true };
+      socket.bind(where as BindOptions, () => {
         socket.removeListener('error', onError);
         socket.on('error', (err) =>
           this.#logger.error({ listener: this.name, err: String(err) }, 'listener error'),
@@ -95,6 +109,10 @@ export class UdpListener implements ProxyListener, FlowOwner {
   }
 
   address(): { address: string; port: number; family: string } {
+    if (this.#dormant) {
+      const family = isIPv6(this.runtime.host) ? 'IPv6' : 'IPv4';
+      return { address: this.runtime.host, port: this.runtime.port, family };
+    }
     if (!this.#bound)
       throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `listener ${this.name} is not bound`);
     return this.#socket.address();
@@ -138,6 +156,7 @@ export class UdpListener implements ProxyListener, FlowOwner {
    * replies would have no way back to the client.
    */
   close(): Promise<void> {
+    this.#dormant = false;
     if (!this.#bound) return Promise.resolve();
     this.#bound = false;
     clearInterval(this.#sweep);

@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ProxyEvents, SessionEndedEvent } from '../proxy/events.js';
 import { accessFields, accessLine } from './access-line.js';
@@ -19,14 +20,23 @@ export function accessLogObserver(logger: Logger | ProcessLogger): (record: Sess
   if (sink !== undefined) {
     const pid = process.pid;
     return (r) => {
-      const level = r.termination === 'OK' ? 'info' : 'warn';
+      const level = accessLevel(r);
       if (sink.enabled(level)) sink.write(accessLine(r, level, pid, Date.now()));
     };
   }
   return (r) => {
-    if (r.termination === 'OK') logger.info(accessFields(r), 'session');
+    if (accessLevel(r) === 'info') logger.info(accessFields(r), 'session');
     else logger.warn(accessFields(r), 'session');
   };
+}
+
+/**
+ * A session's line is info when it ended as sessions of its kind normally end: `OK`, or, for a UDP
+ * flow (which has no close), its idle timeout; anything else is warn.
+ */
+export function accessLevel(r: SessionEndedEvent): 'info' | 'warn' {
+  if (r.termination === 'OK') return 'info';
+  return r.packetsFromClient !== undefined && r.termination === ErrorCodes.ERR_IDLE_TIMEOUT ? 'info' : 'warn';
 }
 
 /** Writes a line to `logger` for every session of `events` that ends from now on; returns the unsubscribe. */

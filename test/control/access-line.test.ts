@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { accessFields } from '../../src/control/access-line.js';
-import { accessLogObserver } from '../../src/control/access-log.js';
+import { accessLevel, accessLogObserver } from '../../src/control/access-log.js';
 import { createFileLogger } from '../../src/control/logger.js';
 import type { SessionEndedEvent } from '../../src/proxy/events.js';
 
@@ -81,5 +81,16 @@ describe('the access line written by hand', () => {
     const got = lines(path);
     assert.equal(got.length, 1);
     assert.match(got[0], /"termination":"ERR_RATE_LIMITED"/);
+  });
+});
+
+describe('the access line level', () => {
+  it('is info for normal ends (a UDP flow idling out is one), warn for the rest', () => {
+    const flow = { packetsFromClient: 3, packetsToClient: 3 };
+    assert.equal(accessLevel(record({})), 'info');
+    assert.equal(accessLevel(record({ ...flow, termination: 'ERR_IDLE_TIMEOUT' })), 'info');
+    assert.equal(accessLevel(record({ termination: 'ERR_IDLE_TIMEOUT' })), 'warn');
+    assert.equal(accessLevel(record({ ...flow, termination: 'ERR_SHUTDOWN' })), 'warn');
+    assert.equal(accessLevel(record({ termination: 'ERR_UPSTREAM_CONNECT' })), 'warn');
   });
 });

@@ -10,6 +10,7 @@ import { runHandshakes } from './load/handshakes.js';
 import { holdIdle } from './load/idle-hold.js';
 import { runIperf3 } from './load/iperf3.js';
 import { runRequests } from './load/request-loop.js';
+import { DATAGRAMS_PER_EXCHANGE, runUdpEchoLoop } from './load/udp-echo-loop.js';
 import { runWrk } from './load/wrk.js';
 import { readTreeUsage } from './measure/process-tree.js';
 import type { AgreementPair } from './report/warnings.js';
@@ -63,6 +64,8 @@ export interface Scenario {
   freshTarget?: boolean;
   /** A tool the scenario drives its load with and cannot run without; the suite leaves it out then. */
   needs?: 'iperf3';
+  /** Whether the scenario can run through `target`; one it cannot gets no cell (`—`). Every target when absent. */
+  appliesTo?(target: RunningTarget): boolean;
   run(target: RunningTarget, context: ScenarioContext): Promise<ScenarioMeasurement>;
 }
 
@@ -74,6 +77,9 @@ const HTTP_CONNECTIONS = 50;
 const HANDSHAKE_CONCURRENCY = 16;
 const IDLE_OPEN_CONCURRENCY = 64;
 const IDLE_SETTLE_MS = 500;
+const UDP_CLIENTS = 32;
+const UDP_PAYLOAD_BYTES = 64;
+const UDP_RESEND_MS = 200;
 
 const perSecond = (m: ScenarioMeasurement) => (m.load.units * 1000) / m.load.elapsedMs;
 const cpuMicrosPerUnit = (m: ScenarioMeasurement) =>
@@ -310,6 +316,45 @@ const idleMemoryScenario: Scenario = {
   },
 };
 
+const datagrams = (m: ScenarioMeasurement) => m.load.units * DATAGRAMS_PER_EXCHANGE;
+
+/** The id of the UDP scenario, whose targets the suite also warms up over UDP. */
+export const UDP_SCENARIO_ID = 'udp';
+
+const udpScenario: Scenario = {
+  id: UDP_SCENARIO_ID,
+  describe: () =>
+    `UDP: ${UDP_CLIENTS} client sockets (one flow each), each sending a ${UDP_PAYLOAD_BYTES}-byte datagram to a UDP echo and the next when the reply arrives (closed loop; a datagram unanswered in ${UDP_RESEND_MS} ms is sent again and counted as an error); each exchange is two datagrams through the proxy. HAProxy's open-source edition has no UDP proxying, and Switchyard runs UDP listeners with \`workers: 1\` only, so haproxy and switchyard-workers have no UDP cells`,
+  rows: [
+    {
+      name: 'UDP datagrams/s',
+      unit: 'dgram/s',
+      higherIsBetter: true,
+      value: (m) => (datagrams(m) * 1000) / m.load.elapsedMs,
+    },
+    {
+      name: 'proxy CPU per datagram',
+      unit: 'µs',
+      higherIsBetter: false,
+      proxyOnly: true,
+      value: (m) =>
+        m.proxyCpuMs === undefined || m.load.units === 0 ? undefined : (m.proxyCpuMs * 1000) / datagrams(m),
+    },
+  ],
+  appliesTo: (target) => target.udp !== undefined,
+  run: (target, c) =>
+    withProxyCpu(target, () =>
+      runUdpEchoLoop({
+        endpoint: target.udp!,
+        clients: UDP_CLIENTS,
+        payloadBytes: UDP_PAYLOAD_BYTES,
+        durationMs: c.durationMs,
+        maxExchanges: MAX_UNITS,
+        resendMs: UDP_RESEND_MS,
+      }),
+    ),
+};
+
 /** Every scenario, in run and report order. */
 export const SCENARIOS: readonly Scenario[] = [
   bulkScenario(1),
@@ -322,5 +367,6 @@ export const SCENARIOS: readonly Scenario[] = [
   newConnectionScenario,
   handshakeScenario(false),
   handshakeScenario(true),
+  udpScenario,
   idleMemoryScenario,
 ];

@@ -11,9 +11,11 @@ import { writeBenchCerts } from './bench-certs.js';
 import { runHandshakes } from './load/handshakes.js';
 import { detectIperf3 } from './load/iperf3.js';
 import { runRequests } from './load/request-loop.js';
+import { runUdpEchoLoop } from './load/udp-echo-loop.js';
 import { detectWrk } from './load/wrk.js';
 import { refusalsBetween } from './measure/refusals.js';
 import { readMachineInfo } from './report/machine-info.js';
+import { nginxInsteadOfHaproxy } from './report/nginx-ratios.js';
 import type { Progress } from './report/progress.js';
 import type { RunReport, ToolVersions } from './report/run-report.js';
 import { benchWarnings } from './report/warnings.js';
@@ -24,6 +26,7 @@ import {
   type Scenario,
   type ScenarioContext,
   type ScenarioMeasurement,
+  UDP_SCENARIO_ID,
 } from './scenarios.js';
 import { TARGETS } from './targets/registry.js';
 import type { BenchResult, Latency, RunningTarget, Target, TargetName } from './types.js';
@@ -111,16 +114,19 @@ export async function runSuite(options: SuiteOptions): Promise<RunReport> {
       },
       useWrk: wrkVersion !== undefined,
     };
+    const udp = scenarios.some((s) => s.id === UDP_SCENARIO_ID);
     for (const target of running) {
       options.signal?.throwIfAborted();
-      await warmUp(target, context, options.warmupMs);
+      await warmUp(target, context, options.warmupMs, udp);
     }
 
     const measured = new Map<string, ScenarioMeasurement[]>();
-    const progress = options.progress?.(options.repetitions * scenarios.length * running.length);
+    const runs = scenarios.reduce((n, s) => n + running.filter((t) => applies(s, t)).length, 0);
+    const progress = options.progress?.(options.repetitions * runs);
     for (let rep = 0; rep < options.repetitions; rep++) {
       for (const scenario of scenarios) {
         for (const [i, target] of running.entries()) {
+          if (!applies(scenario, target)) continue;
           options.signal?.throwIfAborted();
           progress?.step(`${scenario.id} via ${target.name} (run ${rep + 1}/${options.repetitions})`);
           const key = `${scenario.id}/${target.name}`;
@@ -143,6 +149,7 @@ export async function runSuite(options: SuiteOptions): Promise<RunReport> {
 
     notes.push(...describe(scenarios, context, options));
     const results = summarize(scenarios, running, measured);
+    notes.push(...nginxInsteadOfHaproxy(results));
     return {
       startedAt,
       command: options.command,
@@ -189,9 +196,31 @@ async function runCounted(
   return Object.keys(refused).length === 0 ? measurement : { ...measurement, refused };
 }
 
-/** Gets JIT, TLS session caches and connection pools past their first moments. */
-async function warmUp(target: RunningTarget, context: ScenarioContext, ms: number): Promise<void> {
+/** Whether `scenario` runs through `target`. */
+function applies(scenario: Scenario, target: RunningTarget): boolean {
+  return scenario.appliesTo?.(target) ?? true;
+}
+
+/**
+ * Gets JIT, TLS session caches and connection pools past their first moments; with `udp`, the UDP
+ * path too, where the target has one.
+ */
+async function warmUp(
+  target: RunningTarget,
+  context: ScenarioContext,
+  ms: number,
+  udp: boolean,
+): Promise<void> {
   if (ms <= 0) return;
+  if (udp && target.udp !== undefined) {
+    await runUdpEchoLoop({
+      endpoint: target.udp,
+      clients: 8,
+      payloadBytes: 64,
+      durationMs: ms,
+      maxExchanges: 1_000_000,
+    });
+  }
   await runRequests({
     endpoint: target.plain.http,
     connections: 8,
@@ -226,7 +255,7 @@ function medianLatency(runs: ScenarioMeasurement[]): Latency | undefined {
   };
 }
 
-/** One result per row and target, with ratios to HAProxy, direct and naive oriented so > 1 is better. */
+/** One result per row and target, with ratios to HAProxy, direct, naive and NGINX oriented so > 1 is better. */
 export function summarize(
   scenarios: Scenario[],
   targets: RunningTarget[],
@@ -244,10 +273,12 @@ export function summarize(
       const haproxy = cells.get('haproxy');
       const direct = cells.get('direct');
       const naive = cells.get('naive');
+      const nginx = cells.get('nginx');
       for (const cell of cells.values()) {
         if (haproxy !== undefined) cell.vsHaproxy = ratio(cell, haproxy);
         if (direct !== undefined) cell.vsDirect = ratio(cell, direct);
         if (naive !== undefined) cell.vsNaive = ratio(cell, naive);
+        if (nginx !== undefined) cell.vsNginx = ratio(cell, nginx);
         results.push(cell);
       }
     }

@@ -35,6 +35,11 @@ export interface BenchUpstreams {
    * `direct` target has a TLS row to compare against.
    */
   tlsEcho: Endpoint;
+  /**
+   * A UDP echo: every datagram goes back to its sender as it came. Not an {@link UpstreamKind}: those
+   * are TCP, and every proxy target has a listener for each; only some targets proxy UDP.
+   */
+  udpEcho: Endpoint;
   /** PID of the upstream process, to leave out of (or report beside) proxy CPU. */
   pid: number;
   /** Whether `endpoints.iperf3` is a real iperf3 server (false: the echo upstream stands in). */
@@ -84,6 +89,8 @@ export interface RunningTarget {
   plain: Record<UpstreamKind, Endpoint>;
   /** Mutual-TLS endpoint (client certificate required) that reaches the echo upstream. */
   mtls: Endpoint;
+  /** UDP endpoint that reaches the UDP echo upstream; absent when the target cannot proxy UDP. */
+  udp?: Endpoint;
   /**
    * PIDs whose process trees (children and threads included) do the proxying; empty for `direct`.
    * CPU and memory are read from `/proc` of these trees.
@@ -158,6 +165,11 @@ export interface BenchResult {
   vsDirect?: number;
   /** value / the naive Node.js proxy's value in the same run, same orientation. */
   vsNaive?: number;
+  /**
+   * value / NGINX's value in the same run, same orientation; the report shows it where HAProxy has no
+   * figure (UDP), so those rows keep a comparison with a production proxy.
+   */
+  vsNginx?: number;
   /** Median generator CPU share of the wall time (1 = one core busy), to show when it was the bottleneck. */
   generatorLoad?: number;
   /** Median of the scenario's latency percentiles, when it has them. */

@@ -32,11 +32,12 @@ export function targetRank(target: string): number {
   return rank === -1 ? TARGET_ORDER.length : rank;
 }
 
-/** Switchyard compared with HAProxy, direct and naive in one scenario, > 1 meaning Switchyard is better. */
+/** Switchyard compared with HAProxy, direct, naive and NGINX in one scenario, > 1 meaning Switchyard is better. */
 export interface SwitchyardRatios {
   vsHaproxy?: number;
   vsDirect?: number;
   vsNaive?: number;
+  vsNginx?: number;
 }
 
 /**
@@ -49,10 +50,12 @@ export function switchyardRatios(rows: readonly BenchResult[]): SwitchyardRatios
   const haproxy = rows.find((r) => r.target === 'haproxy');
   const direct = rows.find((r) => r.target === 'direct');
   const naive = rows.find((r) => r.target === 'naive');
+  const nginx = rows.find((r) => r.target === 'nginx');
   return {
     vsHaproxy: switchyard.vsHaproxy ?? orientedRatio(switchyard, haproxy),
     vsDirect: switchyard.vsDirect ?? orientedRatio(switchyard, direct),
     vsNaive: switchyard.vsNaive ?? orientedRatio(switchyard, naive),
+    vsNginx: switchyard.vsNginx ?? orientedRatio(switchyard, nginx),
   };
 }
 

@@ -13,6 +13,7 @@ export const directTarget: Target = {
     name: 'direct',
     plain: { ...context.upstreams.endpoints },
     mtls: context.upstreams.tlsEcho,
+    udp: context.upstreams.udpEcho,
     pids: [],
     stop: async () => {},
   }),

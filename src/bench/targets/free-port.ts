@@ -1,4 +1,5 @@
-/** Free TCP ports on loopback for proxies whose configuration must name its ports before it starts. */
+/** Free TCP and UDP ports on loopback for proxies whose configuration must name its ports before it starts. */
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 
 /** The host every benchmark listener binds. */
@@ -27,5 +28,28 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
         (s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())),
       ),
     );
+  }
+}
+
+/**
+ * A UDP port that was free on 127.0.0.1 a moment ago (a free TCP port says nothing about UDP's);
+ * the same race as {@link freeLoopbackPorts}.
+ */
+export async function freeLoopbackUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, LOOPBACK, () => resolve());
+    });
+    return socket.address().port;
+  } finally {
+    await new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve(); // it never bound
+      }
+    });
   }
 }

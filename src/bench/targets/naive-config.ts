@@ -10,7 +10,16 @@ export interface NaiveListener {
   tls?: { cert: string; key: string; ca: string };
 }
 
+/** The UDP port and the one upstream its datagrams go to. */
+export interface NaiveUdpListener {
+  host: string;
+  port: number;
+  upstream: Endpoint;
+}
+
 /** The whole file: every listener the proxy opens. */
 export interface NaiveProxyConfig {
   listeners: NaiveListener[];
+  /** UDP listeners, each relaying datagrams to its upstream; absent or empty for none. */
+  udp?: NaiveUdpListener[];
 }

@@ -1,9 +1,11 @@
 /**
  * The naive proxy's process: `node naive-proxy.js <config.json>`. What anyone would write in half
  * an hour with Node.js: `net.connect` to the upstream with the fewest open connections and `pipe`
- * both ways, TLS terminated by `tls.createServer`. No limits, no logging, no metrics. It is the floor
- * the suite holds Switchyard to; kept plain on purpose, so do not tune it.
+ * both ways, TLS terminated by `tls.createServer`; for UDP, one upstream socket per client address
+ * and port. No limits, no logging, no metrics, no idle expiry. It is the floor the suite holds
+ * Switchyard to; kept plain on purpose, so do not tune it.
  */
+import { createSocket, type Socket as DatagramSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -40,4 +42,20 @@ for (const listener of config.listeners) {
           relay,
         );
   server.listen(listener.port, listener.host);
+}
+
+for (const { host, port, upstream } of config.udp ?? []) {
+  const listener = createSocket('udp4');
+  const flows = new Map<string, DatagramSocket>();
+  listener.on('message', (datagram, from) => {
+    const key = `${from.address}:${from.port}`;
+    let flow = flows.get(key);
+    if (flow === undefined) {
+      flow = createSocket('udp4');
+      flow.on('message', (reply) => listener.send(reply, from.port, from.address));
+      flows.set(key, flow);
+    }
+    flow.send(datagram, upstream.port, upstream.host);
+  });
+  listener.bind(port, host);
 }

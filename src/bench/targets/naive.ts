@@ -1,6 +1,7 @@
 /**
  * The naive Node.js proxy as a benchmark target: `naive-proxy.js` run as a process of its own, one
- * listener per upstream kind and one terminating mutual TLS in front of the echo upstream. Issue 13's
+ * listener per upstream kind, one terminating mutual TLS in front of the echo upstream and a UDP one in
+ * front of the UDP echo. Issue 13's
  * floor: every row of Switchyard must be at least as good as this one's, in the same run.
  */
 import { writeFile } from 'node:fs/promises';
@@ -42,12 +43,13 @@ export function naiveConfig(
         tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert },
       },
     ],
+    udp: ports.udp === undefined ? [] : [{ host: LOOPBACK, port: ports.udp, upstream: upstreams.udpEcho }],
   };
 }
 
 /** Writes the configuration into `workDir`, starts the proxy and waits until every port accepts. */
 export async function startNaive(context: TargetContext): Promise<RunningTarget> {
-  const ports = await pickProxyPorts();
+  const ports = await pickProxyPorts({ udp: true });
   const configPath = join(context.workDir, 'naive.json');
   await writeFile(configPath, `${JSON.stringify(naiveConfig(context.upstreams, context.certs, ports))}\n`);
   const target = await spawnTargetProcess(process.execPath, [PROGRAM, configPath], {

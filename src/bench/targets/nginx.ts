@@ -1,8 +1,9 @@
 /**
- * NGINX as a benchmark target: its `stream` module (plain TCP proxying and TLS termination), two
- * worker processes, one server per upstream kind and one that terminates mutual TLS in front of the
- * echo upstream. Runs in the foreground from a configuration and prefix of its own, so the system
- * configuration and any NGINX service the package started are neither read nor disturbed.
+ * NGINX as a benchmark target: its `stream` module (plain TCP proxying, TLS termination and UDP), two
+ * worker processes, one server per upstream kind, one that terminates mutual TLS in front of the
+ * echo upstream and a `listen ... udp` one in front of the UDP echo. Runs in the foreground from a
+ * configuration and prefix of its own, so the system configuration and any NGINX service the
+ * package started are neither read nor disturbed.
  */
 import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
@@ -96,8 +97,19 @@ export function nginxConfig(upstreams: BenchUpstreams, certs: BenchCertFiles, se
     '    ssl_protocols TLSv1.2 TLSv1.3;',
     `    proxy_pass ${echo.host}:${echo.port};`,
     '  }',
-    '}',
   );
+  if (ports.udp !== undefined) {
+    const udpEcho = upstreams.udpEcho;
+    lines.push(
+      '  server {',
+      `    listen ${LOOPBACK}:${ports.udp} udp;`,
+      `    proxy_pass ${udpEcho.host}:${udpEcho.port};`,
+      // A UDP session ends after this long without a datagram: Switchyard's default flow idle timeout.
+      '    proxy_timeout 30s;',
+      '  }',
+    );
+  }
+  lines.push('}');
   return `${lines.join('\n')}\n`;
 }
 
@@ -108,7 +120,7 @@ export async function startNginx(context: TargetContext): Promise<RunningTarget>
   if (command === undefined || streamModule === undefined) {
     throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'nginx with the stream module is not installed');
   }
-  const ports = await pickProxyPorts();
+  const ports = await pickProxyPorts({ udp: true });
   const { workDir } = context;
   const configPath = join(workDir, 'nginx.conf');
   const asRoot = process.getuid?.() === 0;

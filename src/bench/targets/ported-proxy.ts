@@ -2,11 +2,13 @@
 import type { RunningTarget, TargetName } from '../types.js';
 import { allPorts, loopbackEndpoint, type ProxyPorts, proxyEndpoints } from './proxy-ports.js';
 import { startFailure, stopTargetProcess, type TargetProcess } from './target-process.js';
+import { waitForUdpEcho } from './udp-round-trip.js';
 import { waitForPorts } from './wait-for-ports.js';
 
 /**
- * Waits until every port of a proxy started with `ports` in its configuration accepts (killing it
- * and reporting its output if it never does), then describes it as a running target. `target.pid`
+ * Waits until every port of a proxy started with `ports` in its configuration accepts, and its UDP
+ * port (if any) relays a datagram to the UDP echo (killing it and reporting its output if it never
+ * does), then describes it as a running target. `target.pid`
  * is the root of the measured process tree; `stop` sends SIGTERM (the fast stop of both HAProxy
  * and NGINX) and SIGKILL after a grace.
  */
@@ -17,6 +19,8 @@ export async function readyProxy(
 ): Promise<RunningTarget> {
   try {
     await waitForPorts(allPorts(ports).map(loopbackEndpoint), { gaveUp: target.hasExited });
+    if (ports.udp !== undefined)
+      await waitForUdpEcho(loopbackEndpoint(ports.udp), { gaveUp: target.hasExited });
   } catch (err) {
     await stopTargetProcess(target, { signal: 'SIGKILL' });
     throw await startFailure(name, target, (err as Error).message);

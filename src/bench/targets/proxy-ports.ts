@@ -1,24 +1,31 @@
 /** The ports of a proxy whose configuration names them up front (HAProxy, NGINX, the naive proxy). */
 import { type Endpoint, type RunningTarget, UPSTREAM_KINDS, type UpstreamKind } from '../types.js';
-import { freeLoopbackPorts, LOOPBACK } from './free-port.js';
+import { freeLoopbackPorts, freeLoopbackUdpPort, LOOPBACK } from './free-port.js';
 
-/** One port per upstream kind plus the mutual-TLS port, all on 127.0.0.1. */
+/** One port per upstream kind plus the mutual-TLS port, all on 127.0.0.1; a UDP port when the proxy has UDP. */
 export interface ProxyPorts {
   plain: Record<UpstreamKind, number>;
   mtls: number;
+  /** The UDP port in front of the UDP echo; absent for a proxy without UDP. */
+  udp?: number;
 }
 
-/** Picks distinct free loopback ports for a proxy's listeners: one per upstream kind and the mTLS one. */
-export async function pickProxyPorts(): Promise<ProxyPorts> {
+/**
+ * Picks distinct free loopback ports for a proxy's listeners: one per upstream kind and the mTLS
+ * one, and a UDP port when `udp` is true.
+ */
+export async function pickProxyPorts(options: { udp?: boolean } = {}): Promise<ProxyPorts> {
   const free = await freeLoopbackPorts(UPSTREAM_KINDS.length + 1);
   const plain = Object.fromEntries(UPSTREAM_KINDS.map((kind, i) => [kind, free[i]])) as Record<
     UpstreamKind,
     number
   >;
-  return { plain, mtls: free[UPSTREAM_KINDS.length] };
+  const ports: ProxyPorts = { plain, mtls: free[UPSTREAM_KINDS.length] };
+  if (options.udp === true) ports.udp = await freeLoopbackUdpPort();
+  return ports;
 }
 
-/** Every port of `ports`, plain ones first. */
+/** Every TCP port of `ports`, plain ones first. */
 export function allPorts(ports: ProxyPorts): number[] {
   return [...UPSTREAM_KINDS.map((kind) => ports.plain[kind]), ports.mtls];
 }
@@ -29,9 +36,10 @@ export function loopbackEndpoint(port: number): Endpoint {
 }
 
 /** The endpoints a proxy on `ports` serves, in the shape of a running target. */
-export function proxyEndpoints(ports: ProxyPorts): Pick<RunningTarget, 'plain' | 'mtls'> {
+export function proxyEndpoints(ports: ProxyPorts): Pick<RunningTarget, 'plain' | 'mtls' | 'udp'> {
   const plain = Object.fromEntries(
     UPSTREAM_KINDS.map((kind) => [kind, loopbackEndpoint(ports.plain[kind])]),
   ) as Record<UpstreamKind, Endpoint>;
-  return { plain, mtls: loopbackEndpoint(ports.mtls) };
+  const udp = ports.udp === undefined ? {} : { udp: loopbackEndpoint(ports.udp) };
+  return { plain, mtls: loopbackEndpoint(ports.mtls), ...udp };
 }

@@ -44,10 +44,21 @@ const READY_POLL_MS = 25;
 // Far above anything the suite generates: the limiters do their work on every connection and refuse none.
 const NEVER_REACHED = 1_000_000_000;
 const MTLS_LISTENER = 'mtls-echo';
+/** The UDP listener's name, and its group's. */
+const UDP_LISTENER = 'udp-echo';
 
 /** Name of the plain TCP listener that reaches upstream `kind`. */
 export function plainListenerName(kind: UpstreamKind): string {
   return `plain-${kind}`;
+}
+
+/**
+ * Whether a Switchyard with `workers` processes gets the UDP listener: the configuration check
+ * refuses UDP listeners unless `workers` is 1 (a UDP socket is not handed to workers), so with more
+ * the target runs without one and its UDP cells stay empty.
+ */
+export function hasUdpListener(workers: number): boolean {
+  return workers === 1;
 }
 
 /** How a Switchyard target sets its listeners' guards: opened wide, or left at their defaults. */
@@ -79,6 +90,11 @@ export function switchyardConfig(
     const { host, port } = upstreams.endpoints[kind];
     groups[kind] = { balancer: 'least-connections', upstreams: [{ address: `${host}:${port}` }] };
   }
+  const udp = hasUdpListener(workers);
+  if (udp) {
+    const { host, port } = upstreams.udpEcho;
+    groups[UDP_LISTENER] = { balancer: 'least-connections', upstreams: [{ address: `${host}:${port}` }] };
+  }
   return {
     listeners: [
       ...UPSTREAM_KINDS.map((kind) => ({
@@ -94,6 +110,20 @@ export function switchyardConfig(
         tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.caCert },
         routes: [{ org: BENCH_CLIENT_ORG, group: 'echo' }],
       },
+      // handshakeRate.perSource is a UDP listener's per-source new-flow rate; the flow table is
+      // opened as wide as the connection cap.
+      ...(udp
+        ? [
+            {
+              name: UDP_LISTENER,
+              bind: `${LOOPBACK}:0`,
+              protocol: 'udp',
+              ...listenerLimits,
+              ...(guards === 'defaults' ? {} : { maxFlows: NEVER_REACHED }),
+              group: UDP_LISTENER,
+            },
+          ]
+        : []),
     ],
     groups,
     workers,
@@ -133,6 +163,7 @@ export async function startSwitchyard(
     configPath,
     `${JSON.stringify(switchyardConfig(context.upstreams, context.certs, guards, workers), null, 2)}\n`,
   );
+  const udp = hasUdpListener(workers);
   const target = await spawnTargetProcess(
     process.execPath,
     [...nodeArgs(), process.env.SWITCHYARD_BENCH_BIN ?? BIN, 'run', '--config', configPath],
@@ -144,7 +175,7 @@ export async function startSwitchyard(
   );
   let ports: StartedPorts;
   try {
-    ports = await waitUntilStarted(target);
+    ports = await waitUntilStarted(target, udp);
   } catch (err) {
     await stopTargetProcess(target, { signal: 'SIGKILL' });
     throw await startFailure('switchyard', target, (err as Error).message);
@@ -158,6 +189,7 @@ export async function startSwitchyard(
       UPSTREAM_KINDS.map((kind) => [kind, endpoint(ports.listeners[plainListenerName(kind)])]),
     ) as Record<UpstreamKind, Endpoint>,
     mtls: endpoint(ports.listeners[MTLS_LISTENER]),
+    ...(udp ? { udp: endpoint(ports.listeners[UDP_LISTENER]) } : {}),
     admin,
     pids: [target.pid],
     refusals: () => readRefusals(admin),
@@ -209,10 +241,10 @@ export interface StartedPorts {
  * Reads the JSON log until `switchyard started`, which comes after every `listening` line and the
  * `admin API listening` line, and returns the ports those lines name.
  */
-async function waitUntilStarted(target: TargetProcess): Promise<StartedPorts> {
+async function waitUntilStarted(target: TargetProcess, udp: boolean): Promise<StartedPorts> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    const ports = startedPorts(await readFile(target.stdoutPath, 'utf8'));
+    const ports = startedPorts(await readFile(target.stdoutPath, 'utf8'), udp);
     if (ports !== undefined) return ports;
     if (target.hasExited())
       throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'it exited before logging "switchyard started"');
@@ -225,8 +257,11 @@ async function waitUntilStarted(target: TargetProcess): Promise<StartedPorts> {
   }
 }
 
-/** The bound ports named by the log, once it holds `switchyard started`; undefined before. */
-export function startedPorts(log: string): StartedPorts | undefined {
+/**
+ * The bound ports named by the log, once it holds `switchyard started`; undefined before. `udp`: the
+ * configuration has the UDP listener, whose port must be among them.
+ */
+export function startedPorts(log: string, udp = false): StartedPorts | undefined {
   const listeners: Record<string, number> = {};
   let admin: number | undefined;
   let started = false;
@@ -248,7 +283,7 @@ export function startedPorts(log: string): StartedPorts | undefined {
     }
   }
   if (!started) return undefined;
-  const expected = [...UPSTREAM_KINDS.map(plainListenerName), MTLS_LISTENER];
+  const expected = [...UPSTREAM_KINDS.map(plainListenerName), MTLS_LISTENER, ...(udp ? [UDP_LISTENER] : [])];
   const missing = expected.filter((name) => listeners[name] === undefined);
   if (missing.length > 0)
     throw new SwitchyardError(

@@ -63,6 +63,7 @@ export async function startBenchUpstreams(
   return {
     endpoints: { http: at(ports.http), bulk: at(ports.bulk), echo, iperf3: iperf3?.endpoint ?? echo },
     tlsEcho: at(ports.tlsEcho),
+    udpEcho: at(ports.udpEcho),
     pid: child.pid as number,
     iperf3: iperf3 !== undefined,
     stop: async () => {
@@ -132,7 +133,7 @@ function readPorts(child: ChildProcess): Promise<UpstreamPorts> {
 
 function parsePorts(line: string): UpstreamPorts {
   const parsed = JSON.parse(line) as Partial<Record<keyof UpstreamPorts, unknown>>;
-  for (const name of ['http', 'bulk', 'echo', 'tlsEcho'] as const) {
+  for (const name of ['http', 'bulk', 'echo', 'tlsEcho', 'udpEcho'] as const) {
     const port = parsed[name];
     if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0) {
       throw new SwitchyardError(

@@ -1,9 +1,10 @@
 /**
  * The benchmark upstreams' process: `node upstream-server.js <ca.pem> <server.pem> <server.key>`.
- * Listens on 127.0.0.1 port 0 for every upstream kind plus a mutual-TLS echo, prints one JSON line
+ * Listens on 127.0.0.1 port 0 for every upstream kind plus a mutual-TLS echo and a UDP echo, prints one JSON line
  * with the ports ({@link UpstreamPorts}) and serves until its stdin closes (the parent stopped or
  * died) or it is signalled. Being a process of its own keeps its CPU apart from the generator's.
  */
+import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -11,12 +12,16 @@ import type { UpstreamKind } from '../types.js';
 import { serveBulk } from './bulk-source.js';
 import { serveEcho } from './echo.js';
 import { serveHttp } from './http-responder.js';
+import { serveUdpEcho } from './udp-echo.js';
 
 /** The kinds this process serves itself; iperf3 is a server of its own. */
 export type NodeUpstreamKind = Exclude<UpstreamKind, 'iperf3'>;
 
-/** The line the process prints once it listens: the port of each kind it serves and of the TLS echo. */
-export type UpstreamPorts = Record<NodeUpstreamKind, number> & { tlsEcho: number };
+/** The TCP servers of the process: one per kind it serves, and the TLS echo. */
+type TcpUpstream = NodeUpstreamKind | 'tlsEcho';
+
+/** The line the process prints once it listens: the port of each kind it serves, of the TLS echo and the UDP echo. */
+export type UpstreamPorts = Record<TcpUpstream, number> & { udpEcho: number };
 
 const HOST = '127.0.0.1';
 // The kernel caps it at somaxconn; asking for more keeps connection-rate scenarios from being
@@ -37,17 +42,28 @@ const tlsEcho = createTlsServer(
 // A refused handshake is the client's business (and a test's); the server just drops the socket.
 tlsEcho.on('tlsClientError', ignore);
 
-const servers: Record<keyof UpstreamPorts, Server> = {
+const servers: Record<TcpUpstream, Server> = {
   http: createServer(serveHttp),
   bulk: createServer(serveBulk),
   echo: createServer(serveEcho),
   tlsEcho,
 };
 const ports = {} as UpstreamPorts;
-for (const [name, server] of Object.entries(servers) as [keyof UpstreamPorts, Server][]) {
+for (const [name, server] of Object.entries(servers) as [TcpUpstream, Server][]) {
   ports[name] = await listen(server);
   server.on('error', reportOnce);
 }
+const udpEcho = createSocket('udp4');
+serveUdpEcho(udpEcho);
+await new Promise<void>((resolve, reject) => {
+  udpEcho.once('error', reject);
+  udpEcho.bind(0, HOST, () => {
+    udpEcho.removeListener('error', reject);
+    resolve();
+  });
+});
+udpEcho.on('error', reportOnce);
+ports.udpEcho = udpEcho.address().port;
 process.stdout.write(`${JSON.stringify(ports)}\n`);
 
 // The parent holds our stdin; its end means nobody will ever stop us otherwise.

@@ -1,8 +1,10 @@
 /**
- * Stand-in benchmark upstreams for the target tests: one tagging echo server per upstream kind and a
- * mutual-TLS one, all in this process on port 0. Each answers a connection's bytes with its kind's tag
- * followed by the bytes themselves, so a test sees both that data flows and which upstream it reached.
+ * Stand-in benchmark upstreams for the target tests: one tagging echo server per upstream kind, a
+ * mutual-TLS one and a UDP one, all in this process on port 0. Each answers a connection's bytes (a
+ * datagram) with its kind's tag followed by the bytes themselves, so a test sees both that data
+ * flows and which upstream it reached.
  */
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -12,6 +14,9 @@ import type { BenchCertFiles, BenchUpstreams, UpstreamKind } from '../../../src/
 export function upstreamTag(kind: UpstreamKind): string {
   return `${kind}|`;
 }
+
+/** What the local UDP echo puts before every datagram it sends back. */
+export const UDP_TAG = 'udp|';
 
 /** Starts the local upstreams; `stop()` closes them and every connection they hold. */
 export async function startLocalUpstreams(certs: BenchCertFiles): Promise<BenchUpstreams> {
@@ -49,12 +54,19 @@ export async function startLocalUpstreams(certs: BenchCertFiles): Promise<BenchU
       taggedEcho('echo'),
     ),
   );
+  const udp = createSocket('udp4');
+  udp.on('message', (datagram, from) =>
+    udp.send([Buffer.from(UDP_TAG), datagram], from.port, from.address, () => {}),
+  );
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
   return {
     endpoints: { http, bulk, echo, iperf3 },
     tlsEcho,
+    udpEcho: { host: '127.0.0.1', port: udp.address().port },
     pid: process.pid,
     iperf3: false,
     stop: async () => {
+      await new Promise<void>((resolve) => udp.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },

@@ -22,6 +22,7 @@ const upstreams: BenchUpstreams = {
     iperf3: { host: '127.0.0.1', port: 9005 },
   },
   tlsEcho: { host: '127.0.0.1', port: 9004 },
+  udpEcho: { host: '127.0.0.1', port: 9006 },
   pid: 1234,
   iperf3: true,
   stop: async () => {},

@@ -10,7 +10,7 @@ import { naiveConfig } from '../../../src/bench/targets/naive.js';
 import { nginxConfig, parseNginxVersion } from '../../../src/bench/targets/nginx.js';
 import type { ProxyPorts } from '../../../src/bench/targets/proxy-ports.js';
 import { findTarget, isTargetName, TARGETS } from '../../../src/bench/targets/registry.js';
-import { startedPorts, switchyardConfig } from '../../../src/bench/targets/switchyard.js';
+import { hasUdpListener, startedPorts, switchyardConfig } from '../../../src/bench/targets/switchyard.js';
 import type { BenchCertFiles, BenchUpstreams } from '../../../src/bench/types.js';
 import { parseConfigText } from '../../../src/config/load-config.js';
 
@@ -35,7 +35,12 @@ const certs: BenchCertFiles = {
   clientCert: '/w/certs/client.pem',
   clientKey: '/w/certs/client.key',
 };
-const ports: ProxyPorts = { plain: { http: 7001, bulk: 7002, echo: 7003, iperf3: 7005 }, mtls: 7004 };
+const ports: ProxyPorts = {
+  plain: { http: 7001, bulk: 7002, echo: 7003, iperf3: 7005 },
+  mtls: 7004,
+  udp: 7006,
+};
+const { udp: _udp, ...tcpPorts } = ports;
 
 describe('target registry', () => {
   it('lists direct, switchyard, switchyard-defaults, switchyard-workers, naive, haproxy and nginx in that order', () => {
@@ -58,6 +63,7 @@ describe('direct target', () => {
     const running = await directTarget.start({ upstreams, certs, workDir: '/nonexistent' });
     assert.deepEqual(running.plain, upstreams.endpoints);
     assert.deepEqual(running.mtls, upstreams.tlsEcho);
+    assert.deepEqual(running.udp, upstreams.udpEcho);
     assert.deepEqual(running.pids, []);
     await running.stop();
     assert.equal(typeof (await directTarget.detect()), 'string');
@@ -75,13 +81,20 @@ describe('switchyard configuration', () => {
         ['plain-echo', 'tcp', '127.0.0.1:0'],
         ['plain-iperf3', 'tcp', '127.0.0.1:0'],
         ['mtls-echo', 'tls', '127.0.0.1:0'],
+        ['udp-echo', 'udp', '127.0.0.1:0'],
       ],
     );
     for (const listener of config.listeners) {
       assert.ok(listener.maxConnections >= 1_000_000);
       assert.ok(listener.handshakeRate.perSource >= 1_000_000);
       assert.ok(listener.maxPendingHandshakes >= 1_000_000);
-      if (listener.kind === 'tcp') {
+      if (listener.kind === 'udp') {
+        assert.ok(listener.maxFlows >= 1_000_000);
+        assert.deepEqual(
+          config.groups[listener.group].upstreams.map((u) => u.address),
+          ['127.0.0.1:9006'],
+        );
+      } else if (listener.kind === 'tcp') {
         assert.deepEqual(
           config.groups[listener.group].upstreams.map((u) => u.address),
           [`127.0.0.1:${upstreams.endpoints[listener.name.replace('plain-', '') as 'http'].port}`],
@@ -109,10 +122,26 @@ describe('switchyard configuration', () => {
       assert.equal(listener.maxConnections, 10_000, listener.name);
       assert.equal(listener.handshakeRate.perSource, listener.kind === 'tls' ? 1000 : 0, listener.name);
       assert.equal(listener.maxPendingHandshakes, 512, listener.name);
+      if (listener.kind === 'udp') assert.equal(listener.maxFlows, 10_000);
     }
     const withoutListeners = (c: Record<string, unknown>) => ({ ...c, listeners: undefined });
     assert.deepEqual(withoutListeners(defaults), withoutListeners(open));
     assert.deepEqual(switchyardConfig(upstreams, certs), open);
+  });
+
+  it('leaves the UDP listener out with workers, which the configuration check refuses it for', () => {
+    assert.equal(hasUdpListener(1), true);
+    assert.equal(hasUdpListener(2), false);
+    const workers = switchyardConfig(upstreams, certs, 'open', 2);
+    const config = parseConfigText(JSON.stringify(workers), '/w/switchyard.json');
+    assert.equal(config.workers, 2);
+    assert.ok(config.listeners.every((l) => l.kind !== 'udp'));
+    // When this stops throwing, Switchyard runs UDP with workers: hasUdpListener should then say so.
+    const one = switchyardConfig(upstreams, certs, 'open', 1);
+    assert.throws(
+      () => parseConfigText(JSON.stringify({ ...one, workers: 2 }), '/w/switchyard.json'),
+      /"udp-echo" is "protocol: udp", which runs in one process only/,
+    );
   });
 
   it('takes the bound ports from the log once it says switchyard started', () => {
@@ -138,11 +167,14 @@ describe('switchyard configuration', () => {
       admin: 41005,
     });
     assert.throws(() => startedPorts(line({ msg: 'switchyard started' })), /plain-http/);
+    assert.throws(() => startedPorts(log, true), /udp-echo/);
+    const withUdp = line({ msg: 'listening', listener: 'udp-echo', port: 41007 }) + log;
+    assert.equal(startedPorts(withUdp, true)?.listeners['udp-echo'], 41007);
   });
 });
 
 describe('naive proxy configuration', () => {
-  it('listens once per upstream kind and terminates mutual TLS in front of the echo upstream', () => {
+  it('listens once per upstream kind, terminates mutual TLS in front of the echo upstream and relays UDP', () => {
     assert.deepEqual(naiveConfig(upstreams, certs, ports), {
       listeners: [
         { host: '127.0.0.1', port: 7001, upstreams: [upstreams.endpoints.http] },
@@ -156,12 +188,14 @@ describe('naive proxy configuration', () => {
           tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert },
         },
       ],
+      udp: [{ host: '127.0.0.1', port: 7006, upstream: upstreams.udpEcho }],
     });
+    assert.deepEqual(naiveConfig(upstreams, certs, tcpPorts).udp, []);
   });
 });
 
 describe('haproxy configuration', () => {
-  const config = haproxyConfig(upstreams, certs, ports, 12_345);
+  const config = haproxyConfig(upstreams, certs, tcpPorts, 12_345);
 
   it('runs two threads in TCP mode with the connection ceiling given', () => {
     assert.match(config, /^global\n {2}nbthread 2\n {2}maxconn 12345\n/);
@@ -186,6 +220,10 @@ describe('haproxy configuration', () => {
     assert.match(config, /backend bulk\n {2}server s1 127\.0\.0\.1:9002\n/);
     assert.match(config, /backend echo\n {2}server s1 127\.0\.0\.1:9003\n/);
     assert.match(config, /backend iperf3\n {2}server s1 127\.0\.0\.1:9005\n/);
+  });
+
+  it('has no UDP: the open-source edition does not proxy it', () => {
+    assert.doesNotMatch(config, /udp|9006|7006/);
   });
 
   it('reads the version from haproxy -v', () => {
@@ -233,6 +271,15 @@ describe('nginx configuration', () => {
       config,
       /listen 127\.0\.0\.1:7004 ssl;\n {4}ssl_certificate "\/w\/certs\/server\.pem";\n {4}ssl_certificate_key "\/w\/certs\/server\.key";\n {4}ssl_client_certificate "\/w\/certs\/ca\.pem";\n {4}ssl_verify_client on;\n {4}ssl_protocols TLSv1\.2 TLSv1\.3;\n {4}proxy_pass 127\.0\.0\.1:9003;/,
     );
+  });
+
+  it('relays UDP to the UDP echo through a listen ... udp server, when given a UDP port', () => {
+    const config = nginxConfig(upstreams, certs, setup);
+    assert.match(
+      config,
+      /listen 127\.0\.0\.1:7006 udp;\n {4}proxy_pass 127\.0\.0\.1:9006;\n {4}proxy_timeout 30s;\n {2}\}\n\}\n$/,
+    );
+    assert.doesNotMatch(nginxConfig(upstreams, certs, { ...setup, ports: tcpPorts }), /udp/);
   });
 
   it('follows a built-in stream module, a non-root start and a low descriptor limit', () => {

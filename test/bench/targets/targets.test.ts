@@ -12,6 +12,7 @@ import { processGone } from '../../../src/bench/measure/process-usage.js';
 import { GUARD_REASONS, refusalsBetween } from '../../../src/bench/measure/refusals.js';
 import { TARGETS } from '../../../src/bench/targets/registry.js';
 import type { SwitchyardRunningTarget } from '../../../src/bench/targets/switchyard.js';
+import { udpRoundTrip } from '../../../src/bench/targets/udp-round-trip.js';
 import {
   type BenchCertFiles,
   type BenchUpstreams,
@@ -19,8 +20,11 @@ import {
   type RunningTarget,
   UPSTREAM_KINDS,
 } from '../../../src/bench/types.js';
-import { startLocalUpstreams, upstreamTag } from './local-upstreams.js';
+import { startLocalUpstreams, UDP_TAG, upstreamTag } from './local-upstreams.js';
 import { exchange, testPayload } from './traffic.js';
+
+// HAProxy's open-source edition has no UDP proxying; Switchyard refuses UDP listeners with workers > 1.
+const WITHOUT_UDP = ['haproxy', 'switchyard-workers'];
 
 // Detected once, up front: a target that is not installed here gets no tests (never skipped ones);
 // the CI check below makes sure CI has them all.
@@ -100,6 +104,23 @@ describe('benchmark targets against real upstreams', { timeout: 120_000 }, () =>
           'mtls',
         );
       });
+
+      it(
+        WITHOUT_UDP.includes(target.name)
+          ? 'claims no UDP endpoint'
+          : 'relays datagrams both ways to the UDP echo through its UDP endpoint',
+        async () => {
+          if (WITHOUT_UDP.includes(target.name)) {
+            assert.equal(running.udp, undefined);
+            return;
+          }
+          assert.ok(running.udp !== undefined, 'no UDP endpoint');
+          for (const payload of [Buffer.from('first datagram'), Buffer.alloc(1000, 0x5a)]) {
+            const reply = await udpRoundTrip(running.udp, payload, 5000);
+            assert.deepEqual(reply, Buffer.concat([Buffer.from(UDP_TAG), payload]));
+          }
+        },
+      );
 
       it('refuses a TLS client without a certificate', async () => {
         const payload = Buffer.from('no certificate\n');

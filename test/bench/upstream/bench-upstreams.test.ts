@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { runIperf3 } from '../../../src/bench/load/iperf3.js';
+import { udpRoundTrip } from '../../../src/bench/targets/udp-round-trip.js';
 import { type BenchUpstreams, UPSTREAM_KINDS } from '../../../src/bench/types.js';
 import { startBenchUpstreams } from '../../../src/bench/upstream/bench-upstreams.js';
 import { BULK_CHUNK_BYTES } from '../../../src/bench/upstream/bulk-source.js';
@@ -101,6 +102,14 @@ describe('benchmark upstreams', { timeout: 60_000 }, () => {
     const data = await readUntil(socket, (bytes) => bytes >= sent.length);
     socket.destroy();
     assert.deepEqual(data, sent);
+  });
+
+  it('udp echo: sends each datagram back to its sender as it came', async () => {
+    assert.equal(upstreams.udpEcho.host, '127.0.0.1');
+    for (const sent of [Buffer.from('switchyard udp echo test'), Buffer.alloc(1200, 7)]) {
+      const reply = await udpRoundTrip(upstreams.udpEcho, sent, 5000);
+      assert.deepEqual(reply, sent);
+    }
   });
 
   it('tls echo: echoes for the bench client certificate', async () => {

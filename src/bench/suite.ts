@@ -324,7 +324,7 @@ function describe(scenarios: Scenario[], context: ScenarioContext, options: Suit
     `Each figure is the median of ${options.repetitions} run(s) of ${options.durationMs} ms; targets take turns within each repetition.`,
     "Proxy CPU is user + system time of the proxy's whole process tree, read from /proc before and after each run, divided by the units of work; it does not depend on how the cores were shared.",
     'Load generator, upstreams and proxy share the same cores, so rates are lower than on separate machines; the CPU-per-unit rows are the stable ones.',
-    'Switchyard runs fully featured: mTLS with authorization, rate and concurrency limits, the admin API with /metrics, and one JSON access-log line per session; `switchyard` with the per-source guards opened wide, `switchyard-defaults` with them at their defaults, `switchyard-workers` as `switchyard` with `workers: 2` (a primary and two worker processes; CPU counts all three).',
-    '`naive` is a plain Node.js proxy (`net.connect()` and `pipe` both ways, least-connections, TLS by `tls.createServer()`), the floor every Switchyard row must reach.',
+    'Switchyard runs fully featured: mTLS with authorization, rate and concurrency limits, the admin API with /metrics, and one JSON access-log line per session (per flow on UDP); `switchyard` with the per-source guards opened wide, `switchyard-defaults` with them at their defaults, `switchyard-workers` as `switchyard` with `workers: 2` (a primary and two worker processes; CPU counts all three).',
+    '`naive` is a plain Node.js proxy (`net.connect()` and `pipe` both ways, least-connections, TLS by `tls.createServer()`, a socket per client address and port for UDP), the floor every Switchyard row must reach.',
   ];
 }

@@ -4,21 +4,11 @@
  */
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import type { Endpoint } from '../types.js';
+import { deadlineOf, retryUntil, type WaitForPortsOptions } from './wait-for-ports.js';
 
-/** Options of {@link waitForUdpEcho}. */
-export interface WaitForUdpOptions {
-  /** Give up after this long, ms. */
-  timeoutMs?: number;
-  /** Checked between attempts: a proxy that has exited will never answer, so stop waiting for it. */
-  gaveUp?: () => boolean;
-}
-
-const DEFAULT_TIMEOUT_MS = 10_000;
 const ATTEMPT_TIMEOUT_MS = 200;
-const RETRY_MS = 25;
+const PROBE = Buffer.from('ready?');
 
 /**
  * Sends `payload` once from a fresh socket connected to `endpoint` and resolves with the first
@@ -47,21 +37,7 @@ export function udpRoundTrip(
 }
 
 /** Resolves once a datagram sent to `endpoint` comes back; rejects when `timeoutMs` passes first or `gaveUp()` says so. */
-export async function waitForUdpEcho(endpoint: Endpoint, options: WaitForUdpOptions = {}): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const probe = Buffer.from('ready?');
-  for (;;) {
-    if (options.gaveUp?.())
-      throw new SwitchyardError(
-        ErrorCodes.ERR_INTERNAL,
-        `gave up waiting for udp ${endpoint.host}:${endpoint.port}`,
-      );
-    if ((await udpRoundTrip(endpoint, probe, ATTEMPT_TIMEOUT_MS)) !== undefined) return;
-    if (Date.now() > deadline)
-      throw new SwitchyardError(
-        ErrorCodes.ERR_INTERNAL,
-        `nothing answered on udp ${endpoint.host}:${endpoint.port} in time`,
-      );
-    await sleep(RETRY_MS);
-  }
+export function waitForUdpEcho(endpoint: Endpoint, options: WaitForPortsOptions = {}): Promise<void> {
+  const attempt = async () => (await udpRoundTrip(endpoint, PROBE, ATTEMPT_TIMEOUT_MS)) !== undefined;
+  return retryUntil(`udp ${endpoint.host}:${endpoint.port}`, attempt, deadlineOf(options), options.gaveUp);
 }

@@ -1,10 +1,10 @@
-/** Waiting, with a bound, until a started proxy accepts TCP connections on each of its ports. */
+/** Waiting, with a bound, until a started proxy accepts TCP connections on each of its ports (or answers otherwise). */
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import type { Endpoint } from '../types.js';
 
-/** Options of {@link waitForPorts}. */
+/** Options of {@link waitForPorts} and the other waits for a started proxy. */
 export interface WaitForPortsOptions {
   /** Give up after this long, ms. */
   timeoutMs?: number;
@@ -24,23 +24,34 @@ export async function waitForPorts(
   endpoints: readonly Endpoint[],
   options: WaitForPortsOptions = {},
 ): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const deadline = deadlineOf(options);
   for (const endpoint of endpoints) {
-    for (;;) {
-      if (options.gaveUp?.())
-        throw new SwitchyardError(
-          ErrorCodes.ERR_INTERNAL,
-          `gave up waiting for ${endpoint.host}:${endpoint.port}`,
-        );
-      if (await accepts(endpoint)) break;
-      if (Date.now() > deadline)
-        throw new SwitchyardError(
-          ErrorCodes.ERR_INTERNAL,
-          `${endpoint.host}:${endpoint.port} did not accept in time`,
-        );
-      await sleep(RETRY_MS);
-    }
+    await retryUntil(`${endpoint.host}:${endpoint.port}`, () => accepts(endpoint), deadline, options.gaveUp);
   }
+}
+
+/**
+ * Tries `attempt` every {@link RETRY_MS} until it says true; rejects naming `what` when the clock
+ * passes `deadline` (a `Date.now()` reading) or `gaveUp()` says so.
+ */
+export async function retryUntil(
+  what: string,
+  attempt: () => Promise<boolean>,
+  deadline: number,
+  gaveUp?: () => boolean,
+): Promise<void> {
+  for (;;) {
+    if (gaveUp?.()) throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `gave up waiting for ${what}`);
+    if (await attempt()) return;
+    if (Date.now() > deadline)
+      throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, `${what} did not answer in time`);
+    await sleep(RETRY_MS);
+  }
+}
+
+/** When to stop waiting, for a wait given {@link WaitForPortsOptions}. */
+export function deadlineOf(options: WaitForPortsOptions): number {
+  return Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 }
 
 /** Whether one TCP connect to the endpoint succeeds. */

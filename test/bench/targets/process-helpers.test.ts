@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { findTreePids } from '../../../src/bench/measure/process-tree.js';
 import { processGone } from '../../../src/bench/measure/process-usage.js';
 import { connectionsThatFit, parseFileLimit, readFileLimit } from '../../../src/bench/targets/file-limit.js';
-import { freeLoopbackPorts } from '../../../src/bench/targets/free-port.js';
+import { freeLoopbackPorts, freeLoopbackUdpPort } from '../../../src/bench/targets/free-port.js';
 import { findTool, toolOutput } from '../../../src/bench/targets/system-tool.js';
 import {
   readTail,
@@ -16,6 +17,7 @@ import {
   stopTargetProcess,
   type TargetProcess,
 } from '../../../src/bench/targets/target-process.js';
+import { udpRoundTrip, waitForUdpEcho } from '../../../src/bench/targets/udp-round-trip.js';
 import { accepts, waitForPorts } from '../../../src/bench/targets/wait-for-ports.js';
 
 const root = mkdtempSync(join(tmpdir(), 'switchyard-bench-process-'));
@@ -49,7 +51,7 @@ describe('waitForPorts', () => {
 
   it('rejects after its bound when nothing listens', async () => {
     const [port] = await freeLoopbackPorts(1);
-    await assert.rejects(waitForPorts([{ host: '127.0.0.1', port }], { timeoutMs: 200 }), /did not accept/);
+    await assert.rejects(waitForPorts([{ host: '127.0.0.1', port }], { timeoutMs: 200 }), /did not answer/);
   });
 
   it('stops waiting at once when told the process gave up', async () => {
@@ -58,6 +60,26 @@ describe('waitForPorts', () => {
       waitForPorts([{ host: '127.0.0.1', port }], { timeoutMs: 60_000, gaveUp: () => true }),
       /gave up/,
     );
+  });
+});
+
+describe('waitForUdpEcho', () => {
+  it('resolves once a datagram comes back from a UDP echo bound after the wait began', async (t) => {
+    const port = await freeLoopbackUdpPort();
+    const echo = createSocket('udp4');
+    echo.on('message', (datagram, from) => echo.send(datagram, from.port, from.address));
+    t.after(() => echo.close());
+    setTimeout(() => echo.bind(port, '127.0.0.1'), 100);
+    await waitForUdpEcho({ host: '127.0.0.1', port }, { timeoutMs: 5000 });
+    const reply = await udpRoundTrip({ host: '127.0.0.1', port }, Buffer.from('x'), 1000);
+    assert.equal(reply?.toString(), 'x');
+  });
+
+  it('rejects after its bound when nothing answers, and at once when told the process gave up', async () => {
+    const endpoint = { host: '127.0.0.1', port: await freeLoopbackUdpPort() };
+    assert.equal(await udpRoundTrip(endpoint, Buffer.from('x'), 100), undefined);
+    await assert.rejects(waitForUdpEcho(endpoint, { timeoutMs: 200 }), /udp 127\.0\.0\.1:\d+ did not answer/);
+    await assert.rejects(waitForUdpEcho(endpoint, { timeoutMs: 60_000, gaveUp: () => true }), /gave up/);
   });
 });
 

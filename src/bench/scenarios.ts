@@ -324,7 +324,7 @@ export const UDP_SCENARIO_ID = 'udp';
 const udpScenario: Scenario = {
   id: UDP_SCENARIO_ID,
   describe: () =>
-    `UDP: ${UDP_CLIENTS} client sockets (one flow each), each sending a ${UDP_PAYLOAD_BYTES}-byte datagram to a UDP echo and the next when the reply arrives (closed loop; a datagram unanswered in ${UDP_RESEND_MS} ms is sent again and counted as an error); each exchange is two datagrams through the proxy. HAProxy's open-source edition has no UDP proxying, and Switchyard runs UDP listeners with \`workers: 1\` only, so haproxy and switchyard-workers have no UDP cells`,
+    `UDP: ${UDP_CLIENTS} client sockets (one flow each), each sending a ${UDP_PAYLOAD_BYTES}-byte datagram to a UDP echo and the next when the reply arrives (closed loop; a datagram unanswered in ${UDP_RESEND_MS} ms is sent again and counted as an error); each exchange is two datagrams through the proxy. HAProxy's open-source edition has no UDP proxying, so haproxy has no UDP cells; in switchyard-workers one worker reads the UDP socket`,
   rows: [
     {
       name: 'UDP datagrams/s',

@@ -4,6 +4,9 @@
  * concurrency cap on, the admin API and /metrics live. The limits are set far above any load the
  * suite makes, so they cost their bookkeeping but never refuse.
  *
+ * Beside a plain TCP listener per upstream kind and a mutual-TLS one, it has a `protocol: udp`
+ * listener in front of the UDP echo (with workers, one of them reads its socket).
+ *
  * Two targets run it: `switchyard` with the listeners' per-source guards (connection cap, handshake
  * rate, handshake backlog) opened as wide as the limits, and `switchyard-defaults` with those guards
  * at their defaults, as a user who sets none runs it. Both count refusals in /metrics, which the
@@ -52,15 +55,6 @@ export function plainListenerName(kind: UpstreamKind): string {
   return `plain-${kind}`;
 }
 
-/**
- * Whether a Switchyard with `workers` processes gets the UDP listener: the configuration check
- * refuses UDP listeners unless `workers` is 1 (a UDP socket is not handed to workers), so with more
- * the target runs without one and its UDP cells stay empty.
- */
-export function hasUdpListener(workers: number): boolean {
-  return workers === 1;
-}
-
 /** How a Switchyard target sets its listeners' guards: opened wide, or left at their defaults. */
 export type ListenerGuards = 'open' | 'defaults';
 
@@ -90,11 +84,8 @@ export function switchyardConfig(
     const { host, port } = upstreams.endpoints[kind];
     groups[kind] = { balancer: 'least-connections', upstreams: [{ address: `${host}:${port}` }] };
   }
-  const udp = hasUdpListener(workers);
-  if (udp) {
-    const { host, port } = upstreams.udpEcho;
-    groups[UDP_LISTENER] = { balancer: 'least-connections', upstreams: [{ address: `${host}:${port}` }] };
-  }
+  const { host, port } = upstreams.udpEcho;
+  groups[UDP_LISTENER] = { balancer: 'least-connections', upstreams: [{ address: `${host}:${port}` }] };
   return {
     listeners: [
       ...UPSTREAM_KINDS.map((kind) => ({
@@ -111,19 +102,15 @@ export function switchyardConfig(
         routes: [{ org: BENCH_CLIENT_ORG, group: 'echo' }],
       },
       // handshakeRate.perSource is a UDP listener's per-source new-flow rate; the flow table is
-      // opened as wide as the connection cap.
-      ...(udp
-        ? [
-            {
-              name: UDP_LISTENER,
-              bind: `${LOOPBACK}:0`,
-              protocol: 'udp',
-              ...listenerLimits,
-              ...(guards === 'defaults' ? {} : { maxFlows: NEVER_REACHED }),
-              group: UDP_LISTENER,
-            },
-          ]
-        : []),
+      // opened as wide as the connection cap. With workers, one of them reads the UDP socket.
+      {
+        name: UDP_LISTENER,
+        bind: `${LOOPBACK}:0`,
+        protocol: 'udp',
+        ...listenerLimits,
+        ...(guards === 'defaults' ? {} : { maxFlows: NEVER_REACHED }),
+        group: UDP_LISTENER,
+      },
     ],
     groups,
     workers,
@@ -163,7 +150,6 @@ export async function startSwitchyard(
     configPath,
     `${JSON.stringify(switchyardConfig(context.upstreams, context.certs, guards, workers), null, 2)}\n`,
   );
-  const udp = hasUdpListener(workers);
   const target = await spawnTargetProcess(
     process.execPath,
     [...nodeArgs(), process.env.SWITCHYARD_BENCH_BIN ?? BIN, 'run', '--config', configPath],
@@ -175,7 +161,7 @@ export async function startSwitchyard(
   );
   let ports: StartedPorts;
   try {
-    ports = await waitUntilStarted(target, udp);
+    ports = await waitUntilStarted(target);
   } catch (err) {
     await stopTargetProcess(target, { signal: 'SIGKILL' });
     throw await startFailure('switchyard', target, (err as Error).message);
@@ -189,7 +175,7 @@ export async function startSwitchyard(
       UPSTREAM_KINDS.map((kind) => [kind, endpoint(ports.listeners[plainListenerName(kind)])]),
     ) as Record<UpstreamKind, Endpoint>,
     mtls: endpoint(ports.listeners[MTLS_LISTENER]),
-    ...(udp ? { udp: endpoint(ports.listeners[UDP_LISTENER]) } : {}),
+    udp: endpoint(ports.listeners[UDP_LISTENER]),
     admin,
     pids: [target.pid],
     refusals: () => readRefusals(admin),
@@ -241,10 +227,10 @@ export interface StartedPorts {
  * Reads the JSON log until `switchyard started`, which comes after every `listening` line and the
  * `admin API listening` line, and returns the ports those lines name.
  */
-async function waitUntilStarted(target: TargetProcess, udp: boolean): Promise<StartedPorts> {
+async function waitUntilStarted(target: TargetProcess): Promise<StartedPorts> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    const ports = startedPorts(await readFile(target.stdoutPath, 'utf8'), udp);
+    const ports = startedPorts(await readFile(target.stdoutPath, 'utf8'));
     if (ports !== undefined) return ports;
     if (target.hasExited())
       throw new SwitchyardError(ErrorCodes.ERR_INTERNAL, 'it exited before logging "switchyard started"');
@@ -257,11 +243,8 @@ async function waitUntilStarted(target: TargetProcess, udp: boolean): Promise<St
   }
 }
 
-/**
- * The bound ports named by the log, once it holds `switchyard started`; undefined before. `udp`: the
- * configuration has the UDP listener, whose port must be among them.
- */
-export function startedPorts(log: string, udp = false): StartedPorts | undefined {
+/** The bound ports named by the log, once it holds `switchyard started`; undefined before. */
+export function startedPorts(log: string): StartedPorts | undefined {
   const listeners: Record<string, number> = {};
   let admin: number | undefined;
   let started = false;
@@ -283,7 +266,7 @@ export function startedPorts(log: string, udp = false): StartedPorts | undefined
     }
   }
   if (!started) return undefined;
-  const expected = [...UPSTREAM_KINDS.map(plainListenerName), MTLS_LISTENER, ...(udp ? [UDP_LISTENER] : [])];
+  const expected = [...UPSTREAM_KINDS.map(plainListenerName), MTLS_LISTENER, UDP_LISTENER];
   const missing = expected.filter((name) => listeners[name] === undefined);
   if (missing.length > 0)
     throw new SwitchyardError(

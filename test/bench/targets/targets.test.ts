@@ -23,8 +23,8 @@ import {
 import { startLocalUpstreams, UDP_TAG, upstreamTag } from './local-upstreams.js';
 import { exchange, testPayload } from './traffic.js';
 
-// HAProxy's open-source edition has no UDP proxying; Switchyard refuses UDP listeners with workers > 1.
-const WITHOUT_UDP = ['haproxy', 'switchyard-workers'];
+// HAProxy's open-source edition has no UDP proxying.
+const WITHOUT_UDP = ['haproxy'];
 
 // Detected once, up front: a target that is not installed here gets no tests (never skipped ones);
 // the CI check below makes sure CI has them all.

@@ -393,6 +393,7 @@ function renderEvents(events) {
 // ---- charts ------------------------------------------------------------------------------------
 
 function renderCharts() {
+  $('charts').dataset.samples = String(samples.length);
   const times = samples.map((s) => s.at);
   const end = times.length > 0 ? times[times.length - 1] : Date.now();
   const opts = (format) => ({ windowMs, end, format });

@@ -145,7 +145,8 @@ function removeOrphans() {
 
 /** Copies each asset folder to dist/, after removing the copy of the last build (a deleted file goes too). */
 function copyAssets() {
-  for (const dir of ASSET_DIRS) {
+  // a project without the folder (the build script's own tests) has nothing to copy
+  for (const dir of ASSET_DIRS.filter((d) => existsSync(join(ROOT, d)))) {
     rmSync(join(outDir, dir), { recursive: true, force: true });
     cpSync(join(ROOT, dir), join(outDir, dir), { recursive: true });
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { directAdminActions } from '../../src/control/admin-actions.js';
-import { startAdminServer } from '../../src/control/admin-server.js';
+import { type AdminServerOptions, startAdminServer } from '../../src/control/admin-server.js';
 import { ASSET_NAMES } from '../../src/control/dashboard/static-assets.js';
 import { createMetrics } from '../../src/control/metrics.js';
 import { packageVersion } from '../../src/control/package-version.js';
@@ -70,6 +70,17 @@ describe('dashboard API', { timeout: 30_000 }, () => {
     admin = await startTestAdmin(t, { token: 'secret' });
   });
 
+  /** A second admin server over the same proxy, with `extra` options. */
+  const anotherAdmin = (extra: Partial<AdminServerOptions>) =>
+    startAdminServer({
+      bind: '127.0.0.1:0',
+      proxy: t.proxy,
+      actions: directAdminActions(t.proxy),
+      metrics: createMetrics(undefined, { processMetrics: false }),
+      logger: t.logger,
+      ...extra,
+    });
+
   after(async () => {
     await admin.close();
     await t.stop();
@@ -92,14 +103,7 @@ describe('dashboard API', { timeout: 30_000 }, () => {
   it('shows the last reload once there was one', async () => {
     const history = new ServerHistory();
     history.reloaded({ ok: false, error: 'listeners[0].bind: invalid' });
-    const server = await startAdminServer({
-      bind: '127.0.0.1:0',
-      proxy: t.proxy,
-      actions: directAdminActions(t.proxy),
-      metrics: createMetrics(undefined, { processMetrics: false }),
-      logger: t.logger,
-      history,
-    });
+    const server = await anotherAdmin({ history });
     try {
       const body = (await (await fetch(`http://127.0.0.1:${server.port}/api/status`)).json()) as {
         lastReload: { ok: boolean; error: string; at: string };
@@ -202,14 +206,7 @@ describe('dashboard API', { timeout: 30_000 }, () => {
   });
 
   it('bounds the streams and ends every one when the admin server closes', async () => {
-    const small = await startAdminServer({
-      bind: '127.0.0.1:0',
-      proxy: t.proxy,
-      actions: directAdminActions(t.proxy),
-      metrics: createMetrics(undefined, { processMetrics: false }),
-      logger: t.logger,
-      streams: { maxStreams: 2 },
-    });
+    const small = await anotherAdmin({ streams: { maxStreams: 2 } });
     const streams = [await openStream(small.port), await openStream(small.port)];
     await Promise.all(streams.map((s) => s.waitFor(2)));
     const third = await fetch(`http://127.0.0.1:${small.port}/api/stream`);

@@ -10,11 +10,22 @@
 //   build, so a removed test or module cannot keep running from dist/.
 // - Builds in one tree take turns (a lock directory in dist/): two tsc runs writing the same outputs
 //   and build info at once could leave one's outputs under the other's build info.
+// - The dashboard page's files (plain HTML, CSS and ES modules, no compile step) are copied into
+//   dist/ beside the module that serves them, on every build: the package ships dist/src only.
 // - The digest is recorded only when tsc succeeded and no input changed while it ran, so a file
 //   saved mid-build is compiled again next time.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +39,8 @@ const SOURCE = /\.(ts|tsx|mts|cts|json)$/;
 const OUTPUT_SUFFIXES = ['.d.ts.map', '.d.ts', '.js.map', '.js'];
 const LOCK_WAIT_MS = 10 * 60 * 1000;
 const LOCK_POLL_MS = 200;
+// Folders of files served as they are, copied to the same place under dist/.
+const ASSET_DIRS = ['src/control/dashboard/assets'];
 
 const ifStale = process.argv.includes('--if-stale');
 const config = JSON.parse(readFileSync(join(ROOT, TSCONFIG), 'utf8'));
@@ -118,6 +131,7 @@ function removeOrphans() {
     for (const output of filesBelow(join(relative(ROOT, outDir), dir))) {
       const suffix = OUTPUT_SUFFIXES.find((s) => output.endsWith(s));
       if (suffix === undefined) continue;
+      if (ASSET_DIRS.some((d) => output.startsWith(join(relative(ROOT, outDir), d)))) continue;
       const base = relative(relative(ROOT, outDir), output).slice(0, -suffix.length);
       const sources = ['.ts', '.tsx', '.mts', '.cts'].map((ext) => join(ROOT, base + ext));
       if (!sources.some((s) => existsSync(s))) {
@@ -129,11 +143,22 @@ function removeOrphans() {
   return removed;
 }
 
+/** Copies each asset folder to dist/, after removing the copy of the last build (a deleted file goes too). */
+function copyAssets() {
+  // a project without the folder (the build script's own tests) has nothing to copy
+  for (const dir of ASSET_DIRS.filter((d) => existsSync(join(ROOT, d)))) {
+    rmSync(join(outDir, dir), { recursive: true, force: true });
+    cpSync(join(ROOT, dir), join(outDir, dir), { recursive: true });
+  }
+}
+
 await acquireLock();
 let status = 1;
 try {
   const before = inputsDigest();
   if (ifStale && readText(stamp) === before) {
+    // the page's files are no compiler input: copied even when tsc is skipped
+    copyAssets();
     status = 0;
   } else {
     rmSync(stamp, { force: true });
@@ -146,6 +171,7 @@ try {
     status = result.status ?? 1;
     const removed = removeOrphans();
     if (removed > 0) console.error(`build: removed ${removed} outputs of deleted sources from dist/`);
+    copyAssets();
     if (status === 0 && inputsDigest() === before) writeFileSync(stamp, before);
   }
 } finally {

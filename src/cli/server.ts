@@ -12,6 +12,7 @@ import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { HealthStatusFn } from '../control/admin-views.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics, type Metrics } from '../control/metrics.js';
+import { ServerHistory } from '../control/server-history.js';
 import { BindError } from '../lib/bind-error.js';
 import { ProxyServer } from '../proxy/proxy.js';
 import type { SocketSource } from '../proxy/socket-source.js';
@@ -94,11 +95,18 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
     await limitStore?.close();
     throw explainBindError(err, config);
   }
+  const history = new ServerHistory();
   const manager = new RuntimeManager(proxy, config, built, logger, {
     load: options.reloadSource,
     configPath: options.configPath,
-    onReload: (result) => metrics.countReload(result.ok),
-    onHealthChange: (event) => metrics.countHealthTransition(event.group, event.upstream, event.to),
+    onReload: (result) => {
+      metrics.countReload(result.ok);
+      history.reloaded(result);
+    },
+    onHealthChange: (event) => {
+      metrics.countHealthTransition(event.group, event.upstream, event.to);
+      history.healthChanged(event);
+    },
     remoteHealth: options.worker === true,
     build,
   });
@@ -114,6 +122,8 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         metrics,
         healthStatus: activeHealthOf(manager),
         logger,
+        history,
+        events: proxy.events,
       });
     } catch (err) {
       await proxy.shutdown({ graceMs: 0, jitterMs: 0 });

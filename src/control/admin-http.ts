@@ -27,6 +27,7 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ERR_RELOAD_FAILED: 422,
   ERR_RESTART_FAILED: 422,
   ERR_UPGRADE_FAILED: 422,
+  ERR_TOO_MANY_STREAMS: 503,
 };
 
 /** A JSON answer, or (for /metrics) text. */
@@ -35,6 +36,8 @@ export interface Reply {
   body: unknown;
   /** Set for non-JSON bodies. */
   contentType?: string;
+  /** More headers (the dashboard page's Content-Security-Policy). */
+  headers?: Record<string, string>;
 }
 
 /** A 200 answer with `body` as JSON. */
@@ -54,6 +57,8 @@ export function send(res: ServerResponse, reply: Reply): void {
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (reply.headers !== undefined)
+    for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
   res.end(text);
 }
 

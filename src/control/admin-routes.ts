@@ -2,6 +2,7 @@
  * The admin API's routes: which path and method does what. Reads come from one snapshot of the
  * proxy per request; changes go through {@link AdminActions}, the calls a config reload uses.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { GroupSnapshot, UpstreamSnapshot } from '../proxy/snapshot.js';
@@ -21,23 +22,33 @@ import {
   clientsPage,
   groupView,
   type HealthStatusFn,
-  listenerView,
   readiness,
   upstreamView,
 } from './admin-views.js';
+import type { DashboardFeed } from './dashboard/dashboard-feed.js';
+import type { EventStreams } from './dashboard/event-streams.js';
+import { assetReply } from './dashboard/static-assets.js';
 import type { Metrics } from './metrics.js';
+import { routeIndex } from './route-index.js';
+import type { ServerHistory } from './server-history.js';
+import { statusView } from './status-view.js';
 
 /** What a handler gets. */
 export interface AdminRequest {
   query: URLSearchParams;
   body: Record<string, unknown>;
+  /** The request and response themselves, for a handler that answers on its own (a stream). */
+  http: { req: IncomingMessage; res: ServerResponse };
 }
+
+/** What a handler returns when it wrote its answer itself. */
+export const ANSWERED: unique symbol = Symbol('answered');
 
 /** One method of one route. */
 export interface Handler {
   /** Reads and parses a JSON object body first. */
   body?: boolean;
-  run(req: AdminRequest): Reply | Promise<Reply>;
+  run(req: AdminRequest): Reply | typeof ANSWERED | Promise<Reply | typeof ANSWERED>;
 }
 
 /** The methods a path answers. */
@@ -55,6 +66,10 @@ export interface RouteContext {
   restart?: () => Promise<number>;
   /** Starts a new balancer from the files on disk that takes over (with several workers); resolves with its pid. */
   upgrade?: () => Promise<number>;
+  /** Version, start and last reload, for `/api/status`. */
+  history: ServerHistory;
+  /** The dashboard's sampler (client details) and its event streams. */
+  dashboard: { feed: DashboardFeed; streams: EventStreams };
   logger: Logger;
 }
 
@@ -66,7 +81,18 @@ export type RouteTable = (path: string[]) => Route | undefined;
 
 /** The routes of the admin API (listed at {@link startAdminServer}). */
 export function adminRoutes(context: RouteContext): RouteTable {
-  const { proxy, actions, metrics, healthStatus, logger, workers: workersView, restart, upgrade } = context;
+  const {
+    proxy,
+    actions,
+    metrics,
+    healthStatus,
+    logger,
+    workers: workersView,
+    restart,
+    upgrade,
+    history,
+  } = context;
+  const { feed, streams } = context.dashboard;
 
   const findGroup = (name: string): GroupSnapshot => {
     const g = proxy.snapshot().groups.find((x) => x.name === name);
@@ -116,16 +142,32 @@ export function adminRoutes(context: RouteContext): RouteTable {
   };
   const status: Route = {
     GET: {
-      run: () => {
-        const snap = proxy.snapshot();
-        return ok({
-          listeners: snap.listeners.map(listenerView),
-          groups: snap.groups.map((g) => groupView(g, healthStatus)),
-          sessions: snap.sessionCount,
-          stopping: snap.stopping,
-        });
+      run: () => ok(statusView(proxy.snapshot(), { history, healthStatus, workers: workersView })),
+    },
+  };
+  const index: Route = {
+    GET: {
+      run: () =>
+        ok({
+          routes: routeIndex({
+            workers: workersView !== undefined,
+            restart: restart !== undefined,
+            upgrade: upgrade !== undefined,
+          }),
+        }),
+    },
+  };
+  const stream: Route = {
+    GET: {
+      run: async ({ http }): Promise<typeof ANSWERED> => {
+        await streams.open(http.req, http.res);
+        return ANSWERED;
       },
     },
+  };
+  const asset = (name: string): Route | undefined => {
+    const reply = assetReply(name);
+    return reply === undefined ? undefined : { GET: { run: () => reply } };
   };
   const clients: Route = {
     GET: {
@@ -240,10 +282,15 @@ export function adminRoutes(context: RouteContext): RouteTable {
     if (n === 1 && p[0] === 'healthz') return { GET: { run: () => ok({ status: 'ok' }) } };
     if (n === 1 && p[0] === 'readyz') return ready;
     if (n === 1 && p[0] === 'metrics') return metricsRoute;
-    if (p[0] !== 'api' || n < 2) return undefined;
+    if (n === 0) return asset('index.html');
+    if (n === 2 && p[0] === 'dashboard') return asset(p[1]);
+    if (p[0] !== 'api') return undefined;
+    if (n === 1) return index;
     const [, area, group, sub, id, action] = p;
     if (n === 2 && area === 'status') return status;
+    if (n === 2 && area === 'stream') return stream;
     if (n === 2 && area === 'clients') return clients;
+    if (n === 3 && area === 'clients') return { GET: { run: async () => ok(await feed.client(group)) } };
     if (n === 2 && area === 'workers' && workersView !== undefined)
       return { GET: { run: () => ok(workersView()) } };
     if (n === 2 && area === 'restart' && restart !== undefined) return restartRoute(restart);

@@ -15,9 +15,12 @@ import {
   STATUS_BY_CODE,
   send,
 } from './admin-http.js';
-import { adminRoutes, type Route } from './admin-routes.js';
+import { ANSWERED, adminRoutes, type Route } from './admin-routes.js';
 import type { AdminSource, HealthStatusFn } from './admin-views.js';
+import { DashboardFeed, type RefusalEvents } from './dashboard/dashboard-feed.js';
+import { EventStreams, type EventStreamsOptions } from './dashboard/event-streams.js';
 import type { Metrics } from './metrics.js';
+import { ServerHistory } from './server-history.js';
 
 /** Everything the admin server needs. */
 export interface AdminServerOptions {
@@ -45,6 +48,12 @@ export interface AdminServerOptions {
   handle?: object;
   /** Largest request body accepted, bytes. Default 64 KiB. */
   maxBodyBytes?: number;
+  /** Version, start, last reload and notable events; fed by the composition root. Default: a fresh one. */
+  history?: ServerHistory;
+  /** The proxy's events, when it runs in this process: the dashboard counts refusals per client from them. */
+  events?: RefusalEvents;
+  /** Bounds of the dashboard's event streams. */
+  streams?: EventStreamsOptions;
 }
 
 /** A running admin server. */
@@ -65,11 +74,13 @@ const DEFAULT_MAX_BODY = 64 * 1024;
 
 /**
  * Starts the admin HTTP API on `bind` (node:http, JSON in and out). Reads are open; when `token` is
- * set every write needs it and is refused with 401 (and nothing changed) without it. Routes:
+ * set every write needs it and is refused with 401 (and nothing changed) without it. Routes
+ * (`GET /api` lists them, `route-index.ts`):
  *
- * - `GET /healthz`, `GET /readyz`, `GET /metrics`
- * - `GET /api/status`, `GET /api/groups`, `GET /api/groups/:group`, `GET /api/groups/:group/upstreams[/:id]`
- * - `GET /api/clients?offset=&limit=`, `GET /api/workers` (with several workers)
+ * - `GET /` (the dashboard page; its files under `/dashboard/`), `GET /healthz`, `GET /readyz`, `GET /metrics`
+ * - `GET /api`, `GET /api/status`, `GET /api/stream` (Server-Sent Events, the dashboard's feed)
+ * - `GET /api/groups`, `GET /api/groups/:group`, `GET /api/groups/:group/upstreams[/:id]`
+ * - `GET /api/clients?offset=&limit=`, `GET /api/clients/:id`, `GET /api/workers` (with several workers)
  * - `PUT|POST /api/groups/:group/upstreams/:id/state {state}` (`up`, `down`, `draining`, `maintenance`,
  *   or the verbs `drain`, `ready`); `POST /api/groups/:group/upstreams/:id/(drain|ready|maintenance)`
  * - `PUT /api/groups/:group/upstreams/:id/weight {weight}`
@@ -83,7 +94,17 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const tokenDigest = options.token === undefined ? undefined : digest(options.token);
   const { host, port } = parseBind(options.bind);
-  const routes = adminRoutes(options);
+  const history = options.history ?? new ServerHistory();
+  const feed = new DashboardFeed({
+    source: options.proxy,
+    history,
+    logger,
+    healthStatus: options.healthStatus,
+    workers: options.workers,
+    events: options.events,
+  });
+  const streams = new EventStreams(feed, options.streams);
+  const routes = adminRoutes({ ...options, history, dashboard: { feed, streams } });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
@@ -117,8 +138,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     }
     const body = handler.body === true ? await readJsonObject(req, maxBody) : {};
     await options.proxy.refresh?.();
-    const reply = await handler.run({ query: url.searchParams, body });
-    send(res, reply);
+    const reply = await handler.run({ query: url.searchParams, body, http: { req, res } });
+    if (reply !== ANSWERED) send(res, reply);
   };
 
   const server = createServer(
@@ -175,6 +196,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     port: boundPort,
     close: () => {
       closed ??= new Promise<void>((resolve) => {
+        // Event streams never end by themselves: ended first, so closing waits for nothing.
+        streams.closeAll();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -182,6 +205,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     },
     listeningHandle: () => (server as unknown as { _handle?: object | null })._handle ?? undefined,
     stopAccepting: () => {
+      streams.closeAll();
       server.close();
       server.closeIdleConnections();
     },

@@ -12,6 +12,7 @@ import type { AdminActions, ReloadResult } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics } from '../control/metrics.js';
+import { ServerHistory } from '../control/server-history.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { UpstreamState } from '../lib/upstreams/upstream.js';
 import { ProxyServer } from '../proxy/proxy.js';
@@ -119,11 +120,13 @@ export async function startPrimary(
     [...proxy.runtime.groups.values()].flatMap((g) =>
       g.upstreams.map((u) => ({ group: g.name, upstream: u.id, healthy: u.healthy })),
     );
+  const history = new ServerHistory();
   const manager = new RuntimeManager(proxy, withoutListeners(config), built, logger, {
     build,
     onReload: (result) => metrics.countReload(result.ok),
     onHealthChange: (event) => {
       metrics.countHealthTransition(event.group, event.upstream, event.to);
+      history.healthChanged(event);
       if (event.check === 'active') {
         pool?.sendHealth([{ group: event.group, upstream: event.upstream, healthy: event.to === 'healthy' }]);
       }
@@ -181,34 +184,39 @@ export async function startPrimary(
     return run;
   };
   const reload = (next?: SwitchyardConfig): Promise<ReloadResult> =>
-    serialize(async () => {
-      let full: SwitchyardConfig;
-      try {
-        if (next !== undefined) full = next;
-        else if (options.reloadSource !== undefined) full = await options.reloadSource();
-        else return { ok: false, error: 'no configuration source to reload from' };
-        // Every file the workers will read is read here first, so a bad one changes nothing anywhere.
-        (await buildRuntime(full)).stop();
-      } catch (err) {
-        const result: ReloadResult = { ok: false, error: (err as Error).message };
-        metrics.countReload(false);
-        logger.error({ error: result.error }, 'reload refused; the running configuration is unchanged');
-        return result;
-      }
-      const own = await manager.reload(withoutListeners(full));
-      if (!own.ok) return own;
-      config = full;
-      const replies = await workers.broadcast({ kind: 'reload', config: full });
-      workers.sendHealth(healthStates());
-      files.update(withoutListeners(config), options.configPath);
-      sockets.keepOnly(config);
-      const refused = replies.filter((r) => !r.ok || !(r.value as ReloadResult).ok);
-      if (refused.length > 0)
-        return { ok: false, error: `applied by the primary; ${describeRefusals(refused)}` };
-      const first = replies[0];
-      const changes = first?.ok === true ? (first.value as { changes: string[] }).changes : own.changes;
-      return { ok: true, changes };
+    serialize(() => reloadEverywhere(next)).then((result) => {
+      history.reloaded(result);
+      return result;
     });
+  // The primary first (which checks every file), then every worker.
+  async function reloadEverywhere(next?: SwitchyardConfig): Promise<ReloadResult> {
+    let full: SwitchyardConfig;
+    try {
+      if (next !== undefined) full = next;
+      else if (options.reloadSource !== undefined) full = await options.reloadSource();
+      else return { ok: false, error: 'no configuration source to reload from' };
+      // Every file the workers will read is read here first, so a bad one changes nothing anywhere.
+      (await buildRuntime(full)).stop();
+    } catch (err) {
+      const result: ReloadResult = { ok: false, error: (err as Error).message };
+      metrics.countReload(false);
+      logger.error({ error: result.error }, 'reload refused; the running configuration is unchanged');
+      return result;
+    }
+    const own = await manager.reload(withoutListeners(full));
+    if (!own.ok) return own;
+    config = full;
+    const replies = await workers.broadcast({ kind: 'reload', config: full });
+    workers.sendHealth(healthStates());
+    files.update(withoutListeners(config), options.configPath);
+    sockets.keepOnly(config);
+    const refused = replies.filter((r) => !r.ok || !(r.value as ReloadResult).ok);
+    if (refused.length > 0)
+      return { ok: false, error: `applied by the primary; ${describeRefusals(refused)}` };
+    const first = replies[0];
+    const changes = first?.ok === true ? (first.value as { changes: string[] }).changes : own.changes;
+    return { ok: true, changes };
+  }
 
   const files = new FileWatcher({
     config: () => void reload(),
@@ -338,6 +346,7 @@ export async function startPrimary(
         upgrade,
         healthStatus: activeHealthOf(manager),
         logger,
+        history,
       });
     } catch (err) {
       clearInterval(rotation);

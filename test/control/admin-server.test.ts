@@ -336,9 +336,10 @@ describe('admin API over a running proxy', { timeout: 60_000 }, () => {
   });
 
   it('answers 404 for unknown routes and 405 with Allow for wrong methods', async () => {
+    // `/` is the dashboard page and `/api` the route index (dashboard-api.test.ts)
     for (const path of [
-      '/',
-      '/api',
+      '/nope',
+      '/dashboard/nope.js',
       '/api/nope',
       '/api/groups/web/nope',
       '/api/groups/web/upstreams/web-1/x',

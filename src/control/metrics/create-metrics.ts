@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { packageVersion } from '../package-version.js';
 import { type LimitStoreCountsSource, registerLimitStoreMetrics } from './limit-store-metrics.js';
 import { registerListenerMetrics } from './listener-metrics.js';
 import { registerSessionMetrics, type SessionBuckets } from './session-metrics.js';
@@ -9,6 +10,8 @@ import { GroupConnectionTotals, registerUpstreamMetrics } from './upstream-metri
 export interface MetricsOptions extends SessionBuckets {
   /** Also export Node's process metrics (CPU, memory, event loop, GC; unprefixed, as usual). Default true. */
   processMetrics?: boolean;
+  /** The `version` label of `switchyard_build_info`. Default: this package's version. */
+  version?: string;
 }
 
 /** How a rate or concurrency gate decided. */
@@ -56,6 +59,7 @@ export interface Metrics {
  *   `switchyard_handshake_seconds{listener}`
  * - `switchyard_ratelimit_decisions_total{result}`, `switchyard_concurrency_decisions_total{result}`
  * - `switchyard_reloads_total{result="success|failure"}`, `switchyard_health_transitions_total{group,upstream,to}`
+ * - `switchyard_build_info{version,node}` (always 1: the labels say which build runs)
  *
  * Byte counters move when a session ends (the proxy counts bytes then), not while it relays.
  */
@@ -67,6 +71,14 @@ export function createMetrics(source?: MetricsSource, options: MetricsOptions = 
   registerListenerMetrics(registry, scrape);
   registerUpstreamMetrics(registry, scrape, totals);
   const feed = registerSessionMetrics(registry, scrape, options);
+
+  const buildInfo = new Gauge({
+    name: 'switchyard_build_info',
+    help: 'Always 1; the labels say which Switchyard version runs on which Node.js.',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  });
+  buildInfo.set({ version: options.version ?? packageVersion(), node: process.version }, 1);
 
   // Told by others ---------------------------------------------------------------------------------
   const reloads = new Counter({

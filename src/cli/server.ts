@@ -10,6 +10,7 @@ import { type AccessLog, openAccessLog } from '../control/access-log.js';
 import type { AdminActions } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { HealthStatusFn } from '../control/admin-views.js';
+import { clientLimitState } from '../control/dashboard/client-limits.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics, type Metrics } from '../control/metrics.js';
 import { ServerHistory } from '../control/server-history.js';
@@ -124,6 +125,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         logger,
         history,
         events: proxy.events,
+        clientLimits: (id) => clientLimitState(proxy.runtime, id),
       });
     } catch (err) {
       await proxy.shutdown({ graceMs: 0, jitterMs: 0 });

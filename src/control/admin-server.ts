@@ -17,6 +17,7 @@ import {
 } from './admin-http.js';
 import { ANSWERED, adminRoutes, type Route } from './admin-routes.js';
 import type { AdminSource, HealthStatusFn } from './admin-views.js';
+import type { ClientLimitState } from './dashboard/client-limits.js';
 import { DashboardFeed, type RefusalEvents } from './dashboard/dashboard-feed.js';
 import { EventStreams, type EventStreamsOptions } from './dashboard/event-streams.js';
 import type { Metrics } from './metrics.js';
@@ -52,6 +53,8 @@ export interface AdminServerOptions {
   history?: ServerHistory;
   /** The proxy's events, when it runs in this process: the dashboard counts refusals per client from them. */
   events?: RefusalEvents;
+  /** One client's rate-limit and concurrency state, for `GET /api/clients/:id` and the dashboard. */
+  clientLimits?: (id: string) => Promise<ClientLimitState>;
   /** Bounds of the dashboard's event streams. */
   streams?: EventStreamsOptions;
 }
@@ -102,6 +105,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     healthStatus: options.healthStatus,
     workers: options.workers,
     events: options.events,
+    clientLimits: options.clientLimits,
   });
   const streams = new EventStreams(feed, options.streams);
   const routes = adminRoutes({ ...options, history, dashboard: { feed, streams } });

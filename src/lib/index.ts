@@ -101,6 +101,7 @@ export {
 export { Gcra, gcraIdleAt, gcraTake } from './ratelimit/gcra.js';
 export { MemoryStore, type MemoryStoreOptions } from './ratelimit/memory-store.js';
 export type { RateLimitConfig, RateLimitParams } from './ratelimit/rate-limit-config.js';
+export { PEEK_CAP, peekRateLimit, type RateLimitPeek } from './ratelimit/rate-limit-peek.js';
 export type {
   AsyncRateLimitStore,
   RateLimitStore,

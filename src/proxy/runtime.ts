@@ -1,5 +1,6 @@
 import type { AddressRanges, AddressRules } from '../lib/address-ranges.js';
 import type { AcceptProxyProtocol } from '../lib/proxy-protocol.js';
+import type { RateLimitPeek } from '../lib/ratelimit/rate-limit-peek.js';
 import type { Upstream } from '../lib/upstreams/upstream.js';
 import type { UpstreamGroup } from '../lib/upstreams/upstream-group.js';
 import type { Authorizer } from './authorize.js';
@@ -12,6 +13,8 @@ import type { UpstreamTls } from './upstream-tls.js';
 export interface RateGate {
   /** Takes one unit for `key`; a store that talks to a server answers with a promise. */
   take(key: string): number | Promise<number>;
+  /** What `key` would be allowed now, counting nothing (for views); absent or undefined: cannot tell. */
+  peek?(key: string): Promise<RateLimitPeek | undefined>;
 }
 
 /** A rate gate that answers at once; guards that run before any TLS work must not wait on a store. */
@@ -26,6 +29,10 @@ export interface ConcurrencyGate {
   tryAcquire(key: string): boolean | Promise<boolean>;
   /** Counts one session of `key` less. */
   release(key: string): void;
+  /** Sessions `key` holds now (for views); a shared gate answers later. */
+  count?(key: string): number | Promise<number>;
+  /** The cap, when the gate has one to show. */
+  readonly limit?: number;
 }
 
 /** Told how each upstream connect attempt ended (passive health checking). */

@@ -55,6 +55,7 @@ function bothInOneRoundTrip(
       return slot;
     },
     release: (key) => slots.release(key),
+    count: (key) => slots.count(key),
   };
   const rateLimit: RateGate = {
     take: (key) =>
@@ -63,6 +64,7 @@ function bothInOneRoundTrip(
         keep(key, verdict === 0);
         return 0;
       }),
+    peek: (key) => rate.peek(key),
   };
   return { rateLimit, concurrency };
 }

@@ -10,6 +10,7 @@ import { activeHealthOf, explainBindError } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import type { AdminActions, ReloadResult } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
+import { clientLimitState } from '../control/dashboard/client-limits.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics } from '../control/metrics.js';
 import { ServerHistory } from '../control/server-history.js';
@@ -347,6 +348,7 @@ export async function startPrimary(
         healthStatus: activeHealthOf(manager),
         logger,
         history,
+        clientLimits: (id) => clientLimitState(proxy.runtime, id),
       });
     } catch (err) {
       clearInterval(rotation);

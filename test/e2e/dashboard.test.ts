@@ -86,6 +86,8 @@ describe('dashboard in headless Chromium', { timeout: 60_000 }, () => {
           api: { balancer: 'least-connections', upstreams: [{ address: ups[3].address, id: 'api-1' }] },
         },
         admin: { bind: '127.0.0.1:0', token: TOKEN },
+        rateLimit: { algorithm: 'token-bucket', limit: 100_000, window: '1s' },
+        concurrency: { perClient: 10 },
         timeouts: { shutdownGrace: '0s', shutdownJitter: '0s' },
       }),
       join(tmpdir(), 'switchyard-e2e.yaml'),
@@ -184,6 +186,20 @@ describe('dashboard in headless Chromium', { timeout: 60_000 }, () => {
       pushing = false;
       await push;
     }
+  });
+
+  it("finds one client by its id: its live connections and its limits' state", async () => {
+    // client-a still holds the two connections opened above; the pushed ones end soon after the push
+    const detail = page.locator('#client-detail');
+    await waitUntil("client-a's two held connections", async () => {
+      await page.locator('#client-id').fill('client-a');
+      await page.locator('#client-search button[type="submit"]').click();
+      return /concurrency 2 of 10 in use/.test(await detail.innerText());
+    });
+    const text = await detail.innerText();
+    assert.match(text, /client-a \(groupA\)/);
+    assert.match(text, /rate limit token-bucket 100 k per 1\.0s \(burst 100 k\): [\d.]+( k)? left now/);
+    assert.equal(await detail.locator('li', { hasText: 'edge → web/' }).count(), 2);
   });
 
   it('shows an upstream down within the health check interval once it stops', async () => {

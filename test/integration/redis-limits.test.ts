@@ -89,6 +89,16 @@ async function metric(admin: number, name: string): Promise<string> {
     .join('\n');
 }
 
+/** The limit state `GET /api/clients/:id` shows for one client. */
+async function clientLimits(
+  admin: number,
+  id: string,
+): Promise<{ rate: { algorithm: string; remaining: number; limit: number } | null; concurrency: unknown }> {
+  const res = await fetch(`http://127.0.0.1:${admin}/api/clients/${encodeURIComponent(id)}`);
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { limits: never }).limits;
+}
+
 describe('limits shared through Redis by several balancers', { timeout: 180_000 }, () => {
   let redis: TestRedis;
 
@@ -185,6 +195,13 @@ describe('limits shared through Redis by several balancers', { timeout: 180_000 
       }
       // third: the rate allows it (3 of 4) and the cap (2) refuses; the rate counted it all the same
       assert.equal((await tryConnection(a.port)).admitted, false);
+      // either balancer's client view reads the shared state: one request left, both slots held
+      const view = await clientLimits(b.admin, '127.0.0.1');
+      assert.deepEqual(
+        { algorithm: view.rate?.algorithm, remaining: view.rate?.remaining, limit: view.rate?.limit },
+        { algorithm: 'gcra', remaining: 1, limit: 4 },
+      );
+      assert.deepEqual(view.concurrency, { used: 2, limit: 2 });
       // a's session ends; once a counts no connection its release has gone to Redis ahead of
       // anything a asks next (one connection to Redis, in order)
       held.shift()?.destroy();

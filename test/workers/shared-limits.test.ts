@@ -62,6 +62,18 @@ async function openHeld(port: number, upstream: TestUpstream, held: Socket[]): P
   return true;
 }
 
+/** The limits `GET /api/clients/127.0.0.1` shows (every test connection comes from there). */
+async function limitsOf(admin: string): Promise<{
+  rate: { remaining: number; retryAfter: number };
+  concurrency: { used: number; limit: number };
+}> {
+  const body = (await (await fetch(`${admin}/api/clients/127.0.0.1`)).json()) as {
+    limits: { rate: { remaining: number; retryAfter: number }; concurrency: { used: number; limit: number } };
+  };
+  const { remaining, retryAfter } = body.limits.rate;
+  return { rate: { remaining, retryAfter }, concurrency: body.limits.concurrency };
+}
+
 interface WorkerView {
   pid: number;
   sessions: number;
@@ -142,6 +154,11 @@ describe('per-client limits with workers: 2', { timeout: 60_000 }, () => {
       // 3 held (tokens 1-3), 2 over the cap (tokens 4-5: the rate counts them first)
       for (let i = 0; i < 3; i++) assert.equal(await open(), true);
       for (let i = 0; i < 2; i++) assert.equal(await open(), false);
+      // the primary's client view reads the gates that decide for both workers
+      assert.deepEqual(await limitsOf(b.admin), {
+        rate: { remaining: 3, retryAfter: 0 },
+        concurrency: { used: 3, limit: 3 },
+      });
       // two slots back: 2 more admitted (tokens 6-7), then the cap again (token 8)
       held.shift()?.destroy();
       held.shift()?.destroy();
@@ -153,6 +170,10 @@ describe('per-client limits with workers: 2', { timeout: 60_000 }, () => {
       held.shift()?.destroy();
       await settleAt(2);
       assert.equal(await open(), false);
+      const spent = await limitsOf(b.admin);
+      assert.equal(spent.rate.remaining, 0);
+      assert.ok(spent.rate.retryAfter > 0, 'the view says when the window opens again');
+      assert.deepEqual(spent.concurrency, { used: 2, limit: 3 });
     } finally {
       for (const s of held) s.destroy();
       b.cli.child.kill('SIGTERM');

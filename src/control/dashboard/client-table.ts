@@ -4,6 +4,7 @@
  */
 import type { SessionSnapshot } from '../../proxy/snapshot.js';
 import { clientsPage } from '../admin-views.js';
+import type { ClientLimitState } from './client-limits.js';
 import type { ClientRefusal, ClientRefusals } from './client-refusals.js';
 
 /** One row of the client table. */
@@ -24,6 +25,8 @@ export interface ClientDetail extends ClientRow {
   sessions: SessionSnapshot[];
   /** Its latest refusals, newest last; null when not known here. */
   recentRefusals: ClientRefusal[] | null;
+  /** Its rate-limit and concurrency state now; null when the server did not say. */
+  limits: ClientLimitState | null;
 }
 
 /** The top `limit` clients of `sessions` and `refusals` (null: refusals unknown). */
@@ -66,6 +69,7 @@ export function clientDetail(
   id: string,
   sessions: readonly SessionSnapshot[],
   refusals: ClientRefusals | null,
+  limits: ClientLimitState | null = null,
 ): ClientDetail {
   const own = sessions.filter(
     (s) => (s.clientId === '' ? s.clientAddress : s.clientId) === id && s.phase !== 'closed',
@@ -81,5 +85,6 @@ export function clientDetail(
     refusals: refusals === null ? null : (refused?.count ?? 0),
     sessions: own,
     recentRefusals: refusals === null ? null : (refused?.recent ?? []),
+    limits,
   };
 }

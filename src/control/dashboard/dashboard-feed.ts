@@ -12,6 +12,7 @@ import type { ProxySnapshot } from '../../proxy/snapshot.js';
 import type { AdminSource, HealthStatusFn } from '../admin-views.js';
 import type { NotableEvent, ServerHistory } from '../server-history.js';
 import { type StatusView, statusView } from '../status-view.js';
+import type { ClientLimitState } from './client-limits.js';
 import { ClientRefusals } from './client-refusals.js';
 import { type ClientDetail, type ClientRow, clientDetail, topClients } from './client-table.js';
 import { Ring } from './ring.js';
@@ -40,6 +41,8 @@ export interface DashboardFeedOptions {
   workers?: () => unknown[];
   /** The proxy's events, when it runs in this process: refusals per client are counted from them. */
   events?: RefusalEvents;
+  /** One client's limit state, read from the gates that decide. */
+  clientLimits?: (id: string) => Promise<ClientLimitState>;
   /** Monotonic clock for rates. Default {@link systemClock}. */
   clock?: Clock;
   /** Wall clock, ms since the epoch, for the samples' times. Default `Date.now`. */
@@ -146,7 +149,8 @@ export class DashboardFeed {
   /** Everything known of one client: live sessions and (one process) recent refusals. */
   async client(id: string): Promise<ClientDetail> {
     await this.#o.source.refresh?.();
-    return clientDetail(id, this.#o.source.sessionSnapshots(), this.#refusals);
+    const limits = (await this.#o.clientLimits?.(id)) ?? null;
+    return clientDetail(id, this.#o.source.sessionSnapshots(), this.#refusals, limits);
   }
 
   /** Takes one picture and writes it to every viewer; the timer calls it, tests may too. */

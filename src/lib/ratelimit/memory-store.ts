@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../time/clock.js';
 import { type IntervalTimers, systemIntervalTimers, type TimerHandle } from '../time/timers.js';
 import type { RateLimitAlgorithm } from './algorithm.js';
 import { KeyIndex } from './key-index.js';
+import { peekRateLimit, type RateLimitPeek } from './rate-limit-peek.js';
 import type { SyncRateLimitStore } from './rate-limit-store.js';
 
 /** How a {@link MemoryStore} is built. */
@@ -134,6 +135,14 @@ export class MemoryStore implements SyncRateLimitStore {
     const slot = this.#index.find(key);
     if (slot === NONE) return this.#takeNew(key, now);
     return this.algorithm.take(this.#state, slot * this.#stride, now);
+  }
+
+  /** What `key` would be allowed at `now`, without counting anything or tracking a new key. */
+  peek(key: string, now: number): RateLimitPeek {
+    const slot = this.#index.find(key);
+    if (slot === NONE) return peekRateLimit(this.algorithm, undefined, now);
+    const at = slot * this.#stride;
+    return peekRateLimit(this.algorithm, this.#state.subarray(at, at + this.#stride), now);
   }
 
   reset(key: string): void {

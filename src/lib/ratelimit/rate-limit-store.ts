@@ -1,3 +1,5 @@
+import type { RateLimitPeek } from './rate-limit-peek.js';
+
 /**
  * Where rate-limit state lives: one algorithm's state for many keys. Sync or async alike, so an
  * in-memory store answers at once and a Redis store later answers with a promise. A
@@ -11,6 +13,11 @@ export interface RateLimitStore {
   take(key: string, now: number): number | Promise<number>;
   /** Forgets `key`, so its next request is decided as a fresh key's. */
   reset(key: string): void | Promise<void>;
+  /**
+   * What `key` would be allowed at `now`, counting nothing: for views such as the dashboard's.
+   * Optional, so a store written before it still compiles; both stores here have it.
+   */
+  peek?(key: string, now: number): RateLimitPeek | Promise<RateLimitPeek>;
   /** Starts background upkeep (expiring idle keys); calling it again changes nothing. */
   start(): void;
   /** Stops background upkeep and leaves no timer or connection behind; state is kept. */

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../time/clock.js';
 import type { RateLimitAlgorithm } from './algorithm.js';
 import { MemoryStore } from './memory-store.js';
 import type { RateLimitConfig } from './rate-limit-config.js';
+import type { RateLimitPeek } from './rate-limit-peek.js';
 import type { AsyncRateLimitStore, RateLimitStore, SyncRateLimitStore } from './rate-limit-store.js';
 import { createRateLimitAlgorithm } from './registry.js';
 
@@ -57,6 +58,14 @@ export class RateLimiter<S extends RateLimitStore = MemoryStore> {
   async decide(key: string): Promise<RateLimitDecision> {
     const retryAfter = await this.store.take(key, this.#now());
     return { allowed: retryAfter === 0, retryAfter };
+  }
+
+  /**
+   * What `key` would be allowed now, counting nothing; undefined when the store cannot tell.
+   * Rejects when a remote store fails (a view should say so rather than guess).
+   */
+  async peek(key: string): Promise<RateLimitPeek | undefined> {
+    return this.store.peek?.(key, this.#now());
   }
 
   /** Forgets `key`'s history, e.g. after an operator lifts a block. */

@@ -1,6 +1,7 @@
 import { ErrorCodes, SwitchyardError } from '../errors.js';
 import type { RateLimitAlgorithm } from './algorithm.js';
 import { CommandDeadlines } from './command-deadlines.js';
+import { peekRateLimit, type RateLimitPeek } from './rate-limit-peek.js';
 import type { AsyncRateLimitStore } from './rate-limit-store.js';
 import {
   asError,
@@ -138,6 +139,18 @@ export class RedisStore implements AsyncRateLimitStore {
     }, this.#failed);
   }
 
+  /**
+   * What `key` would be allowed at `now` (on Redis's clock unless `clock: caller`), counting
+   * nothing: its stored state is read and decided on a copy by the algorithm's own math, which the
+   * scripts mirror. Rejects (`ERR_STORE_TIMEOUT` / `ERR_STORE_UNAVAILABLE`) when Redis fails.
+   */
+  async peek(key: string, now: number): Promise<RateLimitPeek> {
+    const stored = await this.#runner.command('GET', ['GET', this.#prefix + key]);
+    const at = this.#callerClock ? now : redisMs(await this.#runner.command('TIME', ['TIME']));
+    const state = typeof stored === 'string' ? stored.split(' ').map(Number) : undefined;
+    return peekRateLimit(this.algorithm, state, at);
+  }
+
   /** The script's ARGV for a decision at `now`: the time (none on Redis's clock), then the fixed numbers. */
   #argsAt(now: number): string[] {
     return [this.#callerClock ? String(now) : '', ...this.#args];
@@ -167,6 +180,15 @@ export class RedisStore implements AsyncRateLimitStore {
     });
     return open ? 0 : this.#refusedRetry;
   }
+}
+
+/** Redis's `TIME` reply (seconds, microseconds) as ms, as the scripts read it. */
+function redisMs(reply: unknown): number {
+  if (Array.isArray(reply) && reply.length === 2) {
+    const ms = Number(reply[0]) * 1000 + Number(reply[1]) / 1000;
+    if (Number.isFinite(ms)) return ms;
+  }
+  throw new SwitchyardError(ErrorCodes.ERR_STORE_UNAVAILABLE, `unexpected Redis TIME reply ${String(reply)}`);
 }
 
 /** ARGV[3…] of the algorithm's script: gcra takes its derived interval and tolerance, the rest their numbers. */

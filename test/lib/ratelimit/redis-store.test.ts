@@ -210,6 +210,36 @@ describe('RedisStore', () => {
     }
   });
 
+  it('peeks like MemoryStore, reading the stored state and counting nothing (caller clock)', async () => {
+    for (const [n, config] of configs.entries()) {
+      const algorithm = createRateLimitAlgorithm(config);
+      const memory = new MemoryStore(algorithm);
+      const store = new RedisStore(algorithm, { client, clock: 'caller', keyPrefix: `peek-${n}:` });
+      for (const [key, now] of randomWalk(200 + n, 60)) {
+        assert.deepEqual(
+          await store.peek(key, now),
+          memory.peek(key, now),
+          `${label(config)} ${key} at ${now}`,
+        );
+        assert.equal(await store.take(key, now), memory.take(key, now));
+      }
+    }
+  });
+
+  it("peeks on Redis's clock", async () => {
+    for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket', 'gcra']) {
+      const store = new RedisStore(createRateLimitAlgorithm({ algorithm, limit: 3, window: 60_000 }), {
+        client,
+        keyPrefix: 'peek-clock:',
+      });
+      assert.equal((await store.peek('k', 0)).remaining, 3, algorithm);
+      await store.take('k', 0);
+      await store.take('k', 0);
+      assert.equal((await store.peek('k', 0)).remaining, 1, algorithm);
+      assert.equal((await store.peek('k', 0)).remaining, 1, `${algorithm}: a peek takes nothing`);
+    }
+  });
+
   it('refuses an algorithm it has no script for', () => {
     const custom: RateLimitAlgorithm = {
       ...createRateLimitAlgorithm({ algorithm: 'gcra', limit: 1, window: 1000 }),

@@ -2,7 +2,7 @@
 // the admin API's own routes. Text from the balancer (client names, errors) is only ever set as
 // text, never parsed as HTML.
 import { cssColor, drawChart } from './charts.js';
-import { ago, bytes, bytesPerSecond, clock, count, duration, perSecond } from './format.js';
+import { ago, bytes, bytesPerSecond, clock, count, duration, perSecond, span } from './format.js';
 
 const TOKEN_KEY = 'switchyard.adminToken';
 const BALANCERS = [
@@ -19,7 +19,6 @@ const $ = (id) => document.getElementById(id);
 let samples = [];
 let intervalMs = 1000;
 let windowMs = 300_000;
-let lastStatus;
 
 /** An element with attributes (`on*` functions become listeners) and children (strings become text). */
 function el(tag, attrs = {}, ...children) {
@@ -70,7 +69,6 @@ function setLink(text, state) {
 }
 
 function apply(state) {
-  lastStatus = state.status;
   renderFacts(state.status);
   renderListeners(state.status);
   renderGroups(state.status);
@@ -332,17 +330,14 @@ async function showClient(id) {
     box.replaceChildren(el('p', { class: 'error' }, `${body.error.code}: ${body.error.message}`));
     return;
   }
-  const limits = lastStatus?.limits;
-  const limitText = limits
-    ? `rate limit ${limits.rate ? 'in force' : 'off'}, concurrency cap ${limits.concurrency ? 'in force' : 'off'} (tokens left per client are not shown yet)`
-    : '';
   box.replaceChildren(
     el('h3', {}, body.id, body.org ? ` (${body.org})` : ''),
     el(
       'p',
       {},
-      `${count(body.connections)} live connections · ${bytes(body.bytesFromClient)} from, ${bytes(body.bytesToClient)} to the client · ${limitText}`,
+      `${count(body.connections)} live connections · ${bytes(body.bytesFromClient)} from, ${bytes(body.bytesToClient)} to the client`,
     ),
+    el('p', { class: 'limits', 'data-limits': '' }, limitsText(body.limits)),
     body.sessions.length === 0
       ? el('p', { class: 'empty' }, 'no live connection')
       : el(
@@ -369,6 +364,30 @@ async function showClient(id) {
               .map((r) => el('li', {}, `${clock(r.at)} ${r.code} on ${r.listener}`)),
           ),
   );
+}
+
+/** One client's limits in words: what its next connections will meet. */
+function limitsText(limits) {
+  if (!limits) return 'limits: not known here';
+  if (limits.error) return `limits: could not be read (${limits.error})`;
+  const parts = [];
+  const r = limits.rate;
+  if (r) {
+    const left =
+      r.remaining > 0 ? `${count(r.remaining)} left now` : `none left, next in ${span(r.retryAfter)}`;
+    parts.push(
+      `rate limit ${r.algorithm} ${count(r.limit)} per ${span(r.window)} (burst ${count(r.burst)}): ${left}`,
+    );
+  } else {
+    parts.push('no rate limit');
+  }
+  const c = limits.concurrency;
+  parts.push(
+    c
+      ? `concurrency ${count(c.used)} of ${c.limit === null ? '?' : count(c.limit)} in use`
+      : 'no concurrency cap',
+  );
+  return parts.join(' · ');
 }
 
 // ---- events ------------------------------------------------------------------------------------

@@ -45,6 +45,13 @@ export function duration(seconds) {
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
+/** A short span in ms: 250 ms, 1.5s above a second, then as {@link duration}. */
+export function span(ms) {
+  if (ms < 1000) return `${Math.ceil(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  return duration(ms / 1000);
+}
+
 /** A time of day from ms since the epoch, in the viewer's zone. */
 export function clock(ms) {
   return new Date(ms).toLocaleTimeString();

@@ -11,6 +11,7 @@ import type { AdminActions } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
 import type { HealthStatusFn } from '../control/admin-views.js';
 import { clientLimitState } from '../control/dashboard/client-limits.js';
+import { refusalsFromEvents } from '../control/dashboard/refusal-source.js';
 import type { ProcessLogger } from '../control/logger.js';
 import { createMetrics, type Metrics } from '../control/metrics.js';
 import { ServerHistory } from '../control/server-history.js';
@@ -124,7 +125,7 @@ export async function startServer(config: SwitchyardConfig, options: ServerOptio
         healthStatus: activeHealthOf(manager),
         logger,
         history,
-        events: proxy.events,
+        refusals: refusalsFromEvents(proxy.events),
         clientLimits: (id) => clientLimitState(proxy.runtime, id),
       });
     } catch (err) {

@@ -18,8 +18,9 @@ import {
 import { ANSWERED, adminRoutes, type Route } from './admin-routes.js';
 import type { AdminSource, HealthStatusFn } from './admin-views.js';
 import type { ClientLimitState } from './dashboard/client-limits.js';
-import { DashboardFeed, type RefusalEvents } from './dashboard/dashboard-feed.js';
+import { DashboardFeed } from './dashboard/dashboard-feed.js';
 import { EventStreams, type EventStreamsOptions } from './dashboard/event-streams.js';
+import type { RefusalSource } from './dashboard/refusal-source.js';
 import type { Metrics } from './metrics.js';
 import { ServerHistory } from './server-history.js';
 
@@ -51,8 +52,8 @@ export interface AdminServerOptions {
   maxBodyBytes?: number;
   /** Version, start, last reload and notable events; fed by the composition root. Default: a fresh one. */
   history?: ServerHistory;
-  /** The proxy's events, when it runs in this process: the dashboard counts refusals per client from them. */
-  events?: RefusalEvents;
+  /** Where the dashboard's refusals per client come from: the proxy's events, or the workers'. */
+  refusals?: RefusalSource;
   /** One client's rate-limit and concurrency state, for `GET /api/clients/:id` and the dashboard. */
   clientLimits?: (id: string) => Promise<ClientLimitState>;
   /** Bounds of the dashboard's event streams. */
@@ -104,7 +105,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     logger,
     healthStatus: options.healthStatus,
     workers: options.workers,
-    events: options.events,
+    refusals: options.refusals,
     clientLimits: options.clientLimits,
   });
   const streams = new EventStreams(feed, options.streams);

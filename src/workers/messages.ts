@@ -4,6 +4,7 @@
  * data: a Buffer travels in base64. Requests carry an id their reply repeats.
  */
 import type { SwitchyardConfig } from '../config/types.js';
+import type { Refusal } from '../control/dashboard/refusal-source.js';
 import type { ProxySnapshot, SessionSnapshot } from '../proxy/snapshot.js';
 import type { Transport } from '../proxy/socket-source.js';
 
@@ -38,6 +39,8 @@ export type ToWorker =
   /** A new secret for the session-ticket keys (base64), rotated for every worker at once. */
   | { type: 'ticket-secret'; secret: string }
   | { type: 'stop'; graceMs: number }
+  /** A dashboard is open (or the last one closed): relay refusals per client, or stop. */
+  | { type: 'watch-refusals'; on: boolean }
   /** Answers to `limits` questions, gathered over one turn of the primary's event loop. */
   | { type: 'limit-replies'; replies: LimitReply[] }
   /** The answer to `socket-request`; the socket itself travels as the message's handle. */
@@ -71,6 +74,11 @@ export type FromWorker =
       transport: Transport;
     }
   | { type: 'ready' }
+  /**
+   * Refusals per client while a dashboard is open, gathered over a short interval (one message
+   * for many); `dropped` counts those past the bound of one message.
+   */
+  | { type: 'refusals'; refusals: Refusal[]; dropped: number }
   | { type: 'start-failed'; error: WireError }
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; error: WireError };

@@ -27,6 +27,7 @@ import { mergeSnapshots } from './merge-snapshots.js';
 import type { AdminCommand, UpstreamHealth, WorkerSnapshot } from './messages.js';
 import { type MetricsJson, mergeMetrics } from './metrics-merge.js';
 import type { Predecessor } from './predecessor.js';
+import { RefusalsFromWorkers } from './refusals-from-workers.js';
 import { becomeMainProcess } from './service-manager.js';
 import { SharedLimits } from './shared-limits.js';
 import { Successor } from './successor.js';
@@ -140,6 +141,8 @@ export async function startPrimary(
   const lastMetrics = new Map<number, { label: string; json: MetricsJson }>();
   const retiredSnapshots: ProxySnapshot[] = [];
   const retiredMetrics: MetricsJson[] = [];
+  // The workers relay refusals per client only while a dashboard is open.
+  const refusals = new RefusalsFromWorkers((on) => pool?.watchRefusals(on));
   pool = new WorkerPool({
     count: options.workers,
     logger,
@@ -155,6 +158,7 @@ export async function startPrimary(
       return inherited;
     },
     limits: new SharedLimits(() => proxy.runtime),
+    refusals,
     onRestart: () => restarts.inc(),
     onExit: (pid) => {
       const snap = lastSnapshot.get(pid);
@@ -349,6 +353,7 @@ export async function startPrimary(
         logger,
         history,
         clientLimits: (id) => clientLimitState(proxy.runtime, id),
+        refusals,
       });
     } catch (err) {
       clearInterval(rotation);

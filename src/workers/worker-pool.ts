@@ -7,6 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SwitchyardConfig } from '../config/types.js';
+import type { Refusal } from '../control/dashboard/refusal-source.js';
 import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -43,6 +44,11 @@ export interface WorkerPoolOptions {
     admit(pid: number, key: string): Promise<number>;
     release(pid: number, key: string): void;
     releaseAll(pid: number): void;
+  };
+  /** The dashboard's refusals per client, relayed by the workers while it watches. */
+  refusals?: {
+    readonly watching: boolean;
+    deliver(refusals: readonly Refusal[], dropped: number): void;
   };
   /** Told when a worker that died is being replaced (metrics). */
   onRestart?: (slot: number) => void;
@@ -175,6 +181,11 @@ export class WorkerPool {
     for (const r of this.#running) if (r.ready) this.#send(r, { type: 'ticket-secret', secret: encoded });
   }
 
+  /** Tells every worker to relay its refusals per client (a dashboard is open), or to stop. */
+  watchRefusals(on: boolean): void {
+    for (const r of this.#running) if (r.ready) this.#send(r, { type: 'watch-refusals', on });
+  }
+
   /** Sends `signal` to every live worker. */
   signal(signal: NodeJS.Signals): void {
     for (const r of this.#running) r.child.kill(signal);
@@ -298,8 +309,13 @@ export class WorkerPool {
           case 'ready':
             r.ready = true;
             slot.current = r;
+            if (this.#options.refusals?.watching === true)
+              this.#send(r, { type: 'watch-refusals', on: true });
             this.#options.logger.info({ worker: slot.id, workerPid: r.pid }, 'worker started');
             resolve();
+            break;
+          case 'refusals':
+            this.#options.refusals?.deliver(message.refusals, message.dropped);
             break;
           case 'start-failed':
             reject(startError(message.error));

@@ -7,6 +7,7 @@
 
 import { type RunningServer, startServer } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
+import { refusalsFromEvents } from '../control/dashboard/refusal-source.js';
 import { createLogger, type ProcessLogger } from '../control/logger.js';
 import { BindError } from '../lib/bind-error.js';
 import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
@@ -23,6 +24,7 @@ import {
   type WorkerCommand,
   type WorkerSnapshot,
 } from './messages.js';
+import { RefusalRelay } from './refusal-relay.js';
 
 /** Runs this process as a worker until the primary stops it or goes away. */
 export function runWorker(): void {
@@ -31,7 +33,9 @@ export function runWorker(): void {
   const send = (message: FromWorker): void => {
     if (process.connected) process.send?.(message);
   };
+  const refusals = new RefusalRelay(send);
   const stop = (graceMs?: number): void => {
+    refusals.stop();
     const stopped = server?.stop() ?? Promise.resolve();
     // The grace is the primary's to give; past it (and a little), this process goes anyway.
     if (graceMs !== undefined) setTimeout(() => process.exit(0), graceMs + 1000).unref();
@@ -92,6 +96,10 @@ export function runWorker(): void {
       case 'ticket-secret':
         shareTicketKeys(Buffer.from(m.secret, 'base64'));
         server?.proxy.renewTicketKeys();
+        break;
+      case 'watch-refusals':
+        if (m.on && server !== undefined) refusals.start(refusalsFromEvents(server.proxy.events));
+        else refusals.stop();
         break;
       case 'stop':
         stop(m.graceMs);

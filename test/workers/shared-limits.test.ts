@@ -91,13 +91,31 @@ describe('per-client limits with workers: 2', { timeout: 60_000 }, () => {
     const b = await startBalancer(upstream, {
       rateLimit: { algorithm: 'fixed-window', limit: 30, window: '1m' },
     });
+    // An open dashboard: the workers relay their refusals per client to the primary meanwhile.
+    const watching = new AbortController();
+    const stream = await fetch(`${b.admin}/api/stream`, { signal: watching.signal });
+    assert.equal(stream.status, 200);
     try {
       const answers: string[] = [];
       for (let i = 0; i < 50; i++) answers.push(await tcpGet(b.port));
       // With a limiter per worker, up to 60 would pass (the kernel spreads the connections).
       assert.equal(answers.filter((a) => a === 'A').length, 30);
       assert.ok(answers.slice(30).every((a) => a === ''));
+      // Every refusal, whichever worker it happened in, reaches the client view.
+      type Detail = { refusals: number | null; recentRefusals: { code: string }[] | null };
+      const detail = async (): Promise<Detail> =>
+        (await (await fetch(`${b.admin}/api/clients/127.0.0.1`)).json()) as Detail;
+      let seen = await detail();
+      for (let i = 0; i < 200 && seen.refusals !== 20; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        seen = await detail();
+      }
+      assert.equal(seen.refusals, 20, 'every refusal relayed');
+      assert.ok(
+        seen.recentRefusals?.length && seen.recentRefusals.every((r) => r.code === 'ERR_RATE_LIMITED'),
+      );
     } finally {
+      watching.abort();
       b.cli.child.kill('SIGTERM');
       await b.cli.exited;
     }

@@ -1,9 +1,9 @@
 /**
- * Refusals per client, from the proxy's events, for the dashboard's client table and search. Bounded:
+ * Refusals per client (from a refusal source: see refusal-source.ts), for the dashboard's client table and search. Bounded:
  * at most `maxClients` clients are remembered (the one not refused for longest goes first) and at
  * most `recentPerClient` refusals of each.
  */
-import type { ConnectionRefusedEvent, SessionEndedEvent } from '../../proxy/events.js';
+import type { Refusal } from './refusal-source.js';
 
 /** One refusal of one client. */
 export interface ClientRefusal {
@@ -22,17 +22,6 @@ export interface RefusedClient {
   /** The latest refusals, newest last. */
   recent: ClientRefusal[];
 }
-
-// Ends that are no refusal: the session was served and then ended for one of these reasons.
-const ENDINGS = new Set([
-  'OK',
-  'ERR_IDLE_TIMEOUT',
-  'ERR_CLIENT_RESET',
-  'ERR_UPSTREAM_RESET',
-  'ERR_UPSTREAM_DOWN',
-  'ERR_SHUTDOWN',
-  'ERR_MAX_LIFETIME',
-]);
 
 /** Options of {@link ClientRefusals}. */
 export interface ClientRefusalsOptions {
@@ -62,15 +51,9 @@ export class ClientRefusals {
     return this.#clients.size;
   }
 
-  /** Counts a session that ended refused; served sessions and ordinary endings are ignored. */
-  readonly sessionEnded = (e: SessionEndedEvent): void => {
-    if (ENDINGS.has(e.termination)) return;
-    this.#count(e.clientId === '' ? e.clientAddress : e.clientId, e.org, e.termination, e.listener);
-  };
-
-  /** Counts a connection refused before it had an identity, under its source address. */
-  readonly connectionRefused = (e: ConnectionRefusedEvent): void => {
-    this.#count(e.clientAddress, '', e.reason, e.listener);
+  /** Counts one refusal. */
+  readonly record = (r: Refusal): void => {
+    this.#count(r.id, r.org, r.code, r.listener);
   };
 
   /** What is remembered of `id`, or undefined. */

@@ -15,7 +15,7 @@ export interface ClientRow {
   connections: number;
   bytesFromClient: number;
   bytesToClient: number;
-  /** Refusals counted while the dashboard watched; null when they are not known here (several workers). */
+  /** Refusals counted while the dashboard watched; null without a refusal source. */
   refusals: number | null;
 }
 

@@ -7,7 +7,6 @@
 import type { Logger } from '../../lib/logger.js';
 import { type Clock, systemClock } from '../../lib/time/clock.js';
 import { type IntervalTimers, systemIntervalTimers, type TimerHandle } from '../../lib/time/timers.js';
-import type { ConnectionRefusedEvent, EventChannel, SessionEndedEvent } from '../../proxy/events.js';
 import type { ProxySnapshot } from '../../proxy/snapshot.js';
 import type { AdminSource, HealthStatusFn } from '../admin-views.js';
 import type { NotableEvent, ServerHistory } from '../server-history.js';
@@ -15,6 +14,7 @@ import { type StatusView, statusView } from '../status-view.js';
 import type { ClientLimitState } from './client-limits.js';
 import { ClientRefusals } from './client-refusals.js';
 import { type ClientDetail, type ClientRow, clientDetail, topClients } from './client-table.js';
+import type { RefusalSource } from './refusal-source.js';
 import { Ring } from './ring.js';
 import { snapshotChanges } from './snapshot-changes.js';
 import {
@@ -25,12 +25,6 @@ import {
   trafficTotals,
 } from './traffic-sample.js';
 
-/** The proxy's events the feed counts refusals per client from (one process only). */
-export interface RefusalEvents {
-  sessionEnded: Pick<EventChannel<SessionEndedEvent>, 'subscribe' | 'unsubscribe'>;
-  connectionRefused: Pick<EventChannel<ConnectionRefusedEvent>, 'subscribe' | 'unsubscribe'>;
-}
-
 /** Options of {@link DashboardFeed}. */
 export interface DashboardFeedOptions {
   source: AdminSource;
@@ -39,8 +33,8 @@ export interface DashboardFeedOptions {
   healthStatus?: HealthStatusFn;
   /** The worker processes, when there are several (their `restarts` are noted as events). */
   workers?: () => unknown[];
-  /** The proxy's events, when it runs in this process: refusals per client are counted from them. */
-  events?: RefusalEvents;
+  /** Where refusals per client come from (watched only while someone watches the dashboard). */
+  refusals?: RefusalSource;
   /** One client's limit state, read from the gates that decide. */
   clientLimits?: (id: string) => Promise<ClientLimitState>;
   /** Monotonic clock for rates. Default {@link systemClock}. */
@@ -72,7 +66,7 @@ export interface TickState {
   /** The newest sample (absent on the first picture, which has no earlier one to compare with). */
   sample?: TrafficSample;
   clients: ClientRow[];
-  /** False with several workers: refusals per client are counted only in one process. */
+  /** False when refusals per client have no source here. */
   clientRefusals: boolean;
   /** Newest first; on ticks only when they changed since the previous tick. */
   events?: NotableEvent[];
@@ -92,6 +86,7 @@ export class DashboardFeed {
   readonly #viewers = new Set<Viewer>();
   readonly #refusals: ClientRefusals | null;
   #timer: TimerHandle | undefined;
+  #unwatch: (() => void) | undefined;
   #busy = false;
   #lastTotals: TrafficTotals | undefined;
   #lastSnapshot: ProxySnapshot | undefined;
@@ -106,7 +101,7 @@ export class DashboardFeed {
     this.#timers = options.timers ?? systemIntervalTimers;
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#samples = new Ring(options.samples ?? 300);
-    this.#refusals = options.events === undefined ? null : new ClientRefusals({ now: this.#now });
+    this.#refusals = options.refusals === undefined ? null : new ClientRefusals({ now: this.#now });
   }
 
   /** Viewers connected now. */
@@ -243,11 +238,7 @@ export class DashboardFeed {
   }
 
   #start(): void {
-    const events = this.#o.events;
-    if (events !== undefined && this.#refusals !== null) {
-      events.sessionEnded.subscribe(this.#refusals.sessionEnded);
-      events.connectionRefused.subscribe(this.#refusals.connectionRefused);
-    }
+    if (this.#refusals !== null) this.#unwatch = this.#o.refusals?.watch(this.#refusals.record);
     const timer = this.#timers.setInterval(() => void this.tick(), this.#intervalMs);
     timer.unref?.();
     this.#timer = timer;
@@ -259,11 +250,8 @@ export class DashboardFeed {
     if (this.#timer === undefined) return;
     this.#timers.clearInterval(this.#timer);
     this.#timer = undefined;
-    const events = this.#o.events;
-    if (events !== undefined && this.#refusals !== null) {
-      events.sessionEnded.unsubscribe(this.#refusals.sessionEnded);
-      events.connectionRefused.unsubscribe(this.#refusals.connectionRefused);
-    }
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     // A later viewer starts afresh: rates across a gap while nobody watched would mislead.
     this.#lastTotals = undefined;
     this.#lastSnapshot = undefined;

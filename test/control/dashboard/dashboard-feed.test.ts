@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdminSource } from '../../../src/control/admin-views.js';
 import { DashboardFeed } from '../../../src/control/dashboard/dashboard-feed.js';
+import { refusalsFromEvents } from '../../../src/control/dashboard/refusal-source.js';
 import { ServerHistory } from '../../../src/control/server-history.js';
 import { ManualClock } from '../../../src/lib/time/clock.js';
 import type { IntervalTimers } from '../../../src/lib/time/timers.js';
@@ -43,7 +44,7 @@ function setup(options: { samples?: number; workers?: () => unknown[] } = {}) {
     source,
     history,
     logger: new MemoryLogger(),
-    events,
+    refusals: refusalsFromEvents(events),
     clock: clock.now,
     now: () => 1_000_000 + clock.now(),
     timers,

@@ -2,12 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClientRefusals } from '../../../src/control/dashboard/client-refusals.js';
 import { clientDetail, topClients } from '../../../src/control/dashboard/client-table.js';
+import { refusalOfConnection, refusalOfSession } from '../../../src/control/dashboard/refusal-source.js';
 import { Ring } from '../../../src/control/dashboard/ring.js';
 import { snapshotChanges } from '../../../src/control/dashboard/snapshot-changes.js';
 import { refusalRate, sampleBetween, trafficTotals } from '../../../src/control/dashboard/traffic-sample.js';
 import { ServerHistory } from '../../../src/control/server-history.js';
 import type { SessionEndedEvent } from '../../../src/proxy/events.js';
 import { picture, session, upstream } from './fixtures.js';
+
+/** Counts a session's end in `refusals` when it was a refusal, as a watched source does. */
+function recordEnd(refusals: ClientRefusals, e: SessionEndedEvent): void {
+  const refusal = refusalOfSession(e);
+  if (refusal !== undefined) refusals.record(refusal);
+}
 
 function ended(clientId: string, termination: SessionEndedEvent['termination']): SessionEndedEvent {
   return {
@@ -100,12 +107,12 @@ describe('client refusals and the client table', () => {
   it('counts refusals per client, ignores ordinary endings, and stays bounded', () => {
     let now = 100;
     const refusals = new ClientRefusals({ maxClients: 2, recentPerClient: 2, now: () => now });
-    refusals.sessionEnded(ended('alice', 'OK'));
-    refusals.sessionEnded(ended('alice', 'ERR_IDLE_TIMEOUT'));
+    recordEnd(refusals, ended('alice', 'OK'));
+    recordEnd(refusals, ended('alice', 'ERR_IDLE_TIMEOUT'));
     assert.equal(refusals.size, 0);
     for (const code of ['ERR_RATE_LIMITED', 'ERR_CONCURRENCY_LIMIT', 'ERR_RATE_LIMITED'] as const) {
       now++;
-      refusals.sessionEnded(ended('alice', code));
+      recordEnd(refusals, ended('alice', code));
     }
     const alice = refusals.get('alice');
     assert.equal(alice?.count, 3);
@@ -117,8 +124,10 @@ describe('client refusals and the client table', () => {
         [103, 'ERR_RATE_LIMITED'],
       ],
     );
-    refusals.connectionRefused({ listener: 'edge', reason: 'ERR_CERT_UNTRUSTED', clientAddress: '10.0.0.1' });
-    refusals.sessionEnded(ended('bob', 'ERR_UNAUTHORIZED_ORG'));
+    refusals.record(
+      refusalOfConnection({ listener: 'edge', reason: 'ERR_CERT_UNTRUSTED', clientAddress: '10.0.0.1' }),
+    );
+    recordEnd(refusals, ended('bob', 'ERR_UNAUTHORIZED_ORG'));
     // alice was refused longest ago: she goes first
     assert.equal(refusals.size, 2);
     assert.equal(refusals.get('alice'), undefined);
@@ -127,8 +136,8 @@ describe('client refusals and the client table', () => {
 
   it('lists the top clients by connections, then bytes, then refusals, cut to the limit', () => {
     const refusals = new ClientRefusals();
-    refusals.sessionEnded(ended('carol', 'ERR_RATE_LIMITED'));
-    refusals.sessionEnded(ended('carol', 'ERR_RATE_LIMITED'));
+    recordEnd(refusals, ended('carol', 'ERR_RATE_LIMITED'));
+    recordEnd(refusals, ended('carol', 'ERR_RATE_LIMITED'));
     const sessions = [
       session('alice', 'acme', 10, 10),
       session('bob', 'beta', 500, 500),
@@ -152,7 +161,7 @@ describe('client refusals and the client table', () => {
 
   it('details one client: its live sessions and recent refusals', () => {
     const refusals = new ClientRefusals({ now: () => 5 });
-    refusals.sessionEnded(ended('bob', 'ERR_RATE_LIMITED'));
+    recordEnd(refusals, ended('bob', 'ERR_RATE_LIMITED'));
     const d = clientDetail('bob', [session('bob', 'beta', 3, 4), session('alice', 'acme')], refusals);
     assert.equal(d.connections, 1);
     assert.equal(d.org, 'beta');

@@ -302,7 +302,7 @@ function renderClients(clients, refusalsKnown) {
   note.hidden = refusalsKnown;
   note.textContent = refusalsKnown
     ? ''
-    : 'With several workers, refusals per client are not counted here: see /metrics for refusals by reason.';
+    : 'Refusals per client are not counted by this admin server: see /metrics for refusals by reason.';
   fill(
     $('clients').tBodies[0],
     clients.length === 0
@@ -352,7 +352,7 @@ async function showClient(id) {
           ),
         ),
     body.recentRefusals === null
-      ? el('p', { class: 'empty' }, 'refusals per client are counted only with one process')
+      ? el('p', { class: 'empty' }, 'refusals per client are not counted here')
       : body.recentRefusals.length === 0
         ? el('p', { class: 'empty' }, 'no recent refusal')
         : el(

@@ -244,9 +244,16 @@ export function explainBindError(err: unknown, config: SwitchyardConfig): unknow
 /** What the admin API shows of an upstream's active checks: the last one's time, result and error. */
 export function activeHealthOf(manager: RuntimeManager): HealthStatusFn {
   return (group, id) => {
-    const active = manager.healthStatus(group, id)?.active;
-    if (active === undefined) return undefined;
-    return { lastCheckAt: active.lastCheckAt, lastResult: active.lastResult, lastError: active.lastError };
+    const status = manager.healthStatus(group, id);
+    const { active, slowStart } = status ?? {};
+    if (active === undefined && slowStart === undefined) return undefined;
+    return {
+      lastCheckAt: active?.lastCheckAt,
+      lastResult: active?.lastResult,
+      lastError: active?.lastError,
+      lastChangeAt: active?.lastChangeAt,
+      slowStartUntil: slowStart?.until,
+    };
   };
 }
 

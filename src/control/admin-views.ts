@@ -19,6 +19,10 @@ export interface HealthStatus {
   lastResult?: string;
   /** Error text of the last failed check. */
   lastError?: string;
+  /** When the checks last changed the upstream's health, ms since the epoch. */
+  lastChangeAt?: number;
+  /** While its weight ramps up after it came back (slow start): when the ramp ends, ms since the epoch. */
+  slowStartUntil?: number;
 }
 
 /** Answers what the health checker knows of an upstream, or undefined when it knows nothing. */
@@ -160,6 +164,8 @@ export function upstreamView(group: string, u: UpstreamSnapshot, health?: Health
       ...(h?.lastCheckAt === undefined ? {} : { lastCheckAt: h.lastCheckAt }),
       ...(h?.lastResult === undefined ? {} : { lastResult: h.lastResult }),
       ...(h?.lastError === undefined ? {} : { lastError: h.lastError }),
+      ...(h?.lastChangeAt === undefined ? {} : { lastChangeAt: h.lastChangeAt }),
+      ...(h?.slowStartUntil === undefined ? {} : { slowStartUntil: h.slowStartUntil }),
     },
   };
 }

@@ -205,6 +205,10 @@ describe('dashboard in headless Chromium', { timeout: 60_000 }, () => {
   it('shows an upstream down within the health check interval once it stops', async () => {
     await ups[2].close();
     await row('web/web-3').locator('[data-field="state"][data-state="down"]').waitFor(WAIT);
+    // the last check's result and how long the checks have had it down
+    await waitUntil('the check column', async () =>
+      /failure · down for \d+s/.test(await row('web/web-3').locator('td').nth(1).innerText()),
+    );
     await page.locator('#events li[data-kind="health"]', { hasText: 'web/web-3 is unhealthy' }).waitFor(WAIT);
     assert.match(await page.locator('#health-summary').innerText(), /2 of 4 upstreams in rotation/);
   });

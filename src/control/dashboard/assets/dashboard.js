@@ -139,6 +139,7 @@ function upstreamState(u) {
   if (u.state !== 'up') return u.state;
   if (u.health.ejected) return 'ejected';
   if (!u.health.healthy) return 'down';
+  if (u.health.slowStartUntil > Date.now()) return 'slow-start';
   return 'up';
 }
 
@@ -184,9 +185,14 @@ function groupTable(g) {
   const rows = g.upstreams.map((u) => {
     const state = upstreamState(u);
     const key = `${g.name}/${u.id}`;
-    const check = u.health.lastResult
-      ? `${u.health.lastResult}${u.health.lastCheckAt ? ` · ${ago(u.health.lastCheckAt)}` : ''}`
-      : '–';
+    // the last check's result, and when the checks last turned the upstream up or down
+    const h = u.health;
+    const since = h.lastChangeAt
+      ? `${h.healthy ? 'up' : 'down'} for ${duration((Date.now() - h.lastChangeAt) / 1000)}`
+      : h.lastCheckAt
+        ? `checked ${ago(h.lastCheckAt)}`
+        : '';
+    const check = h.lastResult ? `${h.lastResult}${since ? ` · ${since}` : ''}` : '–';
     const weightId = `weight-${g.name}-${u.id}`;
     const weight = el('input', {
       id: weightId,

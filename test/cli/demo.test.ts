@@ -74,8 +74,12 @@ describe('switchyard demo', { timeout: 90_000 }, () => {
       );
       assert.ok(demo.stdout.some((l) => l.includes('curl: (52) Empty reply from server')));
 
-      // The admin API and metrics run beside the demo.
+      // The dashboard, the admin API and metrics run beside the demo.
       const admin = `http://127.0.0.1:${ready.adminPort as number}`;
+      assert.ok(demo.stdout.some((l) => l.startsWith(`Dashboard: ${admin}/ `)));
+      const page = await fetch(`${admin}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>[^<]*Switchyard/);
       const status = (await (await fetch(`${admin}/api/status`)).json()) as { groups: unknown[] };
       assert.equal(status.groups.length, 3);
       const metrics = await (await fetch(`${admin}/metrics`)).text();

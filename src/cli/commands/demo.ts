@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { createLogger } from '../../control/logger.js';
 import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
+import { formatHostPort } from '../../lib/upstreams/address.js';
 import { formatBanner } from '../demo/banner.js';
 import { describeBindFailure } from '../demo/bind-failure.js';
 import { ensureDemoCertificates } from '../demo/demo-certs.js';
@@ -77,8 +78,10 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
     const port = server.proxy.listener(DEMO_LISTENER).address().port;
     process.stdout.write(formatBanner({ host: listen.host, port, certs, upstreams, cwd: process.cwd() }));
     const adminPort = server.admin?.port;
+    const adminBase = `http://${formatHostPort(splitHostPort(options.admin).host, adminPort ?? 0)}`;
     process.stdout.write(
-      `Admin API: curl http://${splitHostPort(options.admin).host}:${adminPort}/api/status   metrics: /metrics\n\n`,
+      `Dashboard: ${adminBase}/   (open it in a browser: live charts, clients, actions)\n` +
+        `Admin API: curl ${adminBase}/api/status   metrics: /metrics\n\n`,
     );
     logger.info(
       { listen: options.listen, port, adminPort, dir, orgs: certs.clients.map((c) => c.org) },

@@ -27,7 +27,7 @@ const SCREENSHOT =
   process.env.UPDATE_SCREENSHOT === '1'
     ? fileURLToPath(new URL('../../../docs/dashboard.png', import.meta.url))
     : join(mkdtempSync(join(tmpdir(), 'switchyard-dashboard-')), 'dashboard.png');
-const WAIT = { timeout: 10_000 };
+const WAIT = { timeout: 20_000 };
 
 /**
  * Polls `check` from the test's side until it holds (bounded by WAIT): the page's CSP forbids the
@@ -178,8 +178,8 @@ describe('dashboard in headless Chromium', { timeout: 60_000 }, () => {
       await waitUntil('bytes in', async () => /^[1-9].* in/.test(await text('now-throughput')));
       // a few seconds of history, so the picture shows lines rather than points
       await waitUntil(
-        '6 samples',
-        async () => Number(await page.locator('#charts').getAttribute('data-samples')) >= 6,
+        '12 samples',
+        async () => Number(await page.locator('#charts').getAttribute('data-samples')) >= 12,
       );
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
     } finally {

@@ -8,9 +8,9 @@ export function cssColor(name) {
 
 /**
  * Draws `series` ([{ values, color }], values parallel to `times`, ms since the epoch) over the
- * `windowMs` before `end`, with the largest value labelled by `format`.
+ * `windowMs` before `end`, with the largest value labelled by `format` and the span by `label`.
  */
-export function drawChart(canvas, times, series, { windowMs, end, format }) {
+export function drawChart(canvas, times, series, { windowMs, end, format, label }) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
@@ -46,6 +46,11 @@ export function drawChart(canvas, times, series, { windowMs, end, format }) {
   g.font = '11px system-ui, sans-serif';
   g.textBaseline = 'top';
   g.fillText(format(top), pad.left + 2, 1);
+  if (label) {
+    g.textAlign = 'right';
+    g.fillText(label, width - pad.right - 2, 1);
+    g.textAlign = 'left';
+  }
 
   for (const s of series) {
     g.strokeStyle = s.color;

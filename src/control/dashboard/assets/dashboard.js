@@ -19,6 +19,7 @@ const $ = (id) => document.getElementById(id);
 let samples = [];
 let intervalMs = 1000;
 let windowMs = 300_000;
+const MIN_WINDOW_MS = 30_000;
 
 /** An element with attributes (`on*` functions become listeners) and children (strings become text). */
 function el(tag, attrs = {}, ...children) {
@@ -231,36 +232,40 @@ function groupTable(g) {
       ),
       el(
         'td',
-        { class: 'actions' },
+        {},
         el(
-          'button',
-          {
-            type: 'button',
-            'data-action': 'drain',
-            disabled: u.state === 'draining',
-            onclick: () => setState(g.name, u.id, 'drain'),
-          },
-          'Drain',
-        ),
-        el(
-          'button',
-          {
-            type: 'button',
-            'data-action': 'maintenance',
-            disabled: u.state === 'maintenance',
-            onclick: () => setState(g.name, u.id, 'maintenance'),
-          },
-          'Maintenance',
-        ),
-        el(
-          'button',
-          {
-            type: 'button',
-            'data-action': 'ready',
-            disabled: u.state === 'up',
-            onclick: () => setState(g.name, u.id, 'ready'),
-          },
-          'Ready',
+          'div',
+          { class: 'actions' },
+          el(
+            'button',
+            {
+              type: 'button',
+              'data-action': 'drain',
+              disabled: u.state === 'draining',
+              onclick: () => setState(g.name, u.id, 'drain'),
+            },
+            'Drain',
+          ),
+          el(
+            'button',
+            {
+              type: 'button',
+              'data-action': 'maintenance',
+              disabled: u.state === 'maintenance',
+              onclick: () => setState(g.name, u.id, 'maintenance'),
+            },
+            'Maintenance',
+          ),
+          el(
+            'button',
+            {
+              type: 'button',
+              'data-action': 'ready',
+              disabled: u.state === 'up',
+              onclick: () => setState(g.name, u.id, 'ready'),
+            },
+            'Ready',
+          ),
         ),
       ),
     );
@@ -421,7 +426,9 @@ function renderCharts() {
   $('charts').dataset.samples = String(samples.length);
   const times = samples.map((s) => s.at);
   const end = times.length > 0 ? times[times.length - 1] : Date.now();
-  const opts = (format) => ({ windowMs, end, format });
+  // A short history fills the chart (from 30 s up) rather than a sliver at the right of 5 minutes.
+  const shown = times.length > 0 ? Math.min(windowMs, Math.max(MIN_WINDOW_MS, end - times[0])) : windowMs;
+  const opts = (format) => ({ windowMs: shown, end, format, label: `last ${duration(shown / 1000)}` });
   const last = samples[samples.length - 1];
   drawChart(
     $('chart-connections'),

@@ -5,6 +5,7 @@ import { formatHostPort } from '../lib/upstreams/address.js';
 import type { ProxyEvents } from './events.js';
 import type { AcceptingListener, ConnectionIntake, ListenerKind } from './kinds/listener-kind.js';
 import { listenerKind } from './kinds/registry.js';
+import { noDelayOnListeningSocket } from './listening-nodelay.js';
 import { LogThrottle } from './log-throttle.js';
 import { acceptIntoManagedBuffers } from './managed-accept.js';
 import { ignoreError } from './owned-socket.js';
@@ -62,7 +63,8 @@ export class Listener implements AcceptingListener, ProxyListener {
     this.#logger = logger;
     // Half-open stays off until a session starts relaying: a client that hangs up mid-handshake
     // must close the socket, not leave it waiting for the handshake timeout.
-    this.#server = createServer({ allowHalfOpen: false, noDelay: true }, this.#onConnection);
+    // TCP_NODELAY is set once on the listening socket when the kernel passes it on (see listen()).
+    this.#server = createServer({ allowHalfOpen: false, noDelay: false }, this.#onConnection);
     this.#kind = listenerKind(runtime);
     this.#intake = this.#kind.intake(this, runtime, handshakeTimeoutMs);
     this.#handshakeTimeoutMs = handshakeTimeoutMs;
@@ -81,10 +83,14 @@ export class Listener implements AcceptingListener, ProxyListener {
       this.#server.once('error', onError);
       const onListening = () => {
         this.#server.removeListener('error', onError);
+        // Where accepted sockets cannot inherit TCP_NODELAY, Node sets it on each one.
+        const inherited = noDelayOnListeningSocket(this.#server);
+        if (!inherited) (this.#server as unknown as { noDelay: boolean }).noDelay = true;
         // A header to read first needs the socket's ordinary reads (and `unshift`).
         acceptIntoManagedBuffers(
           this.#server,
           () => this.#kind.relayReadsSocket && this.runtime.acceptProxyProtocol === 'none',
+          !inherited,
         );
         // Only errors after the bind are logged here: a failed bind is the caller's to report, with
         // the listener's config line, and one line is enough.

@@ -24,11 +24,16 @@ interface ServerInternals {
 /**
  * After `server` is listening: connections for which `wanted()` is true get sockets that read into
  * the relay's managed buffers and start paused (nothing is read until the relay, or a close that
- * drains, resumes them); the others are built exactly as Node builds them. Returns false, changing
+ * drains, resumes them) and get TCP_NODELAY unless `noDelayPerSocket` is false (the listening socket
+ * passed it on); the others are built exactly as Node builds them. Returns false, changing
  * nothing, when this Node's server has no handle of the expected shape: the sockets then read the
  * default way, slower but correct.
  */
-export function acceptIntoManagedBuffers(server: Server, wanted: () => boolean): boolean {
+export function acceptIntoManagedBuffers(
+  server: Server,
+  wanted: () => boolean,
+  noDelayPerSocket = true,
+): boolean {
   const internals = server as unknown as ServerInternals;
   const handle = internals._handle;
   if (handle === null || typeof handle.onconnection !== 'function') return false;
@@ -46,7 +51,7 @@ export function acceptIntoManagedBuffers(server: Server, wanted: () => boolean):
       writable: true,
       onread: managedReadOptions,
     } as ConstructorParameters<typeof Socket>[0]);
-    socket.setNoDelay(true);
+    if (noDelayPerSocket) socket.setNoDelay(true);
     internals._connections++;
     (socket as unknown as { server: Server; _server: Server }).server = server;
     (socket as unknown as { _server: Server })._server = server;

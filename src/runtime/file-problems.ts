@@ -6,6 +6,7 @@ import { readHealthFiles } from './build-health.js';
 import { readUpstreamTls } from './build-upstream-tls.js';
 import { listenerSetup } from './listener-kinds/registry.js';
 import { whyUnreadable } from './read-pem.js';
+import { clientMaterialProblem } from './tls-problem.js';
 
 /**
  * For `loadConfigFile`'s `checkFiles`: every TLS file that cannot be read, and every listener, health
@@ -36,15 +37,21 @@ export async function configFileProblems(config: SwitchyardConfig): Promise<File
   for (const p of (await readUpstreamTls(config)).problems) problem(p.path, p.message);
   const store = config.limitStore;
   if (store.type === 'redis' && store.tls !== undefined) {
+    const pem: { ca?: string; cert?: string; key?: string } = {};
+    let unreadable = false;
     for (const key of ['ca', 'cert', 'key'] as const) {
       const path = store.tls[key];
       if (path === undefined) continue;
       try {
-        await readFile(path);
+        pem[key] = await readFile(path, 'utf8');
       } catch (err) {
         problem(['limitStore', 'tls', key], `cannot read "${path}": ${whyUnreadable(err)}`);
+        unreadable = true;
       }
     }
+    // A certificate and key that are no pair would otherwise show only as Redis refusing every connect.
+    const why = unreadable ? undefined : clientMaterialProblem(pem, store.tls);
+    if (why !== undefined) problem(['limitStore', 'tls', ...(why.key === '' ? [] : [why.key])], why.message);
   }
   return problems;
 }

@@ -212,6 +212,28 @@ describe('switchyard check', { timeout: 60_000 }, () => {
       bad.stderr,
       /upstream-tls-bad\.yaml:\d+:\d+ groups\.api\.upstreamTls\.key: the private key does not match the certificate in "[^"]+lb\.pem"/,
     );
+
+    // The same check for the client certificate Switchyard shows a Redis limit store.
+    const store = (key: string) =>
+      [
+        'listeners: [{ name: tcp, bind: "127.0.0.1:7000", group: plain }]',
+        'groups: { plain: { upstreams: [{ address: "10.0.3.1:80" }] } }',
+        'limitStore:',
+        '  type: redis',
+        '  url: rediss://redis.internal:6380',
+        `  tls: { ca: upstream-tls-certs/ca.pem, cert: upstream-tls-certs/lb.pem, key: upstream-tls-certs/${key} }`,
+        '',
+      ].join('\n');
+    writeFileSync(join(dir, 'store-tls.yaml'), store('lb.key'));
+    const storeOk = await runCli(['check', '-c', 'store-tls.yaml'], dir);
+    assert.equal(storeOk.code, 0, storeOk.stderr);
+    writeFileSync(join(dir, 'store-tls-bad.yaml'), store('other.key'));
+    const storeBad = await runCli(['check', '-c', 'store-tls-bad.yaml'], dir);
+    assert.equal(storeBad.code, 1);
+    assert.match(
+      storeBad.stderr,
+      /store-tls-bad\.yaml:\d+:\d+ limitStore\.tls\.key: the private key does not match the certificate in "[^"]+lb\.pem"/,
+    );
   });
 
   it('prints every error as file:line:column key.path: message and exits 1', async () => {

@@ -247,7 +247,7 @@ function addBench(program: Command): void {
     )
     .option(
       '--scenarios <list>',
-      'comma-separated scenario ids (default all): bulk-1, bulk-8, iperf3-1, iperf3-8, iperf3-upload-1, iperf3-upload-8, keepalive, connect, mtls-full, mtls-resumed, idle-memory',
+      'comma-separated scenario ids (default all): bulk-1, bulk-8, iperf3-1, iperf3-8, iperf3-upload-1, iperf3-upload-8, keepalive, connect, mtls-full, mtls-resumed, udp, idle-memory',
     )
     .option('--repetitions <n>', 'runs of each scenario on each target (default 3, --quick 1)')
     .option('--duration <ms>', 'measured span of one run in ms (default 5000, --quick 1500)')

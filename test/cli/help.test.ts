@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { SCENARIOS } from '../../src/bench/scenarios.js';
 import { runCli } from '../helpers/cli.js';
 
 const COMMANDS = [
@@ -24,6 +25,14 @@ describe('switchyard help and exit codes', { timeout: 60_000 }, () => {
       assert.match(stdout, new RegExp(`^Usage: switchyard${command.map((c) => ` ${c}`).join('')} `));
     });
   }
+
+  it('names every scenario of the bench suite in "switchyard bench --help"', async () => {
+    const { code, stdout } = await runCli(['bench', '--help']);
+    assert.equal(code, 0);
+    const listed = stdout.replace(/\s+/g, ' ');
+    for (const { id } of SCENARIOS)
+      assert.ok(listed.includes(` ${id},`) || listed.includes(` ${id})`) || listed.includes(` ${id} `), id);
+  });
 
   it('documents the exit codes and the configuration precedence in the main help', async () => {
     const { stdout } = await runCli(['--help']);

@@ -33,7 +33,10 @@ import { writeTestPki } from '../helpers/certs.js';
 import { BIN, type CliProcess, runCli, startCli } from '../helpers/cli.js';
 import { connectTcp } from '../helpers/clients.js';
 import { startRedis } from '../helpers/redis-server.js';
+import { installed, itWith, REDIS_SERVER } from '../helpers/system-tools.js';
 import { startNamedHttpUpstream } from '../helpers/upstreams.js';
+
+const HAVE_REDIS = await installed(REDIS_SERVER);
 
 // Compiled to dist/test/deploy, so the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -952,26 +955,32 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it('answers its probe paths and /metrics when the ConfigMap configuration runs, and probes are no rejections', async () => {
-    const data = asRecord(k8sObject('ConfigMap').data, 'data');
-    const redis = await startRedis();
-    const run = await runDeployConfig(
-      String(data[basename(configPath())]),
-      'SWITCHYARD_ADMIN__TOKEN',
-      'k8s-test-token',
-      redis.url,
-    );
-    try {
-      await run.cli.waitForLog('limit store connected');
-      const paths = ['livenessProbe', 'readinessProbe'].map((probe) =>
-        String(asRecord(asRecord(container()[probe], probe).httpGet, 'httpGet').path),
+  itWith(
+    REDIS_SERVER,
+    HAVE_REDIS,
+    'answers its probe paths and /metrics when the ConfigMap configuration runs, and probes are no rejections',
+    {},
+    async () => {
+      const data = asRecord(k8sObject('ConfigMap').data, 'data');
+      const redis = await startRedis();
+      const run = await runDeployConfig(
+        String(data[basename(configPath())]),
+        'SWITCHYARD_ADMIN__TOKEN',
+        'k8s-test-token',
+        redis.url,
       );
-      await assertProbesAnswer(run, [...paths, '/metrics']);
-    } finally {
-      await run.stop();
-      await redis.stop();
-    }
-  });
+      try {
+        await run.cli.waitForLog('limit store connected');
+        const paths = ['livenessProbe', 'readinessProbe'].map((probe) =>
+          String(asRecord(asRecord(container()[probe], probe).httpGet, 'httpGet').path),
+        );
+        await assertProbesAnswer(run, [...paths, '/metrics']);
+      } finally {
+        await run.stop();
+        await redis.stop();
+      }
+    },
+  );
 
   it("shares the replicas' limits through the Redis it ships: the URL names its Service and port", () => {
     const store = k8sConfig().limitStore;

@@ -4,10 +4,10 @@
  * mutual-TLS clients of two identities, and the page as an operator uses it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -18,9 +18,10 @@ import { createLogger } from '../../src/control/logger.js';
 import { getTestPki, type TestPki } from '../helpers/certs.js';
 import { connectTls, tlsGet } from '../helpers/clients.js';
 import { testTlsBlock } from '../helpers/proxy-harness.js';
+import { CHROMIUM, describeWith, installed } from '../helpers/system-tools.js';
 import { startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = await installed(CHROMIUM);
 const TOKEN = 'e2e-admin-token';
 // `UPDATE_SCREENSHOT=1 npm test` refreshes the README's picture; otherwise it goes to a temp dir.
 const SCREENSHOT =
@@ -41,7 +42,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>): Promise<v
   }
 }
 
-describe('dashboard in headless Chromium', { timeout: 60_000 }, () => {
+describeWith(CHROMIUM, HAVE_CHROMIUM, 'dashboard in headless Chromium', { timeout: 60_000 }, () => {
   let pki: TestPki;
   let ups: TestUpstream[];
   let server: RunningServer;
@@ -57,11 +58,6 @@ describe('dashboard in headless Chromium', { timeout: 60_000 }, () => {
   const row = (key: string) => page.locator(`tr[data-upstream="${key}"]`);
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `the dashboard's browser tests need Debian's chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does)`,
-      );
-    }
     pki = await getTestPki();
     ups = await Promise.all(['web-1', 'web-2', 'web-3', 'api-1'].map((n) => startNamedHttpUpstream(n)));
     const config = parseConfigText(
@@ -95,7 +91,7 @@ describe('dashboard in headless Chromium', { timeout: 60_000 }, () => {
     server = await startServer(config, { logger: createLogger('silent', 'json') });
     base = `http://127.0.0.1:${server.admin?.port}`;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM.command,
       args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });

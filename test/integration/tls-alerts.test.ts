@@ -11,7 +11,10 @@ import { connectTls, httpGet, readAll, type TlsClientOptions } from '../helpers/
 import { createCrl } from '../helpers/crl.js';
 import { startOpensslClient } from '../helpers/openssl-client.js';
 import { startTestProxy, type TestProxy, testPkiFiles, testTlsBlock } from '../helpers/proxy-harness.js';
+import { installed, itWith, OPENSSL } from '../helpers/system-tools.js';
 import { startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
+
+const HAVE_OPENSSL = await installed(OPENSSL);
 
 /**
  * Connects and reads until the connection closes; resolves with the error code the client saw
@@ -161,15 +164,21 @@ describe('mTLS refusals during the handshake: TLS alerts and reason codes', { ti
     );
   });
 
-  it('openssl s_client sees the alert for an untrusted certificate, not an open connection', async () => {
-    const files = await testPkiFiles();
-    const run = await startOpensslClient(t.port(), files.caPath, files.untrusted).result;
-    assert.notEqual(run.exit, 0);
-    assert.match(run.stderr, /alert unknown ca/);
-    assert.match(run.stderr, /SSL alert number 48/);
-    assert.doesNotMatch(run.stdout, /CONNECTION ESTABLISHED/);
-    assert.doesNotMatch(run.stdout, /^closed$/m);
-  });
+  itWith(
+    OPENSSL,
+    HAVE_OPENSSL,
+    'openssl s_client sees the alert for an untrusted certificate, not an open connection',
+    {},
+    async () => {
+      const files = await testPkiFiles();
+      const run = await startOpensslClient(t.port(), files.caPath, files.untrusted).result;
+      assert.notEqual(run.exit, 0);
+      assert.match(run.stderr, /alert unknown ca/);
+      assert.match(run.stderr, /SSL alert number 48/);
+      assert.doesNotMatch(run.stdout, /CONNECTION ESTABLISHED/);
+      assert.doesNotMatch(run.stdout, /^closed$/m);
+    },
+  );
 
   it('a valid certificate without a route completes the handshake and is closed with close_notify', async () => {
     const files = await testPkiFiles();

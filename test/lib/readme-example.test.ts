@@ -11,7 +11,10 @@ import {
 } from '../../src/lib/index.js';
 import { createRedisClient } from '../../src/lib/ratelimit/redis-client.js';
 import { startRedis } from '../helpers/redis-server.js';
+import { installed, itWith, REDIS_SERVER } from '../helpers/system-tools.js';
 import { AsyncStore } from './ratelimit/async-store.js';
+
+const HAVE_REDIS = await installed(REDIS_SERVER);
 
 // Stands for the README's store that answers with a promise.
 const MyAsyncStore = AsyncStore;
@@ -66,34 +69,42 @@ it('README library example works as written', async () => {
   assert.equal(perClient.count(client), 0);
 });
 
-it('README Redis example works as written, against a real redis-server', async () => {
-  const server = await startRedis();
-  try {
-    let served = 0;
-    // --- README Redis example start (the URL is the test server's) ---
-    const redis = createRedisClient({ url: server.url });
-    await redis.connect();
-    const options = { client: redis, keyPrefix: 'myapp:', failurePolicy: 'open' } as const;
-    const perMinute = new RateLimiter(
-      { algorithm: 'sliding-window', limit: 100, window: 60_000 },
-      { store: (algorithm) => new RedisStore(algorithm, options) },
-    );
-    const slots = new RedisConcurrencyLimiter(10, options);
-    slots.start(); // renews this process's lease
-    if ((await perMinute.take('client-a')) === 0 && (await slots.tryAcquire('client-a'))) {
-      // ...serve, then:
-      served++;
-      assert.equal(await slots.count('client-a'), 1);
-      slots.release('client-a');
+itWith(
+  REDIS_SERVER,
+  HAVE_REDIS,
+  'README Redis example works as written, against a real redis-server',
+  {},
+  async () => {
+    const server = await startRedis();
+    try {
+      let served = 0;
+      // --- README Redis example start (the URL is the test server's) ---
+      const redis = createRedisClient({ url: server.url });
+      await redis.connect();
+      const options = { client: redis, keyPrefix: 'myapp:', failurePolicy: 'open' } as const;
+      const perMinute = new RateLimiter(
+        { algorithm: 'sliding-window', limit: 100, window: 60_000 },
+        { store: (algorithm) => new RedisStore(algorithm, options) },
+      );
+      const slots = new RedisConcurrencyLimiter(10, options);
+      slots.start(); // renews this process's lease
+      if ((await perMinute.take('client-a')) === 0 && (await slots.tryAcquire('client-a'))) {
+        // ...serve, then:
+        served++;
+        assert.equal(await slots.count('client-a'), 1);
+        slots.release('client-a');
+      }
+      await slots.stop(); // gives this process's slots back
+      // --- README Redis example end ---
+      assert.equal(served, 1);
+      assert.ok(
+        (await redis.sendCommand(['KEYS', 'myapp:*']))!
+          .toString()
+          .includes('myapp:rl:sliding-window:client-a'),
+      );
+      redis.destroy();
+    } finally {
+      await server.stop();
     }
-    await slots.stop(); // gives this process's slots back
-    // --- README Redis example end ---
-    assert.equal(served, 1);
-    assert.ok(
-      (await redis.sendCommand(['KEYS', 'myapp:*']))!.toString().includes('myapp:rl:sliding-window:client-a'),
-    );
-    redis.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  },
+);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, hasCode } from '../../../src/lib/errors.js';
 import { createRedisClient } from '../../../src/lib/ratelimit/redis-client.js';
@@ -9,6 +9,9 @@ import {
 } from '../../../src/lib/ratelimit/redis-concurrency.js';
 import type { LimitStoreFailure } from '../../../src/lib/ratelimit/redis-limit-options.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { describeWith, installed, REDIS_SERVER } from '../../helpers/system-tools.js';
+
+const HAVE_REDIS = await installed(REDIS_SERVER);
 
 type Client = ReturnType<typeof createRedisClient>;
 
@@ -51,7 +54,7 @@ function replicas(redis: TestRedis, keyPrefix: string) {
   };
 }
 
-describe('RedisConcurrencyLimiter', () => {
+describeWith(REDIS_SERVER, HAVE_REDIS, 'RedisConcurrencyLimiter', {}, () => {
   let redis: TestRedis;
   const made: ReturnType<typeof replicas>[] = [];
   before(async () => {
@@ -134,7 +137,7 @@ describe('RedisConcurrencyLimiter', () => {
   });
 });
 
-describe('RedisConcurrencyLimiter when Redis fails', () => {
+describeWith(REDIS_SERVER, HAVE_REDIS, 'RedisConcurrencyLimiter when Redis fails', {}, () => {
   let redis: TestRedis;
   let made: ReturnType<typeof replicas> | undefined;
   before(async () => {

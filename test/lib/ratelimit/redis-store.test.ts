@@ -11,6 +11,9 @@ import { RedisStore, type RedisStoreOptions } from '../../../src/lib/ratelimit/r
 import { createRateLimitAlgorithm } from '../../../src/lib/ratelimit/registry.js';
 import { seededRandom } from '../../helpers/random.js';
 import { startRedis, startTlsRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { describeWith, installed, REDIS_SERVER } from '../../helpers/system-tools.js';
+
+const HAVE_REDIS = await installed(REDIS_SERVER);
 
 type Client = ReturnType<typeof createRedisClient>;
 
@@ -103,7 +106,7 @@ function randomWalk(seed: number, length: number): [string, number][] {
   return calls;
 }
 
-describe('RedisStore', () => {
+describeWith(REDIS_SERVER, HAVE_REDIS, 'RedisStore', {}, () => {
   let redis: TestRedis;
   let client: Client;
   before(async () => {
@@ -252,7 +255,7 @@ describe('RedisStore', () => {
   });
 });
 
-describe('RedisStore when Redis fails', () => {
+describeWith(REDIS_SERVER, HAVE_REDIS, 'RedisStore when Redis fails', {}, () => {
   let redis: TestRedis;
   let client: Client;
   before(async () => {
@@ -331,7 +334,7 @@ describe('RedisStore when Redis fails', () => {
   });
 });
 
-describe('RedisStore over TLS', () => {
+describeWith(REDIS_SERVER, HAVE_REDIS, 'RedisStore over TLS', {}, () => {
   let redis: TestRedis;
   let client: Client;
   before(async () => {

@@ -20,6 +20,12 @@ let samples = [];
 let intervalMs = 1000;
 let windowMs = 300_000;
 const MIN_WINDOW_MS = 30_000;
+// An upstream's state buttons: the verb sent, its label, and the state in which it does nothing.
+const UPSTREAM_ACTIONS = [
+  ['drain', 'Drain', 'draining'],
+  ['maintenance', 'Maintenance', 'maintenance'],
+  ['ready', 'Ready', 'up'],
+];
 
 /** An element with attributes (`on*` functions become listeners) and children (strings become text). */
 function el(tag, attrs = {}, ...children) {
@@ -236,35 +242,17 @@ function groupTable(g) {
         el(
           'div',
           { class: 'actions' },
-          el(
-            'button',
-            {
-              type: 'button',
-              'data-action': 'drain',
-              disabled: u.state === 'draining',
-              onclick: () => setState(g.name, u.id, 'drain'),
-            },
-            'Drain',
-          ),
-          el(
-            'button',
-            {
-              type: 'button',
-              'data-action': 'maintenance',
-              disabled: u.state === 'maintenance',
-              onclick: () => setState(g.name, u.id, 'maintenance'),
-            },
-            'Maintenance',
-          ),
-          el(
-            'button',
-            {
-              type: 'button',
-              'data-action': 'ready',
-              disabled: u.state === 'up',
-              onclick: () => setState(g.name, u.id, 'ready'),
-            },
-            'Ready',
+          ...UPSTREAM_ACTIONS.map(([action, label, state]) =>
+            el(
+              'button',
+              {
+                type: 'button',
+                'data-action': action,
+                disabled: u.state === state,
+                onclick: () => setState(g.name, u.id, action),
+              },
+              label,
+            ),
           ),
         ),
       ),

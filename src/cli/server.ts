@@ -53,8 +53,11 @@ export interface RunningServer {
   admin: AdminServer | undefined;
   /** This process's metrics. */
   metrics: Metrics;
-  /** Reopens the access log file (SIGUSR1, after logrotate moved it); nothing when it is stdout or off. */
-  reopenLogs(): void;
+  /**
+   * Reopens the access log file (SIGUSR1, after logrotate moved it); nothing when it is stdout or
+   * off. On failure the lines keep going to the old file and the error is returned.
+   */
+  reopenLogs(): Error | undefined;
   /** Stops accepting, drains within the configured grace, stops background timers; idempotent. */
   stop(): Promise<void>;
 }
@@ -180,7 +183,11 @@ export interface SignalOptions {
 export function stopOnSignals(options: SignalOptions): () => void {
   const { logger } = options;
   let stopping = false;
-  const exit = (code: number) => logger.flush(() => process.exit(code));
+  const exit = (code: number) => {
+    // The log lines first, but a reader of stdout that stopped reading must not keep the process.
+    setTimeout(() => process.exit(code), EXIT_FLUSH_LIMIT_MS).unref();
+    logger.flush(() => process.exit(code));
+  };
   const onSignal = (signal: NodeJS.Signals | undefined) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -212,15 +219,25 @@ export function stopOnSignals(options: SignalOptions): () => void {
   return () => onSignal(undefined);
 }
 
+/** How long an exiting process waits for its log lines to be written. */
+const EXIT_FLUSH_LIMIT_MS = 2000;
+
 /**
  * SIGUSR1 reopens the access log file, for logrotate's `postrotate` (as NGINX does). Node would
  * otherwise start its inspector on SIGUSR1; a balancer in production wants the reopen instead.
  */
 export function reopenLogsOnUsr1(server: RunningServer, logger: ProcessLogger): void {
-  process.on('SIGUSR1', () => {
-    server.reopenLogs();
-    logger.info({ signal: 'SIGUSR1' }, 'access log reopened');
-  });
+  process.on('SIGUSR1', () => logReopen(server.reopenLogs(), logger));
+}
+
+/** The log line of a SIGUSR1 reopen: done, or why not (the lines keep going to the old file). */
+export function logReopen(failure: Error | undefined, logger: ProcessLogger): void {
+  if (failure === undefined) logger.info({ signal: 'SIGUSR1' }, 'access log reopened');
+  else
+    logger.warn(
+      { signal: 'SIGUSR1', code: ErrorCodes.ERR_LOG_REOPEN, reason: failure.message },
+      'access log not reopened; still writing to the old file',
+    );
 }
 
 /** SIGHUP re-reads the configuration and applies it; a bad one is logged and changes nothing. */

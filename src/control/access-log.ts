@@ -52,8 +52,11 @@ export function subscribeAccessLog(events: SessionEndedSource, logger: Logger): 
 export interface AccessLog {
   /** Starts writing the sessions of `events` (a proxy's); nothing when the access log is off. */
   attach(events: SessionEndedSource): void;
-  /** Opens the file again (SIGUSR1 after logrotate moved it); nothing for stdout or off. */
-  reopen(): void;
+  /**
+   * Opens the file again (SIGUSR1 after logrotate moved it); nothing for stdout or off. On failure
+   * the lines keep going to the old file and the error is returned.
+   */
+  reopen(): Error | undefined;
   /** Writes out what is buffered; for a file, before exiting. */
   flush(callback: () => void): void;
 }
@@ -63,11 +66,11 @@ export interface AccessLog {
  * nothing, anything else is a file path (made absolute by the loader) with its own batched writer.
  */
 export function openAccessLog(target: string, level: string, processLogger: ProcessLogger): AccessLog {
-  if (target === 'off') return { attach() {}, reopen() {}, flush: (cb) => cb() };
+  if (target === 'off') return { attach() {}, reopen: () => undefined, flush: (cb) => cb() };
   if (target === 'stdout') {
     return {
       attach: (events) => void subscribeAccessLog(events, processLogger),
-      reopen() {},
+      reopen: () => undefined,
       flush: (cb) => cb(),
     };
   }

@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from '../lib/logger.js';
+import { LineWriter } from './line-writer.js';
 import { prettyDestination } from './pretty-log.js';
 
 /** A process logger: JSON lines on stdout, one object per line, ISO timestamps. */
@@ -24,10 +25,7 @@ export interface JsonLineSink {
 }
 
 /** Gives `logger` the sink of its own JSON destination. */
-function withJsonLines<T extends ProcessLogger>(
-  logger: T & pino.Logger,
-  destination: { write(line: string): unknown },
-): T {
+function withJsonLines<T extends ProcessLogger>(logger: T & pino.Logger, destination: LineWriter): T {
   logger.jsonLines = {
     write: (line) => void destination.write(line),
     enabled: (level) => logger.isLevelEnabled(level),
@@ -47,15 +45,9 @@ export function createLogger(level: string, format: LogFormat = 'auto'): Process
   const options = lineOptions(level);
   if (pretty) return pino(options, prettyDestination(process.stdout)) as unknown as ProcessLogger;
   // One write(2) per line costs a new connection about as much as the rest of its bookkeeping, so
-  // JSON lines are gathered into writes of up to 4 KiB and flushed at least every FLUSH_MS: under
-  // load that is one syscall per ~15 sessions, when quiet a line waits at most FLUSH_MS.
-  // (flushed without a callback: sonic-boom fsyncs when a flush has one, which costs milliseconds)
-  const destination = pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: BUFFER_BYTES,
-    periodicFlush: FLUSH_MS,
-  });
+  // JSON lines are gathered into batches (line-writer.ts): under load one write per several dozen
+  // sessions, when quiet a line waits at most 200 ms.
+  const destination = new LineWriter({ fd: 1 });
   return withJsonLines(pino(options, destination) as ProcessLogger & pino.Logger, destination);
 }
 
@@ -71,8 +63,11 @@ function lineOptions(level: string) {
 
 /** A logger writing JSON lines to a file, which `reopen()` opens afresh (after logrotate moved it). */
 export interface FileLogger extends ProcessLogger {
-  /** Closes the file and opens the same path again, creating it if it was moved away. */
-  reopen(): void;
+  /**
+   * Opens the same path again, creating it if it was moved away; on failure keeps writing to the
+   * old file and returns the error.
+   */
+  reopen(): Error | undefined;
 }
 
 /**
@@ -80,22 +75,10 @@ export interface FileLogger extends ProcessLogger {
  * stdout lines. Throws when the file cannot be opened, so `run` fails at start, not at the first line.
  */
 export function createFileLogger(path: string, level: string): FileLogger {
-  // sonic-boom opens asynchronously and reports a bad path as an event later; opening it here first
-  // makes that a start error with the path in it.
   mkdirSync(dirname(path), { recursive: true });
-  closeSync(openSync(path, 'a', 0o640));
-  const destination = pino.destination({
-    dest: path,
-    sync: false,
-    mkdir: true,
-    mode: 0o640,
-    minLength: BUFFER_BYTES,
-    periodicFlush: FLUSH_MS,
-  });
+  // Opened here, synchronously: a bad path is a start error with the path in it.
+  const destination = new LineWriter({ path, mode: 0o640 });
   const logger = pino(lineOptions(level), destination) as unknown as FileLogger & pino.Logger;
   logger.reopen = () => destination.reopen();
   return withJsonLines(logger, destination);
 }
-
-const BUFFER_BYTES = 4096;
-const FLUSH_MS = 200;

@@ -90,6 +90,8 @@ export const ErrorCodes = {
   ERR_RELOAD_FAILED: 'ERR_RELOAD_FAILED',
   ERR_RESTART_FAILED: 'ERR_RESTART_FAILED',
   ERR_UPGRADE_FAILED: 'ERR_UPGRADE_FAILED',
+  // SIGUSR1 could not open the access log file again; its lines keep going to the old one
+  ERR_LOG_REOPEN: 'ERR_LOG_REOPEN',
   // the admin server's live streams (the dashboard's) are bounded
   ERR_TOO_MANY_STREAMS: 'ERR_TOO_MANY_STREAMS',
   ERR_INTERNAL: 'ERR_INTERNAL',

@@ -5,7 +5,7 @@
  * It has no admin API, watches no configuration file and runs no active health checks.
  */
 
-import { type RunningServer, startServer } from '../cli/server.js';
+import { logReopen, type RunningServer, startServer } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { refusalsFromEvents } from '../control/dashboard/refusal-source.js';
 import { createLogger, type ProcessLogger } from '../control/logger.js';
@@ -121,7 +121,10 @@ export function runWorker(): void {
   process.on('SIGHUP', () => {});
   process.on('SIGUSR2', () => {});
   // The primary forwards SIGUSR1 (logrotate's postrotate) to every worker.
-  process.on('SIGUSR1', () => server?.reopenLogs());
+  process.on('SIGUSR1', () => {
+    const failure = server?.reopenLogs();
+    if (failure !== undefined && logger !== undefined) logReopen(failure, logger);
+  });
 }
 
 async function start(

@@ -70,6 +70,17 @@ describe('access log to a file (log.accessLog)', { timeout: 60_000 }, () => {
     await until(() => sessionLines(access).length === 1, 'the second session line in a new file');
     assert.equal(sessionLines(rotated).length, 1);
 
+    // the path cannot be opened again (its directory is now a file): a warning, and nothing lost
+    const logs = join(dir, 'logs');
+    renameSync(logs, `${logs}.moved`);
+    writeFileSync(logs, 'not a directory');
+    cli.child.kill('SIGUSR1');
+    const refused = await cli.waitForLog('access log not reopened; still writing to the old file');
+    assert.equal(refused.code, 'ERR_LOG_REOPEN');
+    assert.equal(await tcpGet(port), 'filed');
+    const kept = join(`${logs}.moved`, 'access.log');
+    await until(() => sessionLines(kept).length === 2, 'the third session line in the file still open');
+
     cli.child.kill('SIGTERM');
     assert.equal(await cli.exited, 0);
     assert.equal(cli.stdout.filter((l) => l.includes('"msg":"session"')).length, 0);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LineWriter } from '../../src/control/line-writer.js';
 import { createMetrics } from '../../src/control/metrics.js';
 import { ErrorCodes } from '../../src/lib/errors.js';
 import type { SessionRecord } from '../../src/proxy/stats.js';
@@ -238,6 +242,20 @@ describe('Prometheus metrics at /metrics', { timeout: 60_000 }, () => {
       sample(s, 'switchyard_rejections_total', { listener: 'plain', reason: ErrorCodes.ERR_RATE_LIMITED }),
       1,
     );
+  });
+
+  it('counts the log lines this process dropped', async () => {
+    const before = sample(await scrape(admin), 'switchyard_log_lines_dropped_total', {});
+    assert.equal(before, 0);
+    // a bound smaller than one line: each line is dropped, nothing is written
+    const w = new LineWriter({
+      path: join(mkdtempSync(join(tmpdir(), 'switchyard-drop-')), 'x.log'),
+      maxBufferedBytes: 8,
+    });
+    for (let i = 0; i < 3; i++) w.write('{"msg":"a line longer than the bound"}\n');
+    assert.equal(w.dropped, 3);
+    assert.equal(sample(await scrape(admin), 'switchyard_log_lines_dropped_total', {}), 3);
+    await new Promise<void>((resolve) => w.close(resolve));
   });
 
   it('counts reloads, health transitions and handshakes told by their owners', async () => {

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { droppedLogLines } from '../line-writer.js';
 import { packageVersion } from '../package-version.js';
 import { type LimitStoreCountsSource, registerLimitStoreMetrics } from './limit-store-metrics.js';
 import { registerListenerMetrics } from './listener-metrics.js';
@@ -60,6 +61,7 @@ export interface Metrics {
  * - `switchyard_ratelimit_decisions_total{result}`, `switchyard_concurrency_decisions_total{result}`
  * - `switchyard_reloads_total{result="success|failure"}`, `switchyard_health_transitions_total{group,upstream,to}`
  * - `switchyard_build_info{version,node}` (always 1: the labels say which build runs)
+ * - `switchyard_log_lines_dropped_total` (the JSON logs of this process: see line-writer.ts)
  *
  * Byte counters move when a session ends (the proxy counts bytes then), not while it relays.
  */
@@ -79,6 +81,15 @@ export function createMetrics(source?: MetricsSource, options: MetricsOptions = 
     registers: [registry],
   });
   buildInfo.set({ version: options.version ?? packageVersion(), node: process.version }, 1);
+  new Counter({
+    name: 'switchyard_log_lines_dropped_total',
+    help: 'Log lines (process and access log) dropped because their reader fell too far behind or their destination failed.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(droppedLogLines());
+    },
+  });
 
   // Told by others ---------------------------------------------------------------------------------
   const reloads = new Counter({

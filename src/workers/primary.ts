@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Counter } from 'prom-client';
-import { activeHealthOf, explainBindError } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import type { AdminActions, ReloadResult } from '../control/admin-actions.js';
 import { type AdminServer, startAdminServer } from '../control/admin-server.js';
@@ -22,6 +21,7 @@ import { buildRuntime } from '../runtime/build-runtime.js';
 import { FileWatcher } from '../runtime/file-watcher.js';
 import { openLimitStore } from '../runtime/open-limit-store.js';
 import { RuntimeManager } from '../runtime/runtime-manager.js';
+import { activeHealthOf, explainBindError } from '../server/start-server.js';
 import { ListeningSockets, type SocketHandle } from './listening-sockets.js';
 import { mergeSnapshots } from './merge-snapshots.js';
 import type { AdminCommand, UpstreamHealth, WorkerSnapshot } from './messages.js';

@@ -5,7 +5,6 @@
  * It has no admin API, watches no configuration file and runs no active health checks.
  */
 
-import { logReopen, type RunningServer, startServer } from '../cli/server.js';
 import type { SwitchyardConfig } from '../config/types.js';
 import { refusalsFromEvents } from '../control/dashboard/refusal-source.js';
 import { createLogger, type ProcessLogger } from '../control/logger.js';
@@ -14,6 +13,8 @@ import { ErrorCodes, SwitchyardError } from '../lib/errors.js';
 import type { UpstreamState } from '../lib/upstreams/upstream.js';
 import type { SocketSource, Transport } from '../proxy/socket-source.js';
 import { shareTicketKeys } from '../proxy/tls.js';
+import { logReopen } from '../server/process-signals.js';
+import { type RunningServer, startServer } from '../server/start-server.js';
 import { LimitsFromPrimary } from './limits-from-primary.js';
 import {
   type AdminCommand,

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { type RunningServer, startServer } from '../../src/cli/server.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/control/logger.js';
+import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { startNamedHttpUpstream, type TestUpstream } from '../helpers/upstreams.js';
 
 interface Health {

@@ -101,7 +101,8 @@ describe('docs/OPERATIONS.md', () => {
       sources('control').includes('accessLogObserver')
         ? readFileSync(join(ROOT, 'src/control/access-log.ts'), 'utf8')
         : '',
-      readFileSync(join(ROOT, 'src/cli/server.ts'), 'utf8'),
+      readFileSync(join(ROOT, 'src/server/start-server.ts'), 'utf8'),
+      readFileSync(join(ROOT, 'src/server/process-signals.ts'), 'utf8'),
       sources('runtime'),
       readFileSync(join(ROOT, 'src/cli/commands/run.ts'), 'utf8'),
     ].join('\n');

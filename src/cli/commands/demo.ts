@@ -3,13 +3,14 @@ import { resolve } from 'node:path';
 import { createLogger } from '../../control/logger.js';
 import { ErrorCodes, SwitchyardError } from '../../lib/errors.js';
 import { formatHostPort } from '../../lib/upstreams/address.js';
+import { stopOnSignals } from '../../server/process-signals.js';
+import { startServer } from '../../server/start-server.js';
 import { formatBanner } from '../demo/banner.js';
 import { describeBindFailure } from '../demo/bind-failure.js';
 import { ensureDemoCertificates } from '../demo/demo-certs.js';
 import { buildDemoConfig, DEMO_LISTENER } from '../demo/demo-config.js';
 import { type HttpUpstream, startHttpUpstream } from '../demo/http-upstream.js';
 import { splitHostPort } from '../options.js';
-import { startServer, stopOnSignals } from '../server.js';
 
 /** Groups the demo runs, two upstreams each. */
 export const DEMO_GROUPS = ['groupA', 'groupB', 'groupC'] as const;

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { createLogger, type ProcessLogger } from '../../control/logger.js';
+import { reloadOnHangup, reopenLogsOnUsr1, stopOnSignals } from '../../server/process-signals.js';
+import { startServer } from '../../server/start-server.js';
 import { Predecessor } from '../../workers/predecessor.js';
 import { startPrimary } from '../../workers/primary.js';
 import { workerCount } from '../../workers/worker-count.js';
 import { type ConfigFlags, loadConfiguration } from '../config-source.js';
-import { reloadOnHangup, reopenLogsOnUsr1, startServer, stopOnSignals } from '../server.js';
 
 /** Options of `switchyard run`. */
 export interface RunOptions extends ConfigFlags {

@@ -1,8 +1,8 @@
 /** `switchyard upstream`: one demo HTTP upstream on its own, e.g. as a container next to the balancer. */
 import { createLogger } from '../../control/logger.js';
+import { stopOnSignals } from '../../server/process-signals.js';
 import { greeting, startHttpUpstream } from '../demo/http-upstream.js';
 import { splitHostPort } from '../options.js';
-import { stopOnSignals } from '../server.js';
 
 /** Options of `switchyard upstream`. */
 export interface UpstreamOptions {

@@ -4,10 +4,11 @@
  * may wait.
  *
  * Why not pino's own destination (sonic-boom): it keeps the batch as one growing string and measures
- * its byte length on every line, which copies the whole batch each time; a 500-byte line cost about
- * 7 µs there against 1.3 µs here, most of it copying and the garbage it leaves. And it keeps lines
- * without limit while the reader of stdout is stuck; here, past `maxBufferedBytes`, lines are dropped
- * and counted, so a stalled log pipeline cannot take the balancer's memory.
+ * its byte length on every line, which copies the whole batch each time (an access line cost 7-8 µs
+ * there, 5 µs here, building it included; see BENCHMARKS, step 5). It keeps lines without limit
+ * while the reader of stdout is stuck; here, past `maxBufferedBytes`, lines are dropped and counted,
+ * so a stalled log pipeline cannot take the balancer's memory. And its writes could exceed PIPE_BUF,
+ * so processes sharing a stdout pipe could split each other's lines.
  */
 import { closeSync, mkdirSync, openSync, write, writeSync, writev } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,7 +21,14 @@ export interface LineWriterOptions {
   path?: string;
   /** File mode for a created file; default 0640. */
   mode?: number;
-  /** A batch is written once it holds this many bytes; default {@link DEFAULT_BATCH_BYTES}. */
+  /**
+   * Each write(2) at most {@link PIPE_BUF} bytes of whole lines. Default: on for a descriptor (stdout
+   * is often a pipe that the workers and the primary share, and the kernel keeps writes of up to
+   * PIPE_BUF bytes whole, so no process splits another's line), off for a file (appends to a local
+   * file are not interleaved, so batches can be larger).
+   */
+  pipeSafe?: boolean;
+  /** Not pipe-safe: a batch is written once it holds this many bytes; default {@link DEFAULT_BATCH_BYTES}. */
   batchBytes?: number;
   /** A smaller batch waits at most this long; default {@link DEFAULT_FLUSH_MS}. */
   flushMs?: number;
@@ -32,9 +40,12 @@ export const DEFAULT_BATCH_BYTES = 16 * 1024;
 export const DEFAULT_FLUSH_MS = 200;
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
+/** What Linux writes to a pipe in one piece. */
+export const PIPE_BUF = 4096;
+
 // Chunks are reused, so a busy log allocates nothing per line; a line longer than a chunk gets its own.
-const CHUNK_BYTES = 64 * 1024;
-const SPARE_CHUNKS = 4;
+const FILE_CHUNK_BYTES = 64 * 1024;
+const SPARE_CHUNK_BYTES = 256 * 1024;
 // A full pipe (stdout read by a slow consumer, non-blocking) is tried again after this long.
 const EAGAIN_RETRY_MS = 50;
 const EXIT_EAGAIN_TRIES = 20;
@@ -55,6 +66,8 @@ export class LineWriter {
   readonly #batchBytes: number;
   readonly #flushMs: number;
   readonly #maxBuffered: number;
+  readonly #pipeSafe: boolean;
+  readonly #chunkBytes: number;
   #fd: number;
   // Filled chunks waiting for their write, oldest first; `#cur` is being filled.
   #queued: Buffer[] = [];
@@ -78,11 +91,13 @@ export class LineWriter {
     }
     this.#path = options.path;
     this.#mode = options.mode ?? 0o640;
+    this.#pipeSafe = options.pipeSafe ?? options.fd !== undefined;
+    this.#chunkBytes = this.#pipeSafe ? PIPE_BUF : FILE_CHUNK_BYTES;
     this.#batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
     this.#flushMs = options.flushMs ?? DEFAULT_FLUSH_MS;
     this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.#fd = options.fd ?? openSync(options.path!, 'a', this.#mode);
-    this.#cur = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.#cur = Buffer.allocUnsafeSlow(this.#chunkBytes);
     live.add(this);
     if (!exitHooked) {
       exitHooked = true;
@@ -125,7 +140,7 @@ export class LineWriter {
     }
     this.#curLen += this.#cur.write(line, this.#curLen, 'utf8');
     if (this.#writing === undefined) {
-      if (this.#queuedBytes + this.#curLen >= this.#batchBytes) this.#startWrite();
+      if (this.#batchReady()) this.#startWrite();
       else if (this.#timer === undefined) this.#armTimer();
     }
     return true;
@@ -207,8 +222,13 @@ export class LineWriter {
     if (this.#curLen === 0) return;
     this.#queued.push(this.#cur.subarray(0, this.#curLen));
     this.#queuedBytes += this.#curLen;
-    this.#cur = this.#spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+    this.#cur = this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.#chunkBytes);
     this.#curLen = 0;
+  }
+
+  // Enough waits for a write: a filled chunk (pipe-safe), or a batch's worth of bytes.
+  #batchReady(): boolean {
+    return this.#pipeSafe ? this.#queued.length > 0 : this.#queuedBytes + this.#curLen >= this.#batchBytes;
   }
 
   #armTimer(): void {
@@ -226,14 +246,17 @@ export class LineWriter {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#seal();
-    const chunks = this.#queued;
-    if (chunks.length === 0) {
+    // A pipe-safe writer sends the chunks it has filled first, and the one it is filling only then,
+    // so that each write carries as many lines as fit.
+    if (!this.#pipeSafe || this.#queued.length === 0) this.#seal();
+    if (this.#queued.length === 0) {
       this.#settleWaiters();
       return;
     }
-    this.#queued = [];
-    this.#queuedBytes = 0;
+    // Pipe-safe: one chunk (whole lines, at most PIPE_BUF unless one line is longer) per write.
+    const chunks = this.#pipeSafe ? this.#queued.splice(0, 1) : this.#queued;
+    if (!this.#pipeSafe) this.#queued = [];
+    this.#queuedBytes -= chunks.reduce((n, c) => n + c.length, 0);
     this.#writing = chunks;
     this.#writingBytes = 0;
     for (const c of chunks) this.#writingBytes += c.length;
@@ -267,8 +290,7 @@ export class LineWriter {
       this.#fd = this.#nextFd;
       this.#nextFd = undefined;
     }
-    if (this.#queuedBytes + this.#curLen >= this.#batchBytes || this.#flushWaiters.length > 0)
-      this.#startWrite();
+    if (this.#batchReady() || this.#flushWaiters.length > 0) this.#startWrite();
     else if (this.#queuedBytes + this.#curLen > 0 && this.#timer === undefined) this.#armTimer();
   };
 
@@ -285,9 +307,9 @@ export class LineWriter {
   // Full-size chunks come back for reuse; a write's subarrays share their chunk's memory.
   #recycle(chunks: Buffer[]): void {
     for (const c of chunks) {
-      if (this.#spare.length >= SPARE_CHUNKS) return;
-      if (c.buffer.byteLength === CHUNK_BYTES && c.byteOffset === 0) {
-        this.#spare.push(Buffer.from(c.buffer, 0, CHUNK_BYTES));
+      if (this.#spare.length * this.#chunkBytes >= SPARE_CHUNK_BYTES) return;
+      if (c.buffer.byteLength === this.#chunkBytes && c.byteOffset === 0) {
+        this.#spare.push(Buffer.from(c.buffer, 0, this.#chunkBytes));
       }
     }
   }

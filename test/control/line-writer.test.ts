@@ -140,6 +140,47 @@ describe('LineWriter', () => {
     assert.equal(w.bufferedBytes, 0);
   });
 
+  it('keeps every line whole when several processes write to one pipe behind a slow reader', async () => {
+    const out = join(tempDir(), 'shared.log');
+    // One reader for all: it starts late and reads in small sips, so the pipe is full most of the time.
+    const reader = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const o = fs.openSync(${JSON.stringify(out)}, 'w');
+         setTimeout(() => process.stdin.on('data', (d) => { fs.writeSync(o, d); process.stdin.pause();
+           setTimeout(() => process.stdin.resume(), 1); }), 200);`,
+      ],
+      { stdio: ['pipe', 'inherit', 'inherit'] },
+    );
+    // Lines of 100 to 1 500 bytes, so that whole batches of them are far above PIPE_BUF.
+    const script = (tag: string) => `
+      const { LineWriter } = await import(${JSON.stringify(WRITER_MODULE)});
+      const w = new LineWriter({ fd: 1 });
+      for (let i = 0; i < 2000; i++) w.write(JSON.stringify({ w: '${tag}', i, pad: 'x'.repeat(100 + ((i * 7919) % 1400)) }) + '\\n');
+      w.flush(() => process.exit(0));
+    `;
+    const writers = ['a', 'b', 'c'].map((tag) =>
+      spawn(process.execPath, ['--input-type=module', '-e', script(tag)], {
+        stdio: ['ignore', reader.stdin!, 'inherit'],
+      }),
+    );
+    const codes = await Promise.all(writers.map(async (w) => (await once(w, 'exit'))[0] as number));
+    assert.deepEqual(codes, [0, 0, 0], 'every writer ran to its end');
+    reader.stdin!.end();
+    await once(reader, 'exit');
+    const got = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    const seen = { a: 0, b: 0, c: 0 } as Record<string, number>;
+    for (const line of got) {
+      const record = JSON.parse(line) as { w: string; i: number };
+      assert.equal(record.i, seen[record.w], `writer ${record.w}'s lines in order`);
+      seen[record.w]!++;
+    }
+    assert.deepEqual(seen, { a: 2000, b: 2000, c: 2000 });
+  });
+
   it('writes what is still waiting when the process exits', async () => {
     const script = `
       const { LineWriter } = await import(${JSON.stringify(WRITER_MODULE)});

@@ -45,8 +45,8 @@ export function createLogger(level: string, format: LogFormat = 'auto'): Process
   const options = lineOptions(level);
   if (pretty) return pino(options, prettyDestination(process.stdout)) as unknown as ProcessLogger;
   // One write(2) per line costs a new connection about as much as the rest of its bookkeeping, so
-  // JSON lines are gathered into batches (line-writer.ts): under load one write per several dozen
-  // sessions, when quiet a line waits at most 200 ms.
+  // JSON lines are gathered into writes of up to 4 KiB of whole lines (line-writer.ts): under load
+  // one write per eight or so sessions, when quiet a line waits at most 200 ms.
   const destination = new LineWriter({ fd: 1 });
   return withJsonLines(pino(options, destination) as ProcessLogger & pino.Logger, destination);
 }

@@ -79,6 +79,8 @@ export class LineWriter {
   #writing: Buffer[] | undefined;
   #writingBytes = 0;
   #timer: NodeJS.Timeout | undefined;
+  // Set after a write found the pipe full: nothing is written until it fires (no retry per line).
+  #retry: NodeJS.Timeout | undefined;
   #flushWaiters: (() => void)[] = [];
   // A file opened again while a write to the old one was in progress: used once that write ends.
   #nextFd: number | undefined;
@@ -115,7 +117,7 @@ export class LineWriter {
 
   /** Bytes not yet written: waiting, and in the write in progress. */
   get bufferedBytes(): number {
-    return this.#queuedBytes + this.#curLen + this.#writingBytes;
+    return this.#waitingBytes() + this.#writingBytes;
   }
 
   /**
@@ -139,7 +141,7 @@ export class LineWriter {
       }
     }
     this.#curLen += this.#cur.write(line, this.#curLen, 'utf8');
-    if (this.#writing === undefined) {
+    if (this.#idle()) {
       if (this.#batchReady()) this.#startWrite();
       else if (this.#timer === undefined) this.#armTimer();
     }
@@ -153,7 +155,9 @@ export class LineWriter {
       return;
     }
     if (callback !== undefined) this.#flushWaiters.push(() => callback());
-    if (this.#writing === undefined) this.#startWrite();
+    // Someone waits for the lines now: a pause after a full pipe keeps the process alive until it ends.
+    if (this.#retry !== undefined) this.#retry.ref();
+    else if (this.#writing === undefined) this.#startWrite();
   }
 
   /**
@@ -184,8 +188,8 @@ export class LineWriter {
 
   /**
    * Opens the file again (after logrotate moved it); the write in progress, if any, finishes in the
-   * old one, and lines still waiting go to the new one. On failure (the directory gone and not creatable, no permission) the lines keep going
-   * to the old file and the error is returned.
+   * old one, and lines still waiting go to the new one. On failure (the directory gone and not
+   * creatable, no permission) the lines keep going to the old file and the error is returned.
    */
   reopen(): Error | undefined {
     if (this.#path === undefined || this.#closed) return undefined;
@@ -212,6 +216,7 @@ export class LineWriter {
       this.#closed = true;
       live.delete(this);
       if (this.#timer !== undefined) clearTimeout(this.#timer);
+      if (this.#retry !== undefined) clearTimeout(this.#retry);
       if (this.#path !== undefined) closeSync(this.#fd);
       callback?.();
     });
@@ -226,9 +231,19 @@ export class LineWriter {
     this.#curLen = 0;
   }
 
+  // Bytes waiting for a write (not those of the write in progress).
+  #waitingBytes(): number {
+    return this.#queuedBytes + this.#curLen;
+  }
+
+  // Free to start a write: none in progress, and no pause after a full pipe.
+  #idle(): boolean {
+    return this.#writing === undefined && this.#retry === undefined;
+  }
+
   // Enough waits for a write: a filled chunk (pipe-safe), or a batch's worth of bytes.
   #batchReady(): boolean {
-    return this.#pipeSafe ? this.#queued.length > 0 : this.#queuedBytes + this.#curLen >= this.#batchBytes;
+    return this.#pipeSafe ? this.#queued.length > 0 : this.#waitingBytes() >= this.#batchBytes;
   }
 
   #armTimer(): void {
@@ -238,7 +253,7 @@ export class LineWriter {
 
   readonly #onTimer = (): void => {
     this.#timer = undefined;
-    if (this.#writing === undefined && this.#queuedBytes + this.#curLen > 0) this.#startWrite();
+    if (this.#idle() && this.#waitingBytes() > 0) this.#startWrite();
   };
 
   #startWrite(): void {
@@ -256,10 +271,11 @@ export class LineWriter {
     // Pipe-safe: one chunk (whole lines, at most PIPE_BUF unless one line is longer) per write.
     const chunks = this.#pipeSafe ? this.#queued.splice(0, 1) : this.#queued;
     if (!this.#pipeSafe) this.#queued = [];
-    this.#queuedBytes -= chunks.reduce((n, c) => n + c.length, 0);
+    let bytes = 0;
+    for (const c of chunks) bytes += c.length;
+    this.#queuedBytes -= bytes;
     this.#writing = chunks;
-    this.#writingBytes = 0;
-    for (const c of chunks) this.#writingBytes += c.length;
+    this.#writingBytes = bytes;
     if (chunks.length === 1) write(this.#fd, chunks[0]!, 0, chunks[0]!.length, null, this.#afterWrite);
     else writev(this.#fd, chunks, null, this.#afterWrite);
   }
@@ -272,9 +288,8 @@ export class LineWriter {
       if (err.code === 'EAGAIN' && !this.#closed) {
         // The reader is behind: the same bytes go again shortly, ahead of anything newer.
         this.#requeue(chunks);
-        setTimeout(() => {
-          if (this.#writing === undefined) this.#startWrite();
-        }, EAGAIN_RETRY_MS).unref();
+        this.#retry = setTimeout(this.#afterPause, EAGAIN_RETRY_MS);
+        if (this.#flushWaiters.length === 0) this.#retry.unref();
         return;
       }
       // The destination is gone (EPIPE, a full disk): these lines are lost, and counted.
@@ -291,7 +306,12 @@ export class LineWriter {
       this.#nextFd = undefined;
     }
     if (this.#batchReady() || this.#flushWaiters.length > 0) this.#startWrite();
-    else if (this.#queuedBytes + this.#curLen > 0 && this.#timer === undefined) this.#armTimer();
+    else if (this.#waitingBytes() > 0 && this.#timer === undefined) this.#armTimer();
+  };
+
+  readonly #afterPause = (): void => {
+    this.#retry = undefined;
+    if (this.#writing === undefined) this.#startWrite();
   };
 
   #drop(lines: number): void {

@@ -1,7 +1,7 @@
 /**
- * Refusals per client (from a refusal source: see refusal-source.ts), for the dashboard's client table and search. Bounded:
- * at most `maxClients` clients are remembered (the one not refused for longest goes first) and at
- * most `recentPerClient` refusals of each.
+ * Refusals per client (from a refusal source: see refusal-source.ts), for the dashboard's client
+ * table and search. Bounded: at most `maxClients` clients are remembered (the one not refused for
+ * longest goes first) and at most `recentPerClient` refusals of each.
  */
 import type { Refusal } from './refusal-source.js';
 
